@@ -1,0 +1,126 @@
+__path__ = __import__("pkgutil").extend_path(__path__, __name__)
+
+"""ember: the PyTorch 0.2 API on NumPy + Cython (CPU) and CuPy (GPU).
+
+``import ember as torch`` runs code written for PyTorch 0.2. The satellites ember.nn, ember.optim
+and ember.legacy are separate distributions; once installed they are reachable as attributes of
+``ember`` (imported lazily on first use, as 0.2's ``import torch`` made torch.nn available).
+"""
+import importlib as _importlib
+import sys as _sys
+
+from . import _C  # noqa: F401  (fails with build instructions when the extensions are missing)
+from ._size import Size
+from ._threads import get_num_threads, set_num_threads
+from .storage import (ByteStorage, CharStorage, DoubleStorage, FloatStorage, HalfStorage, IntStorage,
+                      LongStorage, ShortStorage, _StorageBase)
+from .tensor import (ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
+                     ShortTensor, _TensorBase, _default, _resolve_type, _class_for_dtype)
+from ._ops import TORCH_FUNCTIONS as _TORCH_FUNCTIONS
+from ._ops import pointwise as _pointwise, compare as _compare  # noqa: F401  (register the op families)
+from .utils import backcompat as _backcompat  # noqa: F401
+
+__version__ = "0.2.0+ember.0.1.0"  # the PyTorch API level, then ember-core's own version
+
+Tensor = FloatTensor
+Storage = FloatStorage
+
+_tensor_classes = {DoubleTensor, FloatTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor}
+_storage_classes = {DoubleStorage, FloatStorage, HalfStorage, LongStorage, IntStorage, ShortStorage, CharStorage,
+                    ByteStorage}
+
+globals().update(_TORCH_FUNCTIONS)
+
+
+def typename(o):
+    """The 0.2 type name: ``'torch.FloatTensor'`` for tensors and storages, else the qualified class name."""
+    tn = getattr(type(o), "_typename", None)
+    if tn is not None:
+        return tn
+    module = type(o).__module__
+    name = type(o).__name__
+    return name if module in ("builtins", "__builtin__") else module + "." + name
+
+
+def is_tensor(obj):
+    return isinstance(obj, _TensorBase)
+
+
+def is_storage(obj):
+    return isinstance(obj, _StorageBase)
+
+
+def numel(input):
+    return input.numel()
+
+
+def set_default_tensor_type(t):
+    """Make ``t`` (a type name such as ``'torch.DoubleTensor'``) the type of ``ember.Tensor``."""
+    global Tensor, Storage
+    cls = _resolve_type(t)
+    if cls.is_cuda:
+        raise TypeError("set_default_tensor_type: CUDA default types are not supported (got '{}')".format(t))
+    _default["tensor"] = cls
+    Tensor = cls
+    Storage = cls._storage_cls
+
+
+def from_numpy(ndarray):
+    """A tensor sharing memory with ``ndarray`` (writes through either are seen by both)."""
+    import numpy as _np
+    if not isinstance(ndarray, _np.ndarray):
+        raise TypeError("from_numpy expects an np.ndarray but got {}".format(type(ndarray).__name__))
+    cls = _class_for_dtype(ndarray.dtype)
+    if ndarray.dtype.byteorder not in ("=", "|") and ndarray.dtype.byteorder != _native_order():
+        raise ValueError("from_numpy: the array's byte order is not native; use arr.astype(arr.dtype.newbyteorder('='))")
+    if any(s < 0 for s in ndarray.strides):
+        raise ValueError("from_numpy: arrays with negative strides are not supported (got strides {})"
+                         .format(ndarray.strides))
+    if any(s % ndarray.itemsize for s in ndarray.strides):
+        raise ValueError("from_numpy: strides must be multiples of the element size (got {})".format(ndarray.strides))
+    arr = ndarray.reshape(1) if ndarray.ndim == 0 else ndarray
+    return cls._make(arr)
+
+
+def _native_order():
+    return "<" if _sys.byteorder == "little" else ">"
+
+
+# ---------------------------------------------------------------------------- satellites
+_SATELLITES = {"nn": "ember-nn", "optim": "ember-optim", "legacy": "ember-legacy"}
+_LAZY_CORE = ("autograd", "cuda", "backends", "utils", "multiprocessing", "kernels", "serialization")
+
+
+def _missing_satellite(name):
+    return ImportError("ember.{0} is not installed: it is provided by the `{1}` distribution "
+                       "(pip install {1})".format(name, _SATELLITES[name]), name="ember." + name)
+
+
+def __getattr__(name):
+    if name in _SATELLITES:
+        try:
+            return _importlib.import_module("ember." + name)
+        except ModuleNotFoundError as e:
+            if e.name == "ember." + name:
+                raise _missing_satellite(name) from None
+            raise
+    if name in _LAZY_CORE:
+        return _importlib.import_module("ember." + name)
+    raise AttributeError("module 'ember' has no attribute '{}'".format(name))
+
+
+class _MissingSatelliteFinder(object):
+    """Last on sys.meta_path: turns ``import ember.nn`` without ember-nn into an ImportError naming the
+    distribution to install."""
+
+    @staticmethod
+    def find_spec(fullname, path=None, target=None):
+        if fullname.startswith("ember.") and fullname.count(".") == 1:
+            sub = fullname.split(".", 1)[1]
+            if sub in _SATELLITES:
+                raise _missing_satellite(sub)
+        return None
+
+
+if not any(type(f).__name__ == "_MissingSatelliteFinder" for f in _sys.meta_path):
+    _sys.meta_path.append(_MissingSatelliteFinder())

@@ -1,0 +1,929 @@
+"""The typed Tensor classes: (storage, offset, size, stride) over a NumPy/CuPy array, with 0.2 semantics.
+
+A tensor holds ``_a``, an array viewing its storage's memory, and ``_s``, its Storage object (built
+lazily from the array's base for fresh results). Views share memory with their base exactly as in
+0.2: every view op returns an array that views the same buffer. As in 0.2 there are no zero-size
+dimensions: a tensor with no elements has ``size() == torch.Size([])`` and ``dim() == 0``.
+
+Op families live in ``ember/_ops/*.py`` and are attached to ``_TensorBase`` there; this file holds
+the object model, construction, conversion, views and Python indexing.
+"""
+import numbers
+import operator
+
+import numpy as np
+
+from . import storage as _storage_mod
+from ._size import Size
+
+_new = object.__new__
+_ndarray = np.ndarray
+_typename_to_class = {}
+_default = {"tensor": None}
+
+
+def _typename_of(o):
+    tn = getattr(type(o), "_typename", None)
+    if tn is not None:
+        return tn
+    if isinstance(o, bool):
+        return "bool"
+    if isinstance(o, int):
+        return "int"
+    if isinstance(o, float):
+        return "float"
+    return type(o).__name__
+
+
+def _fmt_size(shape):
+    return "[" + " x ".join(str(s) for s in shape) + "]"
+
+
+def _wrap_dim(dim, ndim, op):
+    try:
+        d = operator.index(dim)
+    except TypeError:
+        raise TypeError("{}(): dim must be an int, got {}".format(op, _typename_of(dim))) from None
+    n = max(ndim, 1)
+    if d < -n or d >= n:
+        raise IndexError("{}(): dimension out of range (expected to be in range of [{}, {}], but got {})"
+                         .format(op, -n, n - 1, d))
+    return d + n if d < 0 else d
+
+
+def _sizes_arg(args, op):
+    """Accept f(2, 3), f((2, 3)), f([2, 3]) and f(torch.Size([2, 3]))."""
+    if len(args) == 1 and not isinstance(args[0], numbers.Integral):
+        a = args[0]
+        if isinstance(a, (tuple, list)):
+            args = a
+        else:
+            raise TypeError("{}(): expected a sequence of ints or ints as sizes, got {}".format(op, _typename_of(a)))
+    try:
+        return tuple(operator.index(s) for s in args)
+    except TypeError:
+        raise TypeError("{}(): sizes must be ints, got ({})"
+                        .format(op, ", ".join(_typename_of(s) for s in args))) from None
+
+
+def _root(arr):
+    b = arr.base
+    return b if isinstance(b, _ndarray) and b.flags.contiguous else arr
+
+
+def _ptr(arr):
+    return arr.__array_interface__["data"][0]
+
+
+def _strided(arr, shape, strides, offset=0):
+    """A view of ``arr``'s memory with the given shape and strides (in elements) starting ``offset``
+    elements after ``arr``'s first element."""
+    root = _root(arr)
+    item = arr.itemsize
+    byte_off = _ptr(arr) - _ptr(root) + offset * item
+    return _ndarray(shape, arr.dtype, buffer=root, offset=byte_off, strides=tuple(s * item for s in strides))
+
+
+class _TensorBase(object):
+    __slots__ = ("_a", "_s", "__weakref__")
+    is_cuda = False
+    is_sparse = False
+
+    # ------------------------------------------------------------------ construction
+    def __init__(self, *args, **kwargs):
+        cls = type(self)
+        if kwargs:
+            raise TypeError("{} constructor doesn't accept any keyword arguments".format(cls._typename))
+        self._s = None
+        xp = cls._xp
+        if not args:
+            self._a = xp.empty(0, cls._dtype)
+            return
+        a0 = args[0]
+        if len(args) == 1:
+            if isinstance(a0, _TensorBase):
+                if type(a0) is not cls:
+                    raise self._invalid_args(args)
+                self._a = a0._a
+                self._s = a0._s
+                return
+            if isinstance(a0, _storage_mod._StorageBase):
+                if type(a0) is not cls._storage_cls:
+                    raise self._invalid_args(args)
+                self._a = a0._a
+                self._s = a0
+                return
+            if isinstance(a0, _ndarray):
+                self._a = np.array(a0, dtype=cls._dtype, copy=True, order="C")
+                if self._a.ndim == 0:
+                    self._a = self._a.reshape(1)
+                return
+            if isinstance(a0, (list, tuple)) and not isinstance(a0, Size):
+                # a list or tuple is data (0.2's Sequence form); only a torch.Size gives sizes
+                self._a = _array_from_sequence(cls, a0)
+                return
+        try:
+            sizes = _sizes_arg(args, cls._typename)
+        except TypeError:
+            raise self._invalid_args(args) from None
+        if any(s < 0 for s in sizes):
+            raise RuntimeError("{}: sizes must be non-negative, got {}".format(cls._typename, list(sizes)))
+        self._a = xp.empty(sizes, cls._dtype)
+
+    def _invalid_args(self, args):
+        name = type(self)._typename
+        return TypeError(
+            "{} constructor received an invalid combination of arguments - got ({}), but expected one of:\n"
+            " * no arguments\n * (int ...)\n * ({} viewed_tensor)\n * (torch.Size size)\n"
+            " * ({} data)\n * (Sequence data)\n"
+            .format(name, ", ".join(_typename_of(a) for a in args), name, name.replace("Tensor", "Storage")))
+
+    @classmethod
+    def _make(cls, arr):
+        """Wrap an array that already has this class's dtype (no copy)."""
+        t = _new(cls)
+        t._a = arr
+        t._s = None
+        return t
+
+    def _view(self, arr):
+        """Wrap an array viewing this tensor's memory: same class, same storage object."""
+        t = _new(type(self))
+        t._a = arr
+        t._s = self._s
+        return t
+
+    def new(self, *args, **kwargs):
+        return type(self)(*args, **kwargs)
+
+    # ------------------------------------------------------------------ metadata
+    def size(self, dim=None):
+        a = self._a
+        if dim is None:
+            return Size(a.shape) if a.size else Size()
+        return a.shape[_wrap_dim(dim, a.ndim, "size")] if a.size else _empty_dim_error("size")
+
+    @property
+    def shape(self):
+        return self.size()
+
+    def dim(self):
+        a = self._a
+        return a.ndim if a.size else 0
+
+    ndimension = dim
+
+    def numel(self):
+        return self._a.size
+
+    nelement = numel
+
+    def __len__(self):
+        a = self._a
+        if not a.size:
+            return 0
+        return a.shape[0]
+
+    def stride(self, dim=None):
+        a = self._a
+        item = a.itemsize
+        if not a.size:
+            return () if dim is None else _empty_dim_error("stride")
+        if dim is None:
+            return tuple(s // item for s in a.strides)
+        return a.strides[_wrap_dim(dim, a.ndim, "stride")] // item
+
+    def element_size(self):
+        return self._a.itemsize
+
+    def storage(self):
+        s = self._s
+        if s is None:
+            root = _root(self._a)
+            flat = root.reshape(-1, order="A") if root.ndim != 1 else root
+            s = self._s = type(self)._storage_cls._wrap(flat)
+        return s
+
+    def storage_offset(self):
+        if not self._a.size:
+            return 0
+        return (_ptr(self._a) - self.storage().data_ptr()) // self._a.itemsize
+
+    def data_ptr(self):
+        return _ptr(self._a) if self._a.size else 0
+
+    def is_contiguous(self):
+        a = self._a
+        if a.flags.c_contiguous:
+            return True
+        # 0.2 ignores strides of size-1 dims
+        expected = 1
+        for n, s in zip(reversed(a.shape), reversed(a.strides)):
+            if n != 1:
+                if s != expected * a.itemsize:
+                    return False
+                expected *= n
+        return True
+
+    def is_same_size(self, other):
+        return self.size() == other.size()
+
+    def is_set_to(self, tensor):
+        a, b = self._a, tensor._a
+        return (a.size > 0 and b.size > 0 and _ptr(a) == _ptr(b) and a.shape == b.shape
+                and a.strides == b.strides)
+
+    def is_signed(self):
+        return type(self)._signed
+
+    @classmethod
+    def storage_type(cls):
+        return cls._storage_cls
+
+    def get_device(self):
+        if not self.is_cuda:
+            return -1
+        return self._a.device.id
+
+    @property
+    def data(self):
+        raise RuntimeError("cannot call .data on a torch.Tensor: did you intend to use autograd.Variable?")
+
+    # ------------------------------------------------------------------ copies and fills
+    def contiguous(self):
+        if self.is_contiguous():
+            return self
+        return type(self)._make(self._xp.ascontiguousarray(self._a))
+
+    def clone(self):
+        return type(self)._make(self._a.copy())
+
+    def copy_(self, src, broadcast=True, **kwargs):  # kwargs: 0.2's `async`
+        if not isinstance(src, _TensorBase):
+            raise TypeError("copy_(): expected a tensor as source, got {}".format(_typename_of(src)))
+        a, b = self._a, src._a
+        if src.is_cuda != self.is_cuda:
+            from . import cuda
+            return cuda._copy_tensor(self, src, broadcast=broadcast, **kwargs)
+        if a.shape != b.shape:
+            if a.size != b.size or broadcast and _broadcastable(b.shape, a.shape):
+                if not broadcast or not _broadcastable(b.shape, a.shape):
+                    raise RuntimeError(
+                        "copy_(): inconsistent tensor size, expected r_ {} and src {} to have the same number of "
+                        "elements, but got {} and {} elements respectively"
+                        .format(_fmt_size(a.shape), _fmt_size(b.shape), a.size, b.size))
+            else:
+                b = b.reshape(a.shape) if b.flags.c_contiguous else b.copy().reshape(a.shape)
+        if np.may_share_memory(a, b):
+            b = b.copy()
+        self._xp.copyto(a, b, casting="unsafe")
+        return self
+
+    def fill_(self, value):
+        self._a.fill(_scalar_for(type(self), value, "fill_"))
+        return self
+
+    def zero_(self):
+        self._a.fill(0)
+        return self
+
+    # ------------------------------------------------------------------ resizing and set_
+    def resize_(self, *sizes):
+        sizes = _sizes_arg(sizes, "resize_")
+        n = 1
+        for s in sizes:
+            if s < 0:
+                raise RuntimeError("resize_(): sizes must be non-negative, got {}".format(list(sizes)))
+            n *= s
+        a = self._a
+        if a.shape == sizes and a.flags.c_contiguous:
+            return self
+        st = self.storage()
+        offset = self.storage_offset() if a.size else 0
+        if st.size() < offset + n:
+            st.resize_(offset + n)
+        if n == 0:
+            self._a = st._a[offset:offset]
+            return self
+        self._a = _strided(st._a, sizes, _contiguous_strides(sizes), offset)
+        return self
+
+    def resize_as_(self, tensor):
+        return self.resize_(tensor.size())
+
+    def set_(self, source=None, storage_offset=0, size=None, stride=None):
+        cls = type(self)
+        if source is None:
+            self._s = None
+            self._a = cls._xp.empty(0, cls._dtype)
+            return self
+        if isinstance(source, _TensorBase):
+            if type(source) is not cls:
+                raise TypeError("set_(): expected {}, got {}".format(cls._typename, source._typename))
+            self._a = source._a
+            self._s = source._s
+            return self
+        if not isinstance(source, _storage_mod._StorageBase) or type(source) is not cls._storage_cls:
+            raise TypeError("set_(): expected a {} or {}, got {}".format(
+                cls._typename, cls._storage_cls._typename, _typename_of(source)))
+        if size is None:
+            size = (source.size() - storage_offset,)
+        size = tuple(Size(size))
+        stride = _contiguous_strides(size) if stride is None else tuple(stride)
+        if len(stride) != len(size):
+            raise RuntimeError("set_(): size {} and stride {} must have the same length"
+                               .format(list(size), list(stride)))
+        need = storage_offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else 0
+        if need > source.size():
+            raise RuntimeError("set_(): storage of size {} is too small for size {}, stride {} and offset {}"
+                               .format(source.size(), list(size), list(stride), storage_offset))
+        self._s = source
+        if not all(size):
+            self._a = source._a[storage_offset:storage_offset]
+        else:
+            self._a = _strided(source._a, size, stride, storage_offset)
+        return self
+
+    # ------------------------------------------------------------------ views
+    def view(self, *sizes):
+        a = self._a
+        sizes = _infer_size(_sizes_arg(sizes, "view"), a.size, "view")
+        if not self.is_contiguous():
+            raise RuntimeError("view(): input is not contiguous (size {}, stride {}); call .contiguous() first"
+                               .format(_fmt_size(a.shape), list(self.stride())))
+        if a.flags.c_contiguous:
+            return self._view(a.reshape(sizes))
+        return self._view(_strided(a, sizes, _contiguous_strides(sizes)))
+
+    def view_as(self, tensor):
+        return self.view(tensor.size())
+
+    def expand(self, *sizes):
+        a = self._a
+        sizes = _sizes_arg(sizes, "expand")
+        nd = a.ndim if a.size else 0
+        if len(sizes) < nd:
+            raise RuntimeError("expand(): the number of sizes provided ({}) must be greater or equal to the "
+                               "number of dimensions in the tensor ({})".format(len(sizes), nd))
+        shape, strides = [], []
+        old_shape = (1,) * (len(sizes) - nd) + a.shape
+        old_strides = (0,) * (len(sizes) - nd) + tuple(s // a.itemsize for s in a.strides)
+        for i, (want, have, st) in enumerate(zip(sizes, old_shape, old_strides)):
+            if want == -1:
+                if i < len(sizes) - nd:
+                    raise RuntimeError("expand(): -1 is not allowed in a leading, new dimension")
+                want = have
+            if have == want:
+                shape.append(want)
+                strides.append(st)
+            elif have == 1:
+                shape.append(want)
+                strides.append(0)
+            else:
+                raise RuntimeError("expand(): the expanded size of the tensor ({}) must match the existing size "
+                                   "({}) at non-singleton dimension {}; sizes {} cannot expand to {}"
+                                   .format(want, have, i, _fmt_size(a.shape), list(sizes)))
+        return self._view(_strided(a, tuple(shape), strides))
+
+    def expand_as(self, tensor):
+        return self.expand(tensor.size())
+
+    def transpose(self, dim0, dim1):
+        a = self._a
+        nd = a.ndim
+        d0 = _wrap_dim(dim0, nd, "transpose")
+        d1 = _wrap_dim(dim1, nd, "transpose")
+        return self._view(a.swapaxes(d0, d1))
+
+    def transpose_(self, dim0, dim1):
+        self._a = self.transpose(dim0, dim1)._a
+        return self
+
+    def t(self):
+        a = self._a
+        if a.ndim != 2:
+            raise RuntimeError("t() expects a 2D tensor, but self is {}D".format(a.ndim))
+        return self._view(a.T)
+
+    def t_(self):
+        self._a = self.t()._a
+        return self
+
+    def permute(self, *dims):
+        a = self._a
+        dims = _sizes_arg(dims, "permute")
+        if len(dims) != a.ndim:
+            raise RuntimeError("permute(): number of dims don't match: tensor has {} dims, got {} ({})"
+                               .format(a.ndim, len(dims), list(dims)))
+        dims = [_wrap_dim(d, a.ndim, "permute") for d in dims]
+        if len(set(dims)) != len(dims):
+            raise RuntimeError("permute(): repeated dim in {}".format(list(dims)))
+        return self._view(a.transpose(dims))
+
+    def squeeze(self, dim=None):
+        a = self._a
+        if dim is None:
+            if a.ndim <= 1 or 1 not in a.shape:
+                return self._view(a)
+            shape = tuple(s for s in a.shape if s != 1) or (1,)
+            return self._view(a.reshape(shape) if a.flags.c_contiguous else
+                              _strided(a, shape, [st // a.itemsize for s, st in zip(a.shape, a.strides) if s != 1]
+                                       if len(shape) < a.ndim and any(s != 1 for s in a.shape) else (1,)))
+        d = _wrap_dim(dim, a.ndim, "squeeze")
+        if a.shape[d] != 1 or a.ndim == 1:
+            return self._view(a)
+        return self._view(a.squeeze(d))
+
+    def squeeze_(self, dim=None):
+        self._a = self.squeeze(dim)._a
+        return self
+
+    def unsqueeze(self, dim):
+        a = self._a
+        d = _wrap_dim(dim, a.ndim + 1, "unsqueeze")
+        return self._view(self._xp.expand_dims(a, d))
+
+    def unsqueeze_(self, dim):
+        self._a = self.unsqueeze(dim)._a
+        return self
+
+    def narrow(self, dimension, start, length):
+        a = self._a
+        d = _wrap_dim(dimension, a.ndim, "narrow")
+        n = a.shape[d]
+        if start < 0 or length <= 0 or start + length > n:
+            raise RuntimeError("narrow(): start ({}) + length ({}) exceeds dimension size ({}), or length <= 0"
+                               .format(start, length, n))
+        idx = [slice(None)] * a.ndim
+        idx[d] = slice(start, start + length)
+        return self._view(a[tuple(idx)])
+
+    def select(self, dim, index):
+        a = self._a
+        if not a.size:
+            raise IndexError("select(): cannot select on an empty tensor")
+        d = _wrap_dim(dim, a.ndim, "select")
+        n = a.shape[d]
+        i = operator.index(index)
+        if i < -n or i >= n:
+            raise IndexError("select(): index {} is out of range for dimension {} (of size {})".format(i, d, n))
+        if a.ndim == 1:
+            return a[i].item()
+        idx = [slice(None)] * a.ndim
+        idx[d] = i
+        return self._view(a[tuple(idx)])
+
+    def unfold(self, dimension, size, step):
+        a = self._a
+        nd = a.ndim if a.size else 0
+        d = _wrap_dim(dimension, nd, "unfold")
+        n = a.shape[d] if nd else 1
+        if size > n:
+            raise RuntimeError("unfold(): maximum size for tensor at dimension {} is {} but size is {}"
+                               .format(d, n, size))
+        if step <= 0:
+            raise RuntimeError("unfold(): step is {} but must be > 0".format(step))
+        st = self.stride() if nd else (1,)
+        shape = list(a.shape) if nd else [1]
+        strides = list(st)
+        shape[d] = (n - size) // step + 1
+        strides[d] = st[d] * step
+        shape.append(size)
+        strides.append(st[d])
+        return self._view(_strided(a, tuple(shape), strides))
+
+    def repeat(self, *sizes):
+        a = self._a
+        sizes = _sizes_arg(sizes, "repeat")
+        nd = a.ndim if a.size else 0
+        if len(sizes) < nd:
+            raise RuntimeError("repeat(): number of dimensions of repeat dims ({}) can not be smaller than "
+                               "number of dimensions of tensor ({})".format(len(sizes), nd))
+        src = a.reshape((1,) * (len(sizes) - nd) + a.shape)
+        return type(self)._make(self._xp.tile(src, sizes))
+
+    # ------------------------------------------------------------------ types
+    def type(self, new_type=None, **kwargs):  # kwargs: 0.2's `async`
+        if new_type is None:
+            return type(self)._typename
+        cls = _resolve_type(new_type)
+        if cls is type(self):
+            return self
+        if cls.is_cuda or self.is_cuda:
+            from . import cuda
+            return cuda._convert_tensor(self, cls, **kwargs)
+        return cls._make(self._a.astype(cls._dtype, order="C"))
+
+    def type_as(self, tensor):
+        return self.type(type(tensor))
+
+    def double(self):
+        return self.type(_cast_class(self, "Double"))
+
+    def float(self):
+        return self.type(_cast_class(self, "Float"))
+
+    def half(self):
+        return self.type(_cast_class(self, "Half"))
+
+    def long(self):
+        return self.type(_cast_class(self, "Long"))
+
+    def int(self):
+        return self.type(_cast_class(self, "Int"))
+
+    def short(self):
+        return self.type(_cast_class(self, "Short"))
+
+    def char(self):
+        return self.type(_cast_class(self, "Char"))
+
+    def byte(self):
+        return self.type(_cast_class(self, "Byte"))
+
+    def cpu(self):
+        if not self.is_cuda:
+            return self
+        return self.type(type(self)._typename.replace("torch.cuda.", "torch."))
+
+    def cuda(self, device=None, **kwargs):  # kwargs: 0.2's `async`, ember extra `non_blocking`
+        from . import cuda
+        return cuda._tensor_to_cuda(self, device, **kwargs)
+
+    # ------------------------------------------------------------------ memory placement
+    def is_pinned(self):
+        return self.storage().is_pinned()
+
+    def pin_memory(self):
+        if self.is_cuda:
+            raise TypeError("cannot pin '{}' only CPU memory can be pinned".format(type(self)._typename))
+        from . import cuda
+        return cuda._pin_tensor(self)
+
+    def is_shared(self):
+        return self.storage().is_shared()
+
+    def share_memory_(self):
+        s = self.storage()
+        if s.is_shared() or self.is_cuda:
+            return self
+        a = self._a
+        offset = self.storage_offset()
+        s.share_memory_()
+        if a.size:
+            self._a = _strided(s._a, a.shape, self.stride(), offset)
+        return self
+
+    # ------------------------------------------------------------------ NumPy and Python
+    def numpy(self):
+        if self.is_cuda:
+            raise TypeError("numpy(): can't convert CUDA tensor to numpy (use .cpu() first)")
+        a = self._a
+        return a if a.size else a.reshape(0)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def tolist(self):
+        a = self._a
+        if not a.size:
+            return []
+        return (a.get() if self.is_cuda else a).tolist()
+
+    def __bool__(self):
+        if not self._a.size:
+            return False
+        raise RuntimeError("bool value of non-empty " + type(self)._typename + " objects is ambiguous")
+
+    __nonzero__ = __bool__
+
+    def __hash__(self):
+        return id(self)
+
+    def __iter__(self):
+        a = self._a
+        if not a.size:
+            return iter([])
+        if a.ndim == 1:
+            return iter(a.tolist())
+        return (self._view(a[i]) for i in range(a.shape[0]))
+
+    def __index__(self):
+        a = self._a
+        if a.size == 1 and not type(self)._is_floating:
+            return int(a.reshape(-1)[0])
+        raise TypeError("only integer tensors of a single element can be converted to an index")
+
+    def __int__(self):
+        return _single(self, int)
+
+    def __float__(self):
+        return _single(self, float)
+
+    def __reduce__(self):
+        return (_rebuild_tensor, (self.storage(), self.storage_offset(), tuple(self.size()), self.stride()))
+
+    def __deepcopy__(self, memo):
+        memo = memo.setdefault("torch", {})
+        key = id(self)
+        if key in memo:
+            return memo[key]
+        s = self.storage().__deepcopy__(memo)
+        r = type(self)().set_(s, self.storage_offset(), self.size(), self.stride())
+        memo[key] = r
+        return r
+
+    def __repr__(self):
+        from ._tensor_str import _str
+        return _str(self)
+
+    __str__ = __repr__
+
+    # ------------------------------------------------------------------ Python indexing
+    def __getitem__(self, idx):
+        a = self._a
+        if type(idx) is int:
+            if not a.size:
+                raise IndexError("indexing an empty tensor")
+            n = a.shape[0]
+            if idx < -n or idx >= n:
+                raise IndexError("index {} is out of range for dimension 0 (of size {})".format(idx, n))
+            r = a[idx]
+            if a.ndim == 1:
+                return r.item()
+            return self._view(r)
+        key, is_basic = _convert_index(self, idx)
+        r = a[key]
+        if not isinstance(r, _ndarray) or r.ndim == 0:
+            return r.item()
+        if r.size == 0:
+            raise ValueError("result of slicing is an empty tensor")
+        if is_basic:
+            return self._view(r)
+        return type(self)._make(r)
+
+    def __setitem__(self, idx, value):
+        a = self._a
+        if not a.size:
+            raise IndexError("indexing an empty tensor")
+        key, _ = _convert_index(self, idx)
+        if isinstance(value, _TensorBase):
+            if type(value) is not type(self):
+                raise TypeError("__setitem__: can't assign a {} to a {}".format(value._typename, self._typename))
+            v = value._a
+        elif isinstance(value, numbers.Number):
+            v = _scalar_for(type(self), value, "__setitem__")
+        else:
+            raise TypeError("__setitem__: can't assign a {} to a {}".format(_typename_of(value), self._typename))
+        try:
+            a[key] = v
+        except ValueError:
+            target = a[key]
+            if isinstance(value, _TensorBase) and target.size == v.size:
+                a[key] = v.reshape(target.shape)  # 0.2: equal element counts copy elementwise
+            else:
+                raise RuntimeError("__setitem__: can't assign a tensor of size {} to a slice of size {}"
+                                   .format(_fmt_size(v.shape), _fmt_size(target.shape))) from None
+
+    # ------------------------------------------------------------------ callables
+    def apply_(self, callable):
+        a = self._a
+        flat = a.reshape(-1) if a.flags.c_contiguous else None
+        vals = [callable(v) for v in a.reshape(-1).tolist()]
+        if flat is not None:
+            flat[:] = vals
+        else:
+            a[...] = np.array(vals).reshape(a.shape)
+        return self
+
+    def map_(self, tensor, callable):
+        b = self._xp.broadcast_to(tensor._a, self._a.shape)
+        vals = [callable(x, y) for x, y in zip(self._a.reshape(-1).tolist(), b.reshape(-1).tolist())]
+        self._a[...] = np.array(vals, dtype=type(self)._dtype).reshape(self._a.shape)
+        return self
+
+    def map2_(self, tensor1, tensor2, callable):
+        shape = self._a.shape
+        b = self._xp.broadcast_to(tensor1._a, shape).reshape(-1).tolist()
+        c = self._xp.broadcast_to(tensor2._a, shape).reshape(-1).tolist()
+        vals = [callable(x, y, z) for x, y, z in zip(self._a.reshape(-1).tolist(), b, c)]
+        self._a[...] = np.array(vals, dtype=type(self)._dtype).reshape(shape)
+        return self
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _empty_dim_error(op):
+    raise RuntimeError("{}(): dimension out of range (tensor has no dimensions)".format(op))
+
+
+def _single(t, conv):
+    a = t._a
+    if a.size != 1:
+        raise TypeError("only one element tensors can be converted to Python scalars (got {} elements)"
+                        .format(a.size))
+    return conv(a.reshape(-1)[0])
+
+
+def _contiguous_strides(sizes):
+    strides = []
+    acc = 1
+    for s in reversed(sizes):
+        strides.append(acc)
+        acc *= max(s, 1)
+    return tuple(reversed(strides))
+
+
+def _infer_size(sizes, numel, op):
+    if -1 in sizes:
+        if sizes.count(-1) > 1:
+            raise RuntimeError("{}(): only one dimension can be inferred, got {}".format(op, list(sizes)))
+        known = 1
+        for s in sizes:
+            if s != -1:
+                known *= s
+        if known == 0 or numel % known:
+            raise RuntimeError("{}(): size '{}' is invalid for input with {} elements"
+                               .format(op, _fmt_size(sizes), numel))
+        sizes = tuple(numel // known if s == -1 else s for s in sizes)
+    n = 1
+    for s in sizes:
+        n *= s
+    if n != numel:
+        raise RuntimeError("{}(): size '{}' is invalid for input with {} elements".format(op, _fmt_size(sizes), numel))
+    return sizes
+
+
+def _broadcastable(src, dst):
+    if len(src) > len(dst):
+        return False
+    for s, d in zip(reversed(src), reversed(dst)):
+        if s != d and s != 1:
+            return False
+    return True
+
+
+def _array_from_sequence(cls, seq):
+    try:
+        arr = np.array(_unwrap_seq(seq), dtype=cls._dtype if cls._is_floating else None)
+    except (TypeError, ValueError) as e:
+        raise TypeError("{}: Sequence data must be a nested sequence of numbers with a regular shape ({})"
+                        .format(cls._typename, e)) from None
+    if arr.dtype == object:
+        raise TypeError("{}: Sequence data must be a nested sequence of numbers, got {!r}".format(cls._typename, seq))
+    if arr.size == 0:
+        return cls._xp.empty(0, cls._dtype)
+    arr = arr.astype(cls._dtype) if arr.dtype != cls._dtype else arr
+    return cls._xp.asarray(arr) if cls._xp is not np else arr
+
+
+def _unwrap_seq(seq):
+    if isinstance(seq, _TensorBase):
+        return seq._a
+    if isinstance(seq, (list, tuple)):
+        return [_unwrap_seq(s) for s in seq]
+    return seq
+
+
+def _scalar_for(cls, value, op):
+    """A Python number as the tensor type's C type (integer types truncate and wrap, as a C cast)."""
+    if isinstance(value, _TensorBase):
+        raise TypeError("{}(): expected a number, got {}".format(op, value._typename))
+    if cls._is_floating:
+        if isinstance(value, numbers.Real):
+            return value
+        raise TypeError("{}(): expected a float, got {}".format(op, _typename_of(value)))
+    if isinstance(value, numbers.Real):
+        v = int(value)
+        info = cls._iinfo
+        if info.min <= v <= info.max:
+            return v
+        return int(np.array(v & 0xFFFFFFFFFFFFFFFF, np.uint64).astype(cls._dtype))
+    raise TypeError("{}(): expected an int, got {}".format(op, _typename_of(value)))
+
+
+def _convert_index(t, idx):
+    """Translate a Python index into a NumPy one; returns (key, is_basic)."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    key = []
+    basic = True
+    for i in idx:
+        if isinstance(i, slice):
+            if i.step is not None and i.step <= 0:
+                raise ValueError("slice step has to be greater than 0")
+            key.append(i)
+        elif i is None or i is Ellipsis:
+            key.append(i)
+        elif isinstance(i, _TensorBase):
+            basic = False
+            if i._typename.endswith("ByteTensor"):
+                key.append(i._a.astype(bool))
+            elif i._typename.endswith("LongTensor"):
+                key.append(i._a)
+            else:
+                raise IndexError("indexing with a {} is not supported: use a LongTensor of indices or a "
+                                 "ByteTensor mask".format(i._typename))
+        elif isinstance(i, numbers.Integral) and not isinstance(i, bool):
+            key.append(operator.index(i))
+        elif isinstance(i, (list, _ndarray)):
+            basic = False
+            key.append(np.asarray(i))
+        elif hasattr(i, "data") and isinstance(getattr(i, "data"), _TensorBase):
+            raise TypeError("indexing a Tensor with a Variable is not supported: index with var.data")
+        else:
+            raise TypeError("indexing a tensor with an object of type {}. The only supported types are integers, "
+                            "slices, numpy scalars, None, Ellipsis, LongTensors and ByteTensors"
+                            .format(_typename_of(i)))
+    a = t._a
+    nd = a.ndim if a.size else 0
+    used = sum(1 for k in key if k is not None and k is not Ellipsis and not
+               (isinstance(k, _ndarray) and k.dtype == bool and k.ndim > 1))
+    used += sum(k.ndim for k in key if isinstance(k, _ndarray) and k.dtype == bool and k.ndim > 1)
+    if used > nd:
+        raise IndexError("too many indices for tensor of dimension {}".format(nd))
+    # bounds check ints here so the error names the dimension, not NumPy's axis
+    d = 0
+    for k in key:
+        if k is Ellipsis:
+            d = nd - sum(1 for kk in key[key.index(Ellipsis) + 1:] if kk is not None)
+            continue
+        if k is None:
+            continue
+        if isinstance(k, int):
+            n = a.shape[d]
+            if k < -n or k >= n:
+                raise IndexError("index {} is out of range for dimension {} (of size {})".format(k, d, n))
+        d += 1
+    return tuple(key), basic
+
+
+def _resolve_type(t):
+    if isinstance(t, str):
+        name = "torch." + t[len("ember."):] if t.startswith("ember.") else t
+        cls = _typename_to_class.get(name)
+        if cls is None:
+            if name.startswith("torch.cuda."):
+                from . import cuda  # registers the CUDA classes
+                cls = _typename_to_class.get(name)
+            if cls is None:
+                raise ValueError("invalid type: '{}'".format(t))
+        return cls
+    if isinstance(t, type) and issubclass(t, _TensorBase):
+        return t
+    raise ValueError("invalid type: {!r}".format(t))
+
+
+def _cast_class(t, kind):
+    return ("torch.cuda." if t.is_cuda else "torch.") + kind + "Tensor"
+
+
+def _rebuild_tensor(storage, storage_offset, size, stride):
+    cls = _tensor_class_for_storage(type(storage))
+    return cls().set_(storage, storage_offset, size, stride)
+
+
+def _tensor_class_for_storage(storage_cls):
+    for cls in _typename_to_class.values():
+        if cls._storage_cls is storage_cls:
+            return cls
+    raise TypeError("no tensor type for storage {}".format(storage_cls._typename))
+
+
+def _make_class(name, dtype, storage_cls, floating, signed, module="ember", xp=np, is_cuda=False,
+                prefix="torch."):
+    dtype = np.dtype(dtype)
+    attrs = {
+        "__slots__": (), "__module__": module, "_dtype": dtype, "_typename": prefix + name,
+        "_storage_cls": storage_cls, "_is_floating": floating, "_signed": signed, "_xp": xp,
+        "is_cuda": is_cuda, "_iinfo": None if floating else np.iinfo(dtype),
+    }
+    cls = type(name, (_TensorBase,), attrs)
+    _typename_to_class[prefix + name] = cls
+    return cls
+
+
+DoubleTensor = _make_class("DoubleTensor", np.float64, _storage_mod.DoubleStorage, True, True)
+FloatTensor = _make_class("FloatTensor", np.float32, _storage_mod.FloatStorage, True, True)
+HalfTensor = _make_class("HalfTensor", np.float16, _storage_mod.HalfStorage, True, True)
+LongTensor = _make_class("LongTensor", np.int64, _storage_mod.LongStorage, False, True)
+IntTensor = _make_class("IntTensor", np.int32, _storage_mod.IntStorage, False, True)
+ShortTensor = _make_class("ShortTensor", np.int16, _storage_mod.ShortStorage, False, True)
+CharTensor = _make_class("CharTensor", np.int8, _storage_mod.CharStorage, False, False)  # 0.2 says False
+ByteTensor = _make_class("ByteTensor", np.uint8, _storage_mod.ByteStorage, False, False)
+
+_default["tensor"] = FloatTensor
+for _cls in list(_typename_to_class.values()):
+    _cls._byte_cls = ByteTensor  # comparisons return this type (ember.cuda sets the CUDA one)
+del _cls
+_dtype_to_class = {cls._dtype: cls for cls in (DoubleTensor, FloatTensor, HalfTensor, LongTensor, IntTensor,
+                                                ShortTensor, CharTensor, ByteTensor)}
+
+
+def _class_for_dtype(dtype):
+    cls = _dtype_to_class.get(np.dtype(dtype))
+    if cls is None:
+        raise TypeError("can't convert np.ndarray of type {}. The only supported types are: double, float, "
+                        "float16, int64, int32, int16, int8, and uint8.".format(np.dtype(dtype)))
+    return cls

@@ -1,0 +1,18 @@
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:  # tests/_helpers is importable as `_helpers`
+    sys.path.insert(0, HERE)
+
+
+def pytest_collection_modifyitems(config, items):
+    from _helpers.devices import cuda_available
+    if cuda_available():
+        return
+    skip = pytest.mark.skip(reason="needs CUDA and CuPy")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
