@@ -17,7 +17,9 @@ from .storage import (ByteStorage, CharStorage, DoubleStorage, FloatStorage, Hal
 from .tensor import (ByteTensor, CharTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor,
                      ShortTensor, _TensorBase, _default, _resolve_type, _class_for_dtype)
 from ._ops import TORCH_FUNCTIONS as _TORCH_FUNCTIONS
-from ._ops import pointwise as _pointwise, compare as _compare  # noqa: F401  (register the op families)
+from ._ops import (pointwise as _pointwise, compare as _compare, reduction as _reduction,  # noqa: F401
+                   indexing as _indexing, blas as _blas, lapack as _lapack, random as _random,
+                   factory as _factory, shape as _shape)  # importing registers each op family
 from .utils import backcompat as _backcompat  # noqa: F401
 
 __version__ = "0.2.0+ember.0.1.0"  # the PyTorch API level, then ember-core's own version
