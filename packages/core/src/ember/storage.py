@@ -1,8 +1,9 @@
 """Storages: 1-D contiguous buffers of one dtype (a NumPy array on the CPU, a CuPy array on the GPU)."""
-import mmap
 import os
 
 import numpy as np
+
+from . import _shared_memory as _shm
 
 _typename_to_class = {}
 
@@ -125,7 +126,8 @@ class _StorageBase(object):
 
     def _alloc(self, size):
         if self._shared:
-            return _shared_array(size, self._dtype)
+            arr, self._shared = _shm.allocate(size, self._dtype)
+            return arr
         return np.empty(size, self._dtype)
 
     def new(self):
@@ -160,17 +162,27 @@ class _StorageBase(object):
         return cuda._pin_storage(self)
 
     def is_shared(self):
-        return self._shared
+        return bool(self._shared)
 
     def share_memory_(self):
-        """Move the data into shared memory (in place); a no-op when already shared."""
+        """Move the data into shared memory (in place; ``_shared`` then holds the handle other processes
+        receive); a no-op when already shared. Tensors viewing the old memory keep it, except the tensor
+        whose ``share_memory_()`` called this."""
         if self._shared or self.is_cuda:
             return self
-        new = _shared_array(self._a.shape[0], self._dtype)
+        new, handle = _shm.allocate(self._a.shape[0], self._dtype)
         new[...] = self._a
         self._a = new
-        self._shared = True
+        self._shared = handle
         return self
+
+    @classmethod
+    def _new_shared(cls, size):
+        """A new storage of ``size`` elements allocated directly in shared memory."""
+        arr, handle = _shm.allocate(size, cls._dtype)
+        s = cls._wrap(arr)
+        s._shared = handle
+        return s
 
     # --- conversions ---
     def type(self, new_type=None, **kwargs):
@@ -280,13 +292,6 @@ class _StorageBase(object):
         return _str_storage(self)
 
     __str__ = __repr__
-
-
-def _shared_array(size, dtype):
-    """An array in anonymous shared memory (inherited across fork)."""
-    nbytes = max(1, size * np.dtype(dtype).itemsize)
-    buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_SHARED)
-    return np.frombuffer(buf, dtype=dtype, count=size)
 
 
 def _copy_storage(self, source, **kwargs):  # kwargs: 0.2's `async` (a keyword in Python >= 3.7)
