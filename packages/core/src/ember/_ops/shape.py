@@ -1,1 +1,143 @@
-"""(being written)"""
+"""Joining and splitting: cat, stack (new tensors) and split, chunk, unbind (views, as in 0.2)."""
+import operator
+
+from ember.tensor import _TensorBase, _fmt_size, _typename_of, _wrap_dim
+from . import both, tensor_method, torch_function
+from ._util import write_out
+
+
+def _tensors(seq, op, name):
+    """``seq`` as a list of tensors of one type, or a TypeError naming the first offender."""
+    if isinstance(seq, _TensorBase):
+        raise TypeError("{}(): argument '{}' must be a sequence of tensors, got a single {} "
+                        "(wrap it in a list or tuple)".format(op, name, seq._typename))
+    try:
+        items = list(seq)
+    except TypeError:
+        raise TypeError("{}(): argument '{}' must be a sequence of tensors, got {}"
+                        .format(op, name, _typename_of(seq))) from None
+    if not items:
+        return items, None
+    first = items[0]
+    if not isinstance(first, _TensorBase):
+        raise TypeError("{}(): expected a sequence of tensors, but element 0 is {}".format(op, _typename_of(first)))
+    cls = type(first)
+    for i, t in enumerate(items):
+        if type(t) is not cls:
+            if not isinstance(t, _TensorBase):
+                raise TypeError("{}(): expected a sequence of tensors, but element {} is {}"
+                                .format(op, i, _typename_of(t)))
+            raise TypeError("{}(): expected all tensors to be of type {} (element 0), but element {} is {}"
+                            .format(op, cls._typename, i, t._typename))
+    return items, cls
+
+
+def _result(cls, arr, out, op):
+    if out is None:
+        return cls._make(arr)
+    return write_out(out, cls, arr, op)
+
+
+@torch_function
+def cat(seq, dim=0, out=None):
+    """Concatenate tensors of one type along ``dim``; their sizes must match in every other dim.
+    Empty tensors in ``seq`` are skipped, as in 0.2."""
+    items, cls = _tensors(seq, "cat", "seq")
+    if cls is None:
+        raise ValueError("cat(): expected a non-empty sequence of tensors")
+    arrays = [t._a for t in items if t._a.size]
+    if not arrays:
+        return _result(cls, cls._xp.empty(0, cls._dtype), out, "cat")
+    ref = arrays[0]
+    nd = ref.ndim
+    d = _wrap_dim(dim, nd, "cat")
+    for i, a in enumerate(arrays):
+        if a.ndim != nd or a.shape[:d] != ref.shape[:d] or a.shape[d + 1:] != ref.shape[d + 1:]:
+            raise RuntimeError("cat(): inconsistent tensor sizes: tensors must have the same size in every dimension "
+                               "but {} (the one concatenated), got {} and {}"
+                               .format(d, _fmt_size(ref.shape), _fmt_size(a.shape)))
+    if len(arrays) == 1:
+        return _result(cls, arrays[0].copy(), out, "cat")
+    return _result(cls, cls._xp.concatenate(arrays, axis=d), out, "cat")
+
+
+@torch_function
+def stack(sequence, dim=0, out=None):
+    """Join tensors of one type and one size along a new dimension ``dim`` (0 <= dim <= their dim())."""
+    items, cls = _tensors(sequence, "stack", "sequence")
+    if cls is None:
+        raise ValueError("stack expects a non-empty sequence of tensors")
+    ref = items[0]._a
+    for i, t in enumerate(items):
+        a = t._a
+        if a.shape != ref.shape and (a.size or ref.size):
+            raise RuntimeError("stack(): expected all tensors to have the same size, got {} (element 0) and {} "
+                               "(element {})".format(_size_of(ref), _size_of(a), i))
+    if not ref.size:
+        return _result(cls, cls._xp.empty(0, cls._dtype), out, "stack")
+    d = _wrap_dim(dim, ref.ndim + 1, "stack")
+    return _result(cls, cls._xp.stack([t._a for t in items], axis=d), out, "stack")
+
+
+def _size_of(a):
+    return _fmt_size(a.shape) if a.size else "[]"
+
+
+def _dim_length(tensor, dim, op):
+    if not isinstance(tensor, _TensorBase):
+        raise TypeError("{}(): expected a tensor, got {}".format(op, _typename_of(tensor)))
+    a = tensor._a
+    if not a.size:
+        raise RuntimeError("{}(): cannot split an empty tensor (it has no dimensions)".format(op))
+    d = _wrap_dim(dim, a.ndim, op)
+    return a, d, a.shape[d]
+
+
+def _positive(value, name, op):
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError("{}(): {} must be an int, got {}".format(op, name, _typename_of(value))) from None
+    if value <= 0:
+        raise RuntimeError("{}(): {} must be a positive int, got {}".format(op, name, value))
+    return value
+
+
+def _split(tensor, split_size, dim, op):
+    a, d, n = _dim_length(tensor, dim, op)
+    lead = (slice(None),) * d
+    view = tensor._view
+    return tuple(view(a[lead + (slice(i, i + split_size),)]) for i in range(0, n, split_size))
+
+
+@both
+def split(tensor, split_size, dim=0):
+    """Views of ``tensor`` along ``dim``, each ``split_size`` long (the last one shorter if need be)."""
+    return _split(tensor, _positive(split_size, "split_size", "split"), dim, "split")
+
+
+@torch_function
+def chunk(tensor, chunks, dim=0):
+    """``tensor`` split into at most ``chunks`` views along ``dim``, each ceil(size / chunks) long
+    (so fewer chunks come back when the size does not fill them, as in 0.2)."""
+    chunks = _positive(chunks, "chunks", "chunk")
+    _, _, n = _dim_length(tensor, dim, "chunk")
+    return _split(tensor, -(-n // chunks), dim, "chunk")
+
+
+@tensor_method(name="chunk")
+def _chunk_method(self, n_chunks, dim=0):
+    """Tensor.chunk(n_chunks, dim=0): see ember.chunk."""
+    return chunk(self, n_chunks, dim)
+
+
+@torch_function
+def unbind(tensor, dim=0):
+    """The slices of ``tensor`` along ``dim`` (``select(dim, i)`` for each i): views of one dim less,
+    or Python numbers for a 1-D tensor, as in 0.2."""
+    a, d, n = _dim_length(tensor, dim, "unbind")
+    if a.ndim == 1:
+        return tuple(a.tolist())
+    lead = (slice(None),) * d
+    view = tensor._view
+    return tuple(view(a[lead + (i,)]) for i in range(n))
