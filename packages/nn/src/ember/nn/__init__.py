@@ -1,0 +1,3 @@
+"""ember.nn: PyTorch 0.2's neural-network modules (distribution ember-nn)."""
+from .modules import *  # noqa: F401,F403
+from .parameter import Parameter  # noqa: F401

@@ -1,0 +1,2 @@
+from .module import Module
+from .container import Container, Sequential, ModuleList, ParameterList
