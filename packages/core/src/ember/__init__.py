@@ -20,7 +20,9 @@ from ._ops import TORCH_FUNCTIONS as _TORCH_FUNCTIONS
 from ._ops import (pointwise as _pointwise, compare as _compare, reduction as _reduction,  # noqa: F401
                    indexing as _indexing, blas as _blas, lapack as _lapack, random as _random,
                    factory as _factory, shape as _shape)  # importing registers each op family
+from . import _tensor_str  # noqa: F401  (registers set_printoptions)
 from .utils import backcompat as _backcompat  # noqa: F401
+from .serialization import save, load
 
 __version__ = "0.2.0+ember.0.1.0"  # the PyTorch API level, then ember-core's own version
 
@@ -126,3 +128,5 @@ class _MissingSatelliteFinder(object):
 
 if not any(type(f).__name__ == "_MissingSatelliteFinder" for f in _sys.meta_path):
     _sys.meta_path.append(_MissingSatelliteFinder())
+
+from . import autograd  # noqa: E402,F401  (as 0.2's `import torch` did; also registers the Variable ops)

@@ -1,4 +1,6 @@
 """Storages: 1-D contiguous buffers of one dtype (a NumPy array on the CPU, a CuPy array on the GPU)."""
+import numbers
+import operator
 import os
 
 import numpy as np
@@ -42,11 +44,14 @@ class _StorageBase(object):
                 self._a = np.empty(a0, dtype)
                 return
             if isinstance(a0, (list, tuple, range)):
-                try:
-                    self._a = np.array(a0, dtype=dtype).reshape(-1)
-                except (TypeError, ValueError):
-                    raise TypeError("{}: Sequence data must contain numbers, got {!r}"
-                                    .format(self._typename, a0)) from None
+                try:  # integer types: infer, then cast like C (wrapping), as tensor constructors do
+                    arr = np.array(a0, dtype=dtype if dtype.kind == "f" else None)
+                except (TypeError, ValueError, OverflowError):
+                    arr = None
+                if arr is None or arr.ndim > 1 or arr.dtype.kind not in "biuf":
+                    raise TypeError("{}: Sequence data must be a flat sequence of numbers, got {!r}"
+                                    .format(self._typename, a0))
+                self._a = arr.astype(dtype).reshape(-1)
                 return
         raise self._invalid_args(args)
 
@@ -80,13 +85,29 @@ class _StorageBase(object):
     def data_ptr(self):
         return int(self._a.__array_interface__["data"][0]) if self._a.size else 0
 
-    def _check_index(self, i):
+    def _check_index(self, idx):
+        try:
+            i = operator.index(idx)
+        except TypeError:
+            raise TypeError("can't index a {} with {}".format(self._typename, type(idx).__name__)) from None
         n = self._a.shape[0]
         if i < 0:
             i += n
         if not 0 <= i < n:
-            raise IndexError("index {} out of range for storage of size {}".format(i, n))
+            raise IndexError("index {} out of range for storage of size {}".format(idx, n))
         return i
+
+    def _scalar(self, value, op):
+        """A Python number as the storage's C type: integer types truncate and wrap, as 0.2's casts did."""
+        if not isinstance(value, numbers.Real):
+            raise TypeError("{}.{}: expected a number, got {}".format(self._typename, op, _typename_of(value)))
+        if self._dtype.kind not in "iu":
+            return value
+        v = int(value)
+        info = np.iinfo(self._dtype)
+        if info.min <= v <= info.max:
+            return v
+        return int(np.array(v & 0xFFFFFFFFFFFFFFFF, np.uint64).astype(self._dtype))
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -95,13 +116,14 @@ class _StorageBase(object):
                 raise RuntimeError("{}: slices with a step are not supported, got step {}"
                                    .format(self._typename, step))
             return type(self)._wrap(self._a[start:stop])
-        return self._a[self._check_index(int(idx))].item()
+        return self._a[self._check_index(idx)].item()
 
     def __setitem__(self, idx, value):
+        value = self._scalar(value, "__setitem__")
         if isinstance(idx, slice):
             self._a[idx] = value
         else:
-            self._a[self._check_index(int(idx))] = value
+            self._a[self._check_index(idx)] = value
 
     def __iter__(self):
         return iter(self._a.tolist())
@@ -110,11 +132,17 @@ class _StorageBase(object):
         return self._a.tolist()
 
     def fill_(self, value):
-        self._a.fill(value)
+        self._a.fill(self._scalar(value, "fill_"))
         return self
 
     def resize_(self, size):
-        size = int(size)
+        try:
+            size = operator.index(size)
+        except TypeError:
+            raise TypeError("{}.resize_: expected an int size, got {}".format(self._typename, _typename_of(size))) \
+                from None
+        if size < 0:
+            raise RuntimeError("{}.resize_: size must be non-negative, got {}".format(self._typename, size))
         old = self._a
         if size == old.shape[0]:
             return self

@@ -200,7 +200,14 @@ class _TensorBase(object):
         s = self._s
         if s is None:
             root = _root(self._a)
-            flat = root.reshape(-1, order="A") if root.ndim != 1 else root
+            if root.ndim == 1 and root.strides[0] == root.itemsize:
+                flat = root
+            elif root.flags.contiguous or root.flags.f_contiguous:
+                flat = root.reshape(-1, order="A")
+            else:  # a strided array over foreign memory (from_numpy): the storage spans its elements
+                item = root.itemsize
+                span = 1 + sum((n - 1) * (st // item) for n, st in zip(root.shape, root.strides)) if root.size else 0
+                flat = np.lib.stride_tricks.as_strided(root, (span,), (item,))
             s = self._s = type(self)._storage_cls._wrap(flat)
         return s
 
@@ -333,12 +340,12 @@ class _TensorBase(object):
         if len(stride) != len(size):
             raise RuntimeError("set_(): size {} and stride {} must have the same length"
                                .format(list(size), list(stride)))
-        need = storage_offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else 0
+        need = storage_offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if size and all(size) else 0
         if need > source.size():
             raise RuntimeError("set_(): storage of size {} is too small for size {}, stride {} and offset {}"
                                .format(source.size(), list(size), list(stride), storage_offset))
         self._s = source
-        if not all(size):
+        if not size or not all(size):  # no elements: 0.2's empty tensor
             self._a = source._a[storage_offset:storage_offset]
         else:
             self._a = _strided(source._a, size, stride, storage_offset)
@@ -643,7 +650,7 @@ class _TensorBase(object):
     # ------------------------------------------------------------------ Python indexing
     def __getitem__(self, idx):
         a = self._a
-        if type(idx) is int:
+        if type(idx) is int:  # fast path: t[i]
             if not a.size:
                 raise IndexError("indexing an empty tensor")
             n = a.shape[0]
@@ -653,38 +660,53 @@ class _TensorBase(object):
             if a.ndim == 1:
                 return r.item()
             return self._view(r)
-        key, is_basic = _convert_index(self, idx)
-        r = a[key]
-        if not isinstance(r, _ndarray) or r.ndim == 0:
+        kind, key = _convert_index(self, idx)
+        if kind == 0:
+            return a[key].item()
+        if kind == 1:
+            key, layout = key
+            return self._view(a[key] if layout is None else _strided(a, *layout))
+        pre, key = key
+        try:
+            r = (a if pre is None else a[pre])[key]
+        except IndexError:
+            raise _index_shape_mismatch(key) from None
+        if r.ndim == 0:
             return r.item()
-        if r.size == 0:
-            raise ValueError("result of slicing is an empty tensor")
-        if is_basic:
-            return self._view(r)
-        return type(self)._make(r)
+        if not r.size:
+            return type(self)._make(self._xp.empty(0, a.dtype))
+        return type(self)._make(self._xp.ascontiguousarray(r))
 
     def __setitem__(self, idx, value):
         a = self._a
-        if not a.size:
-            raise IndexError("indexing an empty tensor")
-        key, _ = _convert_index(self, idx)
-        if isinstance(value, _TensorBase):
-            if type(value) is not type(self):
-                raise TypeError("__setitem__: can't assign a {} to a {}".format(value._typename, self._typename))
-            v = value._a
-        elif isinstance(value, numbers.Number):
+        is_tensor = isinstance(value, _TensorBase)
+        if is_tensor and value.is_cuda == self.is_cuda:
+            v = value._a  # any tensor type, cast as copy_ casts
+        elif isinstance(value, numbers.Number) and not is_tensor:
             v = _scalar_for(type(self), value, "__setitem__")
         else:
             raise TypeError("__setitem__: can't assign a {} to a {}".format(_typename_of(value), self._typename))
+        kind, key = _convert_index(self, idx)
+        target = a
+        if kind == 1:
+            key = key[0]  # NumPy writes through basic indexing just as PyTorch does
+        elif kind == 2:
+            pre, key = key
+            if pre is not None:
+                target = a[pre]  # a view
         try:
-            a[key] = v
+            target[key] = v
+        except IndexError:
+            raise _index_shape_mismatch(key) from None
         except ValueError:
-            target = a[key]
-            if isinstance(value, _TensorBase) and target.size == v.size:
-                a[key] = v.reshape(target.shape)  # 0.2: equal element counts copy elementwise
+            sel = target[key]
+            if is_tensor and v.size == sel.size:
+                target[key] = v.reshape(sel.shape)  # 0.2: equal element counts copy elementwise
+            elif is_tensor and kind == 2 and len(key) == 1 and key[0].dtype == np.bool_ and v.size > sel.size:
+                target[key] = v.reshape(-1)[:sel.size]  # 0.2: t[mask] = source is masked_scatter_
             else:
-                raise RuntimeError("__setitem__: can't assign a tensor of size {} to a slice of size {}"
-                                   .format(_fmt_size(v.shape), _fmt_size(target.shape))) from None
+                raise RuntimeError("__setitem__: can't assign a tensor of size {} to a selection of size {}"
+                                   .format(_fmt_size(v.shape), _fmt_size(sel.shape))) from None
 
     # ------------------------------------------------------------------ callables
     def apply_(self, callable):
@@ -804,59 +826,164 @@ def _scalar_for(cls, value, op):
 
 
 def _convert_index(t, idx):
-    """Translate a Python index into a NumPy one; returns (key, is_basic)."""
+    """Translate a Python index for the non-empty tensor ``t`` into ``(kind, key)``:
+
+    kind 0, all of t's dims taken by ints: ``key`` is a NumPy index of one element;
+    kind 1, basic indexing (ints, slices, None, Ellipsis): ``key`` = (NumPy index, layout); with None
+      in the index, layout = (shape, strides, offset) of the view in elements with 0.2's strides (each
+      None is an unsqueeze, taking size * stride of the dim after it, 1 at the end), else None;
+    kind 2, advanced indexing (LongTensors, ByteTensor masks, sequences of ints, anywhere in the
+      index): ``key`` = (pre, index): a basic NumPy index taking the ints first (None when there are none),
+      then the advanced NumPy index, its indices range-checked; the result is a copy.
+    """
     if not isinstance(idx, tuple):
         idx = (idx,)
-    key = []
-    basic = True
+    a = t._a
+    if not a.size:
+        raise IndexError("indexing an empty tensor")
+    nd = a.ndim
+    entries = []
+    advanced = False
+    used = 0  # dims of t the index consumes
     for i in idx:
-        if isinstance(i, slice):
+        ti = type(i)
+        if ti is int:
+            used += 1
+        elif ti is slice:
             if i.step is not None and i.step <= 0:
                 raise ValueError("slice step has to be greater than 0")
-            key.append(i)
+            used += 1
         elif i is None or i is Ellipsis:
-            key.append(i)
+            pass
         elif isinstance(i, _TensorBase):
-            basic = False
-            if i._typename.endswith("ByteTensor"):
-                key.append(i._a.astype(bool))
-            elif i._typename.endswith("LongTensor"):
-                key.append(i._a)
+            tn = i._typename
+            if tn.endswith(".LongTensor"):
+                i = i._a
+                used += 1
+            elif tn.endswith(".ByteTensor"):
+                m = i._a
+                if m.size and m.max() > 1:
+                    raise IndexError("indexing with a ByteTensor mask: mask tensor can take 0 and 1 values only, "
+                                     "got {}".format(int(m.max())))
+                i = m.view(np.bool_)
+                used += m.ndim
             else:
-                raise IndexError("indexing with a {} is not supported: use a LongTensor of indices or a "
-                                 "ByteTensor mask".format(i._typename))
-        elif isinstance(i, numbers.Integral) and not isinstance(i, bool):
-            key.append(operator.index(i))
+                raise TypeError("indexing a tensor with an object of type {}. The only supported types are "
+                                "integers, slices, numpy scalars, None, Ellipsis, LongTensors and ByteTensors"
+                                .format(tn))
+            advanced = True
+        elif isinstance(i, numbers.Integral) and ti is not bool:
+            i = operator.index(i)
+            used += 1
         elif isinstance(i, (list, _ndarray)):
-            basic = False
-            key.append(np.asarray(i))
-        elif hasattr(i, "data") and isinstance(getattr(i, "data"), _TensorBase):
+            arr = np.asarray(i)
+            if not arr.size:
+                arr = arr.astype(np.int64)
+            if arr.dtype == np.bool_:
+                used += arr.ndim
+            elif arr.dtype.kind in "iu":
+                used += 1
+            else:
+                raise TypeError("indexing a tensor with a sequence of {}: use ints or bools".format(arr.dtype))
+            i = arr
+            advanced = True
+        elif isinstance(getattr(i, "data", None), _TensorBase):
             raise TypeError("indexing a Tensor with a Variable is not supported: index with var.data")
         else:
             raise TypeError("indexing a tensor with an object of type {}. The only supported types are integers, "
                             "slices, numpy scalars, None, Ellipsis, LongTensors and ByteTensors"
                             .format(_typename_of(i)))
-    a = t._a
-    nd = a.ndim if a.size else 0
-    used = sum(1 for k in key if k is not None and k is not Ellipsis and not
-               (isinstance(k, _ndarray) and k.dtype == bool and k.ndim > 1))
-    used += sum(k.ndim for k in key if isinstance(k, _ndarray) and k.dtype == bool and k.ndim > 1)
+        entries.append(i)
     if used > nd:
         raise IndexError("too many indices for tensor of dimension {}".format(nd))
-    # bounds check ints here so the error names the dimension, not NumPy's axis
+    if sum(1 for e in entries if e is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    shape = a.shape
+    if advanced:
+        d = 0
+        for e in entries:
+            if e is None:
+                continue
+            if type(e) is slice:
+                d += 1
+            elif e is Ellipsis:
+                d += nd - used
+            elif type(e) is int:
+                _check_index_range(e, d, shape[d])
+                d += 1
+            elif e.dtype == np.bool_:
+                if e.shape != shape[d:d + e.ndim]:
+                    raise IndexError("the mask of size {} does not match the size {} of the indexed tensor at "
+                                     "dimension {}".format(_fmt_size(e.shape), _fmt_size(shape[d:d + e.ndim]), d))
+                d += e.ndim
+            else:
+                if e.size:
+                    lo, hi = int(e.min()), int(e.max())
+                    _check_index_range(lo if lo < -shape[d] else hi, d, shape[d])
+                d += 1
+        if any(type(e) is int for e in entries):
+            # as PyTorch: ints select first, so they don't count as advanced indices in NumPy's placement
+            # rule for the result's dims
+            pre, adv = [], []
+            for e in entries:
+                if type(e) is int:
+                    pre.append(e)
+                elif e is None or type(e) is slice:
+                    pre.append(e)
+                    adv.append(slice(None))
+                elif e is Ellipsis:
+                    pre.append(e)
+                    adv.append(e)
+                else:
+                    pre.extend([slice(None)] * (e.ndim if e.dtype == np.bool_ else 1))
+                    adv.append(e)
+            return 2, (tuple(pre), tuple(adv))
+        return 2, (None, tuple(entries))
+    item = a.itemsize
+    strides = [s // item for s in a.strides]
+    out_shape, out_strides = [], []
+    offset = 0
     d = 0
-    for k in key:
-        if k is Ellipsis:
-            d = nd - sum(1 for kk in key[key.index(Ellipsis) + 1:] if kk is not None)
-            continue
-        if k is None:
-            continue
-        if isinstance(k, int):
-            n = a.shape[d]
-            if k < -n or k >= n:
-                raise IndexError("index {} is out of range for dimension {} (of size {})".format(k, d, n))
-        d += 1
-    return tuple(key), basic
+    for e in entries:
+        if type(e) is int:
+            n = shape[d]
+            _check_index_range(e, d, n)
+            offset += (e + n if e < 0 else e) * strides[d]
+            d += 1
+        elif type(e) is slice:
+            start, stop, step = e.indices(shape[d])
+            length = (stop - start + step - 1) // step
+            if length <= 0:
+                raise ValueError("result of slicing is an empty tensor")
+            offset += start * strides[d]
+            out_shape.append(length)
+            out_strides.append(strides[d] * step)
+            d += 1
+        elif e is None:
+            out_shape.append(1)
+            out_strides.append(shape[d] * strides[d] if d < nd else 1)
+        else:  # Ellipsis
+            m = nd - used
+            out_shape.extend(shape[d:d + m])
+            out_strides.extend(strides[d:d + m])
+            d += m
+    if not out_shape and d == nd:
+        return 0, tuple(entries)
+    if None not in entries:  # NumPy's view has PyTorch's layout
+        return 1, (tuple(entries), None)
+    out_shape.extend(shape[d:])
+    out_strides.extend(strides[d:])
+    return 1, (tuple(entries), (tuple(out_shape), out_strides, offset))
+
+
+def _check_index_range(i, d, n):
+    if i < -n or i >= n:
+        raise IndexError("index {} is out of range for dimension {} (of size {})".format(i, d, n))
+
+
+def _index_shape_mismatch(key):
+    shapes = " ".join(_fmt_size(k.shape) for k in key if isinstance(k, _ndarray) and k.dtype != np.bool_)
+    return IndexError("shape mismatch: indexing tensors could not be broadcast together with sizes " + shapes)
 
 
 def _resolve_type(t):
