@@ -1,0 +1,166 @@
+"""The table-driven module harness (as PyTorch's common_nn): one case per module configuration.
+
+A case is a dict:
+    name            id of the case (unique within the table)
+    module          ember.nn class name (also the torch.nn class name unless `torch_module` is given)
+    args, kwargs    constructor arguments (the same for both libraries unless `torch_args`/`torch_kwargs`)
+    input_size      size of the (double) input, filled from N(0, 1) with a fixed seed; or
+    input_fn        a function(rng) -> numpy array (for inputs with constraints, e.g. probabilities)
+    target_fn       for criteria: function(rng) -> numpy array target (LongTensor when its dtype is integral)
+    modes           ("train", "eval") by default
+    check_gradcheck True by default: gradcheck of the module in double on the input
+    random          True for modules whose output is random (skips value comparison with torch)
+    rtol, atol      tolerances (default 1e-6, 1e-7 in double)
+    repr            expected ember repr string (0.2's format), optional
+    skip_torch      reason string: the oracle can't build the same thing (checked against formulas elsewhere)
+
+`run_case(case)` builds the ember module (and the torch one in the parity env), copies the parameters and
+buffers from ember to torch, runs forward in each mode, backpropagates the same random grad_output and compares
+the output, the input gradient and every parameter gradient.
+"""
+import numpy as np
+
+import ember
+import ember.nn as nn
+from ember.autograd import Variable, gradcheck
+
+from .oracle import to_numpy
+
+# state_dict keys that exist in only one of the libraries (ORACLE.md)
+_ONLY_IN_TORCH = ("num_batches_tracked",)
+
+
+def _make_input(case, rng):
+    if "input_fn" in case:
+        arr = np.asarray(case["input_fn"](rng))
+    else:
+        arr = rng.standard_normal(case["input_size"])
+    if arr.dtype.kind == "f":
+        arr = arr.astype(np.float64)
+    return arr
+
+
+def _ember_tensor(arr):
+    return ember.from_numpy(np.ascontiguousarray(arr).copy())
+
+
+def build_ember(case):
+    ember.manual_seed(0)
+    cls = getattr(nn, case["module"])
+    return cls(*case.get("args", ()), **case.get("kwargs", {})).double()
+
+
+def build_torch(case, torch, ember_module):
+    cls = getattr(torch.nn, case.get("torch_module", case["module"]))
+    args = case.get("torch_args", case.get("args", ()))
+    kwargs = case.get("torch_kwargs", case.get("kwargs", {}))
+    tm = cls(*args, **kwargs).double()
+    copy_state_to_torch(ember_module, tm, torch)
+    return tm
+
+
+def copy_state_to_torch(ember_module, torch_module, torch):
+    """Copy every parameter and buffer of the ember module into the torch module (names must agree, except
+    the keys ORACLE.md lists)."""
+    esd = ember_module.state_dict()
+    tsd = torch_module.state_dict()
+    for key, value in tsd.items():
+        if key.endswith(_ONLY_IN_TORCH):
+            continue
+        assert key in esd, "torch key {} missing in ember's state_dict ({})".format(key, list(esd))
+        value.copy_(torch.from_numpy(to_numpy(esd[key]).copy()))
+    extra = [k for k in esd if k not in tsd]
+    return extra
+
+
+def _params(module):
+    return [p for _, p in module.named_parameters()]
+
+
+def run_case(case, torch=None):
+    """Compare ember and torch on one case; returns nothing, asserts on mismatch."""
+    rng = np.random.RandomState(abs(hash(case["name"])) % (2 ** 31))
+    inp = _make_input(case, rng)
+    target = None
+    if "target_fn" in case:
+        target = np.asarray(case["target_fn"](rng))
+    em = build_ember(case)
+    if "repr" in case:
+        assert repr(em) == case["repr"], "repr {!r} != {!r}".format(repr(em), case["repr"])
+    tm = build_torch(case, torch, em) if (torch is not None and not case.get("skip_torch")) else None
+    for mode in case.get("modes", ("train", "eval")):
+        em.train(mode == "train")
+        if tm is not None:
+            tm.train(mode == "train")
+        x = Variable(_ember_tensor(inp), requires_grad=True)
+        args = [x]
+        if target is not None:
+            args.append(Variable(_ember_tensor(target)))
+        out = em(*args)
+        gout = rng.standard_normal(tuple(out.size()) if out.dim() else (1,))
+        out.backward(_ember_tensor(gout).view_as(out.data))
+        if tm is None or case.get("random"):
+            continue
+        tx = torch.from_numpy(inp.copy()).requires_grad_(True)
+        targs = [tx]
+        if target is not None:
+            targs.append(torch.from_numpy(target.copy()))
+        tout = tm(*targs)
+        tout.backward(torch.from_numpy(gout.copy()).reshape(tout.shape))
+        rtol, atol = case.get("rtol", 1e-6), case.get("atol", 1e-7)
+        _close(out.data, tout, rtol, atol, "{} [{}] output".format(case["name"], mode))
+        _close(x.grad.data, tx.grad, rtol, atol, "{} [{}] grad_input".format(case["name"], mode))
+        tparams = dict(tm.named_parameters())
+        for name, p in em.named_parameters():
+            tp = tparams[name]
+            if tp.grad is None:
+                assert p.grad is None or float(p.grad.data.abs().max()) == 0, name
+                continue
+            _close(p.grad.data, tp.grad, rtol, atol, "{} [{}] grad of {}".format(case["name"], mode, name))
+            p.grad.data.zero_()
+            tp.grad = None
+        # buffers updated by the forward pass (running statistics) must agree too
+        tbuf = dict(tm.named_buffers())
+        for name, b in em.state_dict().items():
+            if name in tbuf and name not in tparams:
+                _close(b, tbuf[name], rtol, atol, "{} [{}] buffer {}".format(case["name"], mode, name))
+
+
+def _close(ember_value, torch_value, rtol, atol, what):
+    a = to_numpy(ember_value)
+    b = to_numpy(torch_value)
+    if b.ndim == 0:
+        b = b.reshape(1)
+    assert a.shape == b.shape, "{}: shape {} != torch {}".format(what, a.shape, b.shape)
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=what)
+
+
+def run_gradcheck(case):
+    """gradcheck of the module on a small double input (criteria: w.r.t. the input only)."""
+    if not case.get("check_gradcheck", True) or case.get("random"):
+        return
+    rng = np.random.RandomState(1)
+    inp = _make_input(case, rng)
+    em = build_ember(case)
+    em.eval() if "train" not in case.get("modes", ("train", "eval")) else em.train()
+    target = None
+    if "target_fn" in case:
+        target = Variable(_ember_tensor(np.asarray(case["target_fn"](rng))))
+    x = Variable(_ember_tensor(inp), requires_grad=True)
+
+    def fn(x_):
+        return em(x_, target) if target is not None else em(x_)
+
+    assert gradcheck(fn, (x,), eps=1e-6, atol=1e-5, rtol=1e-3), case["name"]
+
+
+def run_state_dict_round_trip(case, tmp_path):
+    em = build_ember(case)
+    for p in em.parameters():
+        p.data.uniform_(-1, 1)
+    path = str(tmp_path / "{}.pt".format(case["name"]))
+    ember.save(em.state_dict(), path)
+    other = build_ember(case)
+    other.load_state_dict(ember.load(path))
+    for (n, a), (_, b) in zip(em.state_dict().items(), other.state_dict().items()):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b), err_msg=n)
