@@ -1,0 +1,349 @@
+"""Reduction kernels: sum along a dim (into double, as TH's accreal; contiguous runs add vectorized partials
+of 16 numbers first), max/min with first indices along a dim, mode along rows and histc.
+
+Dim reductions take the input viewed as (outer, n, inner) with any strides (element strides, not bytes) and
+reduce the middle axis; results are (outer, inner) C-contiguous arrays.
+"""
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.stdint cimport int64_t, int32_t, int16_t, int8_t, uint8_t
+
+import numpy as np
+
+ctypedef fused num_t:
+    float
+    double
+    int64_t
+    int32_t
+    int16_t
+    int8_t
+    uint8_t
+
+# work items smaller than this run on one thread (a parallel region costs a few microseconds)
+cdef Py_ssize_t _GRAIN = 16384
+
+
+cdef inline Py_ssize_t _cdiv(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    return (a + b - 1) // b
+
+
+cdef extern from *:
+    """
+    /* Sum of a contiguous run: 16 accumulators in T's precision, which compilers pack into SIMD registers
+       (Cython's equivalent code and a single accumulator chain stay scalar), flushed into a double every
+       256 elements, so each partial in T adds only 16 numbers and long runs keep double accuracy.
+       Loads go through a moving pointer with constant offsets: under Python's -fwrapv, p[k + 1] is not
+       provably adjacent to p[k]. */
+    #if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
+    /* an AVX2 build of the loop besides the baseline SSE2 one, picked at load time by the CPU */
+    #define EMBER_CLONES __attribute__((target_clones("avx2", "default")))
+    #else
+    #define EMBER_CLONES
+    #endif
+    #define EMBER_SUM_RUN(NAME, T)                                                          \
+    EMBER_CLONES static double NAME(const T *p, Py_ssize_t m) {                                          \
+        double total = 0;                                                                   \
+        const T *end = p + m;                                                               \
+        while (end - p >= 16) {                                                             \
+            T a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;               \
+            T a8 = 0, a9 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0, a14 = 0, a15 = 0;         \
+            Py_ssize_t blocks = (end - p) / 16;                                             \
+            if (blocks > 16) blocks = 16;                                                   \
+            for (; blocks > 0; blocks--, p += 16) {                                         \
+                a0 += p[0]; a1 += p[1]; a2 += p[2]; a3 += p[3];                             \
+                a4 += p[4]; a5 += p[5]; a6 += p[6]; a7 += p[7];                             \
+                a8 += p[8]; a9 += p[9]; a10 += p[10]; a11 += p[11];                         \
+                a12 += p[12]; a13 += p[13]; a14 += p[14]; a15 += p[15];                     \
+            }                                                                               \
+            total += (double)((((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)))           \
+                              + (((a8 + a9) + (a10 + a11)) + ((a12 + a13) + (a14 + a15))));  \
+        }                                                                                   \
+        for (; p < end; p++) total += *p;                                                   \
+        return total;                                                                       \
+    }
+    EMBER_SUM_RUN(ember_sum_run_f, float)
+    EMBER_SUM_RUN(ember_sum_run_d, double)
+
+    /* acc[j] += sum over i < n of row i (at p + i * si), j < w, for rows with contiguous elements. Four rows
+       are added in T's precision before each double update, which quarters the traffic on acc. */
+    #define EMBER_SUM_ROWS(NAME, T)                                                         \
+    EMBER_CLONES static void NAME(const T *p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double *acc) {  \
+        Py_ssize_t i = 0, j;                                                                \
+        for (; i + 4 <= n; i += 4) {                                                        \
+            const T *p0 = p + i * si, *p1 = p0 + si, *p2 = p1 + si, *p3 = p2 + si;          \
+            for (j = 0; j < w; j++) acc[j] += (double)((p0[j] + p1[j]) + (p2[j] + p3[j]));  \
+        }                                                                                   \
+        for (; i < n; i++) {                                                                \
+            const T *p0 = p + i * si;                                                       \
+            for (j = 0; j < w; j++) acc[j] += p0[j];                                        \
+        }                                                                                   \
+    }
+    EMBER_SUM_ROWS(ember_sum_rows_f, float)
+    EMBER_SUM_ROWS(ember_sum_rows_d, double)
+    """
+    double ember_sum_run_f(const float* p, Py_ssize_t m) nogil
+    double ember_sum_run_d(const double* p, Py_ssize_t m) nogil
+    void ember_sum_rows_f(const float* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
+    void ember_sum_rows_d(const double* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
+
+
+cdef extern from *:
+    """
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    /* First index of the max (OP = max) or min of a contiguous run of m >= 4 * W elements, with SSE2 (GCC
+       does not vectorize the scalar form: x > b ? x : b is no IEEE max): one pass for the extreme value that
+       also flags NaNs, one early-exit pass for its first index. Returns -1 when the run holds a NaN; the
+       caller's scalar scan then applies TH's NaN rule. W = lanes per vector. */
+    #define EMBER_ARGEXT_RUN(NAME, T, V, W, SFX, OP)                                           \
+    static Py_ssize_t NAME(const T *p, Py_ssize_t m) {                                         \
+        const T *q = p, *end = p + m;                                                          \
+        V b0 = _mm_loadu_##SFX(p), b1 = b0, b2 = b0, b3 = b0, nan = _mm_setzero_##SFX(), key;   \
+        T lanes[W], best;                                                                      \
+        int i, mask;                                                                           \
+        for (; end - q >= 4 * W; q += 4 * W) {                                                 \
+            V x0 = _mm_loadu_##SFX(q), x1 = _mm_loadu_##SFX(q + W);                              \
+            V x2 = _mm_loadu_##SFX(q + 2 * W), x3 = _mm_loadu_##SFX(q + 3 * W);                  \
+            b0 = _mm_##OP##_##SFX(b0, x0); b1 = _mm_##OP##_##SFX(b1, x1);                       \
+            b2 = _mm_##OP##_##SFX(b2, x2); b3 = _mm_##OP##_##SFX(b3, x3);                       \
+            nan = _mm_or_##SFX(nan, _mm_or_##SFX(_mm_cmpunord_##SFX(x0, x1),                      \
+                                                 _mm_cmpunord_##SFX(x2, x3)));                   \
+        }                                                                                      \
+        if (_mm_movemask_##SFX(nan)) return -1;                                                \
+        b0 = _mm_##OP##_##SFX(_mm_##OP##_##SFX(b0, b1), _mm_##OP##_##SFX(b2, b3));               \
+        _mm_storeu_##SFX(lanes, b0);                                                           \
+        best = lanes[0];                                                                       \
+        for (i = 1; i < W; i++) best = EMBER_##OP(lanes[i], best);                             \
+        for (; q < end; q++) {                                                                 \
+            if (*q != *q) return -1;                                                           \
+            best = EMBER_##OP(*q, best);                                                       \
+        }                                                                                      \
+        key = _mm_set1_##SFX(best);                                                            \
+        for (q = p; end - q >= W; q += W) {                                                    \
+            mask = _mm_movemask_##SFX(_mm_cmpeq_##SFX(_mm_loadu_##SFX(q), key));                \
+            if (mask) {                                                                        \
+                for (i = 0; !(mask & 1); i++) mask >>= 1;                                      \
+                return (q - p) + i;                                                            \
+            }                                                                                  \
+        }                                                                                      \
+        for (; *q != best; q++) {}                                                             \
+        return q - p;                                                                          \
+    }
+    #define EMBER_max(x, b) ((x) > (b) ? (x) : (b))
+    #define EMBER_min(x, b) ((x) < (b) ? (x) : (b))
+    EMBER_ARGEXT_RUN(ember_argmax_run_f, float, __m128, 4, ps, max)
+    EMBER_ARGEXT_RUN(ember_argmin_run_f, float, __m128, 4, ps, min)
+    EMBER_ARGEXT_RUN(ember_argmax_run_d, double, __m128d, 2, pd, max)
+    EMBER_ARGEXT_RUN(ember_argmin_run_d, double, __m128d, 2, pd, min)
+    #else
+    /* no SIMD path: -1 sends every run to the scalar scan */
+    #define ember_argmax_run_f(p, m) ((Py_ssize_t)-1)
+    #define ember_argmin_run_f(p, m) ((Py_ssize_t)-1)
+    #define ember_argmax_run_d(p, m) ((Py_ssize_t)-1)
+    #define ember_argmin_run_d(p, m) ((Py_ssize_t)-1)
+    #endif
+    """
+    Py_ssize_t ember_argmax_run_f(const float* p, Py_ssize_t m) nogil
+    Py_ssize_t ember_argmin_run_f(const float* p, Py_ssize_t m) nogil
+    Py_ssize_t ember_argmax_run_d(const double* p, Py_ssize_t m) nogil
+    Py_ssize_t ember_argmin_run_d(const double* p, Py_ssize_t m) nogil
+
+
+cdef inline double _sum_run(const floating* p, Py_ssize_t m, Py_ssize_t s) noexcept nogil:
+    cdef double total = 0
+    cdef Py_ssize_t k
+    if s == 1:
+        if floating is float:
+            return ember_sum_run_f(p, m)
+        else:
+            return ember_sum_run_d(p, m)
+    for k in range(m):
+        total += p[k * s]
+    return total
+
+
+def sum_dim(const floating[:, :, :] src, double[:, ::1] acc, int nthreads):
+    """acc[o, j] = sum over i of src[o, i, j], accumulated in double."""
+    cdef Py_ssize_t outer = src.shape[0], n = src.shape[1], inner = src.shape[2]
+    cdef Py_ssize_t so = src.strides[0] // sizeof(floating)
+    cdef Py_ssize_t si = src.strides[1] // sizeof(floating)
+    cdef Py_ssize_t sj = src.strides[2] // sizeof(floating)
+    cdef const floating* base = &src[0, 0, 0]
+    cdef const floating* p
+    cdef double* ap
+    cdef double[:, ::1] part
+    cdef Py_ssize_t nchunks, chunk, w, o, c, i, j, i0, i1, j0, j1
+    cdef double s
+    if outer * n * inner < _GRAIN:
+        nthreads = 1
+    if inner == 1:
+        # reduce runs along the middle axis; split long runs so one row still uses every thread
+        nchunks = 1
+        if outer < nthreads:
+            nchunks = max(1, min(nthreads * 4, n // _GRAIN))
+        chunk = _cdiv(n, nchunks)
+        part = np.empty((outer, nchunks), np.float64)
+        for w in prange(outer * nchunks, nogil=True, num_threads=nthreads, schedule="static"):
+            o = w // nchunks
+            c = w % nchunks
+            i0 = c * chunk
+            i1 = min(i0 + chunk, n)
+            if i1 > i0:
+                part[o, c] = _sum_run(base + o * so + i0 * si, i1 - i0, si)
+            else:
+                part[o, c] = 0
+        for o in range(outer):
+            s = 0
+            for c in range(nchunks):
+                s = s + part[o, c]
+            acc[o, 0] = s
+        return
+    # accumulate whole rows of the inner axis: contiguous loads, vectorizable adds
+    chunk = inner
+    if outer < nthreads:
+        chunk = max(64, _cdiv(_cdiv(inner, nthreads), 16) * 16)
+    nchunks = _cdiv(inner, chunk)
+    for w in prange(outer * nchunks, nogil=True, num_threads=nthreads, schedule="static"):
+        o = w // nchunks
+        j0 = (w % nchunks) * chunk
+        j1 = min(j0 + chunk, inner)
+        ap = &acc[o, 0]
+        for j in range(j0, j1):
+            ap[j] = 0
+        if sj == 1:
+            if floating is float:
+                ember_sum_rows_f(base + o * so + j0, n, si, j1 - j0, ap + j0)
+            else:
+                ember_sum_rows_d(base + o * so + j0, n, si, j1 - j0, ap + j0)
+        else:
+            for i in range(n):
+                p = base + o * so + i * si
+                for j in range(j0, j1):
+                    ap[j] += p[j * sj]
+
+
+cdef inline bint _isnan(num_t v) noexcept nogil:
+    if num_t is float or num_t is double:
+        return v != v
+    else:
+        return False
+
+
+cdef inline bint _beats(num_t v, num_t b, bint want_max) noexcept nogil:
+    # TH's rule: replace on strictly better, or when v is NaN and the best so far is not (NaN wins, first
+    # NaN kept); ties keep the first index
+    if want_max:
+        return not (v <= b) and not _isnan(b)
+    return not (v >= b) and not _isnan(b)
+
+
+cdef inline Py_ssize_t _argext_run(const num_t* p, Py_ssize_t n, Py_ssize_t s, bint want_max) noexcept nogil:
+    """Index of the max (min) of p[0], p[s], ... p[(n-1)*s] by TH's rule."""
+    cdef Py_ssize_t i, bi = -1
+    cdef num_t v, best
+    if s == 1 and n >= 16:
+        if num_t is float:
+            bi = ember_argmax_run_f(p, n) if want_max else ember_argmin_run_f(p, n)
+        elif num_t is double:
+            bi = ember_argmax_run_d(p, n) if want_max else ember_argmin_run_d(p, n)
+        if bi >= 0:
+            return bi
+    best = p[0]
+    bi = 0
+    for i in range(1, n):
+        v = p[i * s]
+        if _beats(v, best, want_max):
+            best = v
+            bi = i
+            if _isnan(v):
+                break
+    return bi
+
+
+def argext_dim(const num_t[:, :, :] src, num_t[:, ::1] vals, int64_t[:, ::1] idx, bint want_max, int nthreads):
+    """vals[o, j], idx[o, j] = max (or min) over i of src[o, i, j] and its first index."""
+    cdef Py_ssize_t outer = src.shape[0], n = src.shape[1], inner = src.shape[2]
+    cdef Py_ssize_t so = src.strides[0] // sizeof(num_t)
+    cdef Py_ssize_t si = src.strides[1] // sizeof(num_t)
+    cdef Py_ssize_t sj = src.strides[2] // sizeof(num_t)
+    cdef const num_t* base = &src[0, 0, 0]
+    cdef const num_t* p
+    cdef num_t* vp
+    cdef int64_t* ip
+    cdef num_t v
+    cdef int64_t bi
+    cdef Py_ssize_t nchunks, chunk, w, o, i, j, j0, j1
+    if outer * n * inner < _GRAIN:
+        nthreads = 1
+    if inner == 1:
+        for o in prange(outer, nogil=True, num_threads=nthreads, schedule="static"):
+            p = base + o * so
+            bi = _argext_run(p, n, si, want_max)
+            vals[o, 0] = p[bi * si]
+            idx[o, 0] = bi
+        return
+    chunk = inner
+    if outer < nthreads:
+        chunk = max(64, _cdiv(_cdiv(inner, nthreads), 16) * 16)
+    nchunks = _cdiv(inner, chunk)
+    for w in prange(outer * nchunks, nogil=True, num_threads=nthreads, schedule="static"):
+        o = w // nchunks
+        j0 = (w % nchunks) * chunk
+        j1 = min(j0 + chunk, inner)
+        vp = &vals[o, 0]
+        ip = &idx[o, 0]
+        p = base + o * so
+        for j in range(j0, j1):
+            vp[j] = p[j * sj]
+            ip[j] = 0
+        for i in range(1, n):
+            p = base + o * so + i * si
+            for j in range(j0, j1):
+                v = p[j * sj]
+                if _beats(v, vp[j], want_max):
+                    vp[j] = v
+                    ip[j] = i
+
+
+def mode_rows(const num_t[:, :] src, const num_t[:, ::1] srt, num_t[::1] vals, int64_t[::1] idx, int nthreads):
+    """Per row: the most frequent value (ties: the smallest, as the first longest run of the sorted row)
+    and the last index where it occurs in ``src`` (srt holds each row of src sorted ascending)."""
+    cdef Py_ssize_t rows = src.shape[0], n = src.shape[1]
+    cdef Py_ssize_t r, i, run, best_run
+    cdef int64_t bi
+    cdef num_t best, cur
+    if rows * n < _GRAIN:
+        nthreads = 1
+    for r in prange(rows, nogil=True, num_threads=nthreads, schedule="static"):
+        best = srt[r, 0]
+        best_run = 0
+        run = 0
+        for i in range(n):
+            run = run + 1
+            if i == n - 1 or srt[r, i] != srt[r, i + 1]:
+                if run > best_run:
+                    best_run = run
+                    best = srt[r, i]
+                run = 0
+        bi = 0
+        for i in range(n - 1, -1, -1):
+            cur = src[r, i]
+            if cur == best or (_isnan(cur) and _isnan(best)):
+                bi = i
+                break
+        vals[r] = best
+        idx[r] = bi
+
+
+def histc(const floating[:] x, floating[::1] hist, double lo_, double hi_):
+    """TH's histc: count x in [lo, hi] into len(hist) equal bins (the last bin is closed), in x's precision."""
+    cdef floating lo = <floating>lo_, hi = <floating>hi_, v
+    cdef Py_ssize_t nbins = hist.shape[0], n = x.shape[0], i, b
+    with nogil:
+        for i in range(n):
+            v = x[i]
+            if v >= lo and v <= hi:
+                b = <Py_ssize_t>((v - lo) / (hi - lo) * nbins)
+                if b > nbins - 1:
+                    b = nbins - 1
+                hist[b] += 1
