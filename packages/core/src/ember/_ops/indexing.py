@@ -1,1 +1,468 @@
-"""(being written)"""
+"""Indexing ops: index_select / index_add_ / index_copy_ / index_fill_, gather / scatter_ / scatter_add_,
+the masked ops, nonzero, diag, tril / triu, ``index(m)``, and the ember extras take / put_.
+
+Index tensors are LongTensors, masks ByteTensors holding 0 and 1 (as 0.2 demanded). Indices are 0-based
+and never negative, except in the extras take / put_, which count negative indices from the end as
+later PyTorch does. The gather/scatter loops and tril/triu are Cython kernels (ember/_C/indexing.pyx);
+an out-of-range index raises after the kernel ran, so an in-place op may have written the valid part,
+as 0.2's TH loops did. CUDA tensors raise NotImplementedError here for now.
+"""
+import math
+import warnings
+
+import numpy as np
+
+from ember._C import indexing as _k
+from ember._threads import get_num_threads
+from ember.tensor import LongTensor, _TensorBase, _fmt_size, _scalar_for, _typename_of
+from . import both, tensor_method
+from ._util import broadcast_error, finish, new_result, tensor_operand, wrap_dim
+
+_ndarray = np.ndarray
+_i64 = np.dtype(np.int64)
+_bool = np.dtype(np.bool_)
+_MOVE = {1: np.dtype(np.int8), 2: np.dtype(np.int16), 4: np.dtype(np.int32), 8: np.dtype(np.int64)}
+_COPY, _FILL, _ADD = 0, 1, 2  # the kernel's scatter modes
+# scatter_add / index_add_ / put_(accumulate=True) run in Cython for these; float16 falls back to NumPy
+_ARITH = {np.dtype(t) for t in (np.float32, np.float64, np.int64, np.int32, np.int16, np.int8, np.uint8)}
+
+
+# ---------------------------------------------------------------------- argument checks
+
+def _invalid(op, args, expected):
+    return TypeError("{} received an invalid combination of arguments - got ({}), but expected ({})"
+                     .format(op, ", ".join(_typename_of(a) for a in args), expected))
+
+
+def _cpu(t, op):
+    if t.is_cuda:
+        raise NotImplementedError("{}(): not implemented for CUDA tensors ({}) yet".format(op, t._typename))
+
+
+def _index_vector(self, dim, index, op, expected):
+    """The 1-D index array of index_select / index_add_ / index_copy_ / index_fill_ (C-contiguous)."""
+    _cpu(self, op)
+    if type(index) is not LongTensor:
+        raise _invalid(op, (dim, index), expected)
+    idx = index._a
+    if idx.ndim != 1:
+        raise RuntimeError("{}(): index is supposed to be a vector, got a {} tensor"
+                           .format(op, _fmt_size(idx.shape)))
+    return idx if idx.flags.c_contiguous else np.ascontiguousarray(idx)
+
+
+def _mask(self, mask, op):
+    """``mask`` as a bool array (a view of its 0/1 bytes)."""
+    _cpu(self, op)
+    if type(mask) is not type(self)._byte_cls:
+        raise TypeError("{}(): expected mask to be a {}, got {}"
+                        .format(op, type(self)._byte_cls._typename, _typename_of(mask)))
+    m = mask._a
+    if m.size and m.max() > 1:
+        raise RuntimeError("{}(): mask tensor can take 0 and 1 values only, got {}".format(op, int(m.max())))
+    return m.view(_bool)
+
+
+def _mask_for(a, m, op):
+    """``m`` broadcast to ``a``'s shape, or 0.2's fallback: equal element counts pair up elementwise."""
+    if m.shape == a.shape:
+        return m
+    try:
+        return np.broadcast_to(m, a.shape)
+    except ValueError:
+        if m.size == a.size and a.size:
+            warnings.warn("{}: mask and self not broadcastable, but have the same number of elements. Falling "
+                          "back to deprecated pointwise behavior.".format(op), UserWarning, stacklevel=3)
+            return np.ascontiguousarray(m).reshape(a.shape)
+        if m.ndim <= a.ndim:
+            raise broadcast_error(a.shape, m.shape) from None
+        raise RuntimeError("{}(): mask of size {} can't be broadcast to self of size {}"
+                           .format(op, _fmt_size(m.shape), _fmt_size(a.shape))) from None
+
+
+# ---------------------------------------------------------------------- 3-D views for the kernels
+
+def _split(shape, d):
+    """(outer, indexed, inner) sizes of ``shape`` around dim ``d``."""
+    return math.prod(shape[:d]), shape[d], math.prod(shape[d + 1:])
+
+
+def _writable3(a, shape3):
+    """A 3-D view of ``a`` sharing its memory, else a C-contiguous copy to be written back."""
+    try:
+        return np.reshape(a, shape3, copy=False), False
+    except ValueError:
+        return np.ascontiguousarray(a).reshape(shape3), True
+
+
+def _moving(arr):
+    """The same memory as an integer array of equal item size (pure data movement)."""
+    return arr.view(_MOVE[arr.itemsize])
+
+
+def _broadcast_index(idx, outer, inner):
+    """A 1-D index seen as (outer, n, inner) with zero strides: one kernel serves index_* and gather."""
+    return _ndarray((outer, idx.shape[0], inner), _i64, buffer=idx, strides=(0, 8, 0))
+
+
+def _raise_range(err, op, d, size):
+    raise RuntimeError("{}(): index {} is out of range for dimension {} (of size {})".format(op, int(err[0]), d, size))
+
+
+def _scatter_into(a, shape3, idx3, src3, op, d, accumulate, value=None):
+    """dst[o, idx3[o, j, i], i] (+)= src3[o, j, i] (or = value), dst being array ``a`` seen as ``shape3``."""
+    dst3, copied = _writable3(a, shape3)
+    err = np.zeros(2, _i64)
+    n = get_num_threads()
+    if src3 is not None and np.may_share_memory(dst3, src3):
+        src3 = src3.copy()
+    if value is not None:
+        mv = _moving(dst3)
+        _k.scatter(mv, idx3, mv, np.array(value, a.dtype).view(mv.dtype)[()], _FILL, err, n)
+    elif not accumulate:
+        _k.scatter(_moving(dst3), idx3, _moving(src3), 0, _COPY, err, n)
+    elif a.dtype in _ARITH:
+        _k.scatter(dst3, idx3, src3, 0, _ADD, err, n)
+    else:
+        _scatter_add_numpy(dst3, idx3, src3, err)
+    if err[1]:
+        _raise_range(err, op, d, shape3[1])
+    if copied:
+        a[...] = dst3.reshape(a.shape)
+
+
+def _scatter_add_numpy(dst3, idx3, src3, err):
+    bad = (idx3 < 0) | (idx3 >= dst3.shape[1])
+    if bad.any():
+        err[0], err[1] = idx3[bad][0], 1
+        return
+    o, _, i = np.indices(idx3.shape, sparse=True)
+    np.add.at(dst3, (o, idx3, i), src3[:, :idx3.shape[1], :])
+
+
+# ---------------------------------------------------------------------- index_* along one dim
+
+@both
+def index_select(input, dim, index, out=None):
+    cls = type(input)
+    idx = _index_vector(input, dim, index, "index_select", "int dim, torch.LongTensor index")
+    a = input._a
+    d = wrap_dim(dim, input, "index_select")
+    if not idx.size:
+        return finish(cls, np.empty(0, cls._dtype), out, "index_select")
+    if not a.size:
+        raise RuntimeError("index_select(): cannot select from an empty tensor")
+    outer, size, inner = _split(a.shape, d)
+    res = np.empty(a.shape[:d] + idx.shape + a.shape[d + 1:], cls._dtype)
+    err = np.zeros(2, _i64)
+    src3 = a.reshape(outer, size, inner)
+    _k.gather(_moving(src3), _broadcast_index(idx, outer, inner), _moving(res.reshape(outer, idx.size, inner)),
+              err, get_num_threads())
+    if err[1]:
+        _raise_range(err, "index_select", d, size)
+    return finish(cls, res, out, "index_select")
+
+
+def _index_inplace(self, dim, index, tensor, op, accumulate):
+    """index_add_ / index_copy_: self[..., index[j], ...] (+)= tensor[..., j, ...] along dim."""
+    expected = "int dim, torch.LongTensor index, {} source".format(type(self)._typename)
+    idx = _index_vector(self, dim, index, op, expected)
+    if not isinstance(tensor, _TensorBase) or type(tensor) is not type(self):
+        raise _invalid(op, (dim, index, tensor), expected)
+    a, s = self._a, tensor._a
+    d = wrap_dim(dim, self, op)
+    want = a.shape[:d] + idx.shape + a.shape[d + 1:] if a.size else idx.shape
+    if s.shape != want and (s.size or math.prod(want)):
+        raise RuntimeError("{}(): source should have size {} (self {} with dim {} of size {}, the number of "
+                           "indices), got {}".format(op, _fmt_size(want), _fmt_size(a.shape), d, idx.size,
+                                                    _fmt_size(s.shape)))
+    if idx.size:
+        outer, size, inner = shape3 = _split(a.shape, d)
+        _scatter_into(a, shape3, _broadcast_index(idx, outer, inner), s.reshape(outer, idx.size, inner),
+                      op, d, accumulate)
+    return self
+
+
+@tensor_method
+def index_add_(self, dim, index, tensor):
+    return _index_inplace(self, dim, index, tensor, "index_add_", True)
+
+
+@tensor_method
+def index_copy_(self, dim, index, tensor):
+    return _index_inplace(self, dim, index, tensor, "index_copy_", False)
+
+
+@tensor_method
+def index_fill_(self, dim, index, val):
+    idx = _index_vector(self, dim, index, "index_fill_", "int dim, torch.LongTensor index, float value")
+    v = _scalar_for(type(self), val, "index_fill_")
+    a = self._a
+    d = wrap_dim(dim, self, "index_fill_")
+    if idx.size:
+        outer, size, inner = shape3 = _split(a.shape, d)
+        _scatter_into(a, shape3, _broadcast_index(idx, outer, inner), None, "index_fill_", d, False, v)
+    return self
+
+
+# ---------------------------------------------------------------------- gather / scatter
+
+def _dim_index(self, dim, index, op, expected, args):
+    """Checked dim and index for gather / scatter: index has self's sizes except along dim."""
+    _cpu(self, op)
+    if type(index) is not LongTensor:
+        raise _invalid(op, args, expected)
+    a, idx = self._a, index._a
+    d = wrap_dim(dim, self, op)
+    nd = a.ndim if a.size else 0
+    if (idx.ndim if idx.size else 0) != nd:
+        raise RuntimeError("{}(): index should have the same number of dimensions as self ({}), got a {} index"
+                           .format(op, nd, _fmt_size(idx.shape)))
+    if nd and any(i != s for k, (i, s) in enumerate(zip(idx.shape, a.shape)) if k != d):
+        raise RuntimeError("{}(): index {} and self {} should have the same size in every dimension but "
+                           "dimension {}".format(op, _fmt_size(idx.shape), _fmt_size(a.shape), d))
+    return d, idx
+
+
+@both
+def gather(input, dim, index, out=None):
+    cls = type(input)
+    d, idx = _dim_index(input, dim, index, "gather", "int dim, torch.LongTensor index", (dim, index))
+    a = input._a
+    if not idx.size:
+        return finish(cls, np.empty(0, cls._dtype), out, "gather")
+    outer, size, inner = _split(a.shape, d)
+    n = idx.shape[d]
+    res = np.empty(idx.shape, cls._dtype)
+    err = np.zeros(2, _i64)
+    _k.gather(_moving(a.reshape(outer, size, inner)), idx.reshape(outer, n, inner),
+              _moving(res.reshape(outer, n, inner)), err, get_num_threads())
+    if err[1]:
+        _raise_range(err, "gather", d, size)
+    return finish(cls, res, out, "gather")
+
+
+def _scatter(self, dim, index, src, op, accumulate):
+    """scatter_ / scatter_add_: self[..., index[..., j, ...], ...] (+)= src[..., j, ...] along dim."""
+    cls = type(self)
+    is_value = not accumulate and not isinstance(src, _TensorBase)
+    expected = "int dim, torch.LongTensor index, " + ("float value" if is_value else cls._typename + " src")
+    if not is_value and type(src) is not cls:
+        raise _invalid(op, (dim, index, src), expected)
+    d, idx = _dim_index(self, dim, index, op, expected, (dim, index, src))
+    value = _scalar_for(cls, src, op) if is_value else None
+    if not idx.size:
+        return self
+    outer, size, inner = shape3 = _split(self._a.shape, d)
+    n = idx.shape[d]
+    src3 = None
+    if not is_value:
+        s = src._a
+        # the source covers the index; larger along dim is fine (the extra entries are not read)
+        if s.ndim != idx.ndim or any((k == d and ns < ni) or (k != d and ns != ni)
+                                     for k, (ns, ni) in enumerate(zip(s.shape, idx.shape))):
+            raise RuntimeError("{}(): src should have the size of index {} (or be larger along dimension {}), "
+                               "got {}".format(op, _fmt_size(idx.shape), d, _fmt_size(s.shape)))
+        src3 = s.reshape(outer, s.shape[d], inner)
+    _scatter_into(self._a, shape3, idx.reshape(outer, n, inner), src3, op, d, accumulate, value)
+    return self
+
+
+@tensor_method
+def scatter_(self, dim, index, src):
+    return _scatter(self, dim, index, src, "scatter_", False)
+
+
+@tensor_method
+def scatter_add_(self, dim, index, src):
+    return _scatter(self, dim, index, src, "scatter_add_", True)
+
+
+# ---------------------------------------------------------------------- masks
+
+@tensor_method
+def masked_fill_(self, mask, value):
+    m = _mask(self, mask, "masked_fill_")
+    v = _scalar_for(type(self), value, "masked_fill_")
+    a = self._a
+    if a.size:
+        np.copyto(a, v, casting="unsafe", where=_mask_for(a, m, "masked_fill_"))
+    return self
+
+
+@tensor_method
+def masked_scatter_(self, mask, source):
+    m = _mask(self, mask, "masked_scatter_")
+    s = tensor_operand(self, source, "masked_scatter_", "source")
+    a = self._a
+    if not a.size:
+        return self
+    m = _mask_for(a, m, "masked_scatter_")
+    count = np.count_nonzero(m)
+    if s.size < count:
+        raise RuntimeError("masked_scatter_(): source has {} elements but the mask selects {} (source needs at "
+                           "least as many elements as mask has ones)".format(s.size, count))
+    if count:
+        vals = s.reshape(-1)[:count]
+        a[m] = vals.copy() if np.may_share_memory(a, vals) else vals
+    return self
+
+
+@tensor_method
+def masked_copy_(self, mask, source):
+    warnings.warn("masked_copy_ is deprecated and renamed to masked_scatter_, and will be removed in v0.3",
+                  stacklevel=2)
+    return masked_scatter_(self, mask, source)
+
+
+@both
+def masked_select(input, mask, out=None):
+    cls = type(input)
+    m = _mask(input, mask, "masked_select")
+    a = input._a
+    if not a.size:
+        return finish(cls, np.empty(0, cls._dtype), out, "masked_select")
+    try:
+        a, m = np.broadcast_arrays(a, m)
+    except ValueError:
+        m = _mask_for(a, m, "masked_select")
+    return finish(cls, a[m], out, "masked_select")
+
+
+@both
+def nonzero(input, out=None):
+    """The indices of the nonzero elements, one row per element: a LongTensor of size (n, input.dim()),
+    empty when there are none."""
+    _cpu(input, "nonzero")
+    r = np.argwhere(input._a)
+    if not r.size:
+        r = np.empty(0, _i64)
+    if out is None:
+        return LongTensor._make(r)
+    return finish(LongTensor, r, out, "nonzero")
+
+
+@tensor_method
+def index(self, m):
+    """``self[m]`` (0.2's method form of indexing)."""
+    return self[m]
+
+
+# ---------------------------------------------------------------------- diagonals and triangles
+
+@both
+def diag(input, diagonal=0, out=None):
+    """A 1-D input becomes a square matrix with it on diagonal ``diagonal``; a matrix gives a copy of
+    that diagonal (empty when the diagonal lies outside the matrix)."""
+    _cpu(input, "diag")
+    a = input._a
+    k = _int_arg(diagonal, "diag", "diagonal")
+    nd = a.ndim if a.size else 0
+    if nd == 1:
+        r = np.diag(a, k)
+    elif nd == 2:
+        r = np.diagonal(a, k).copy()
+        if not r.size:
+            r = np.empty(0, a.dtype)
+    else:
+        raise RuntimeError("diag(): expected a matrix or a vector, got a {}D tensor".format(nd))
+    return finish(type(input), r, out, "diag")
+
+
+def _int_arg(k, op, name):
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise TypeError("{}(): {} must be an int, got {}".format(op, name, _typename_of(k)))
+    return int(k)
+
+
+def _matrix(t, op):
+    _cpu(t, op)
+    a = t._a
+    if a.ndim != 2 or not a.size:
+        raise RuntimeError("{}(): expected a matrix, got a {}D tensor".format(op, a.ndim if a.size else 0))
+    return a
+
+
+def _clamp_k(a, k):
+    """A diagonal offset the kernel's C integers hold: beyond the matrix every offset acts alike."""
+    return max(-a.shape[0] - 1, min(k, a.shape[1] + 1))
+
+
+def _make_triangle(name, lower):
+    def f(input, k=0, out=None, diagonal=None):
+        a = _matrix(input, name)
+        k = _clamp_k(a, _int_arg(k if diagonal is None else diagonal, name, "k"))
+        r = np.empty(a.shape, a.dtype)
+        _k.triangle(_moving(a), _moving(r), k, lower, get_num_threads())
+        return finish(type(input), r, out, name)
+
+    def f_(self, k=0, diagonal=None):
+        a = _matrix(self, name + "_")
+        k = _clamp_k(a, _int_arg(k if diagonal is None else diagonal, name + "_", "k"))
+        m = _moving(a)
+        _k.triangle(m, m, k, lower, get_num_threads())
+        return self
+
+    f.__name__, f_.__name__ = name, name + "_"
+    both(f)
+    tensor_method(f_)
+    return f, f_
+
+
+tril, tril_ = _make_triangle("tril", True)
+triu, triu_ = _make_triangle("triu", False)
+
+
+# ---------------------------------------------------------------------- ember extras: take / put_
+
+def _flat_index(self, index, op, expected, args):
+    """``index`` as a flat int64 array into self seen as 1-D; negative indices count from the end."""
+    _cpu(self, op)
+    if type(index) is not LongTensor:
+        raise _invalid(op, args, expected)
+    idx = index._a.reshape(-1)
+    n = self._a.size
+    if idx.size:
+        lo, hi = idx.min(), idx.max()
+        if lo < -n or hi >= n:
+            bad = lo if lo < -n else hi
+            raise RuntimeError("{}(): index {} is out of range for a tensor of {} elements".format(op, int(bad), n))
+        if lo < 0:
+            idx = np.where(idx < 0, idx + n, idx)
+    return idx
+
+
+@both
+def take(input, index):
+    """ember extra (later PyTorch's torch.take): the elements of ``input`` seen as 1-D, at ``index``;
+    the result has index's size."""
+    cls = type(input)
+    idx = _flat_index(input, index, "take", "torch.LongTensor index", (index,))
+    if not idx.size:
+        return cls._make(np.empty(0, cls._dtype))
+    a = input._a
+    flat = a.reshape(1, a.size, 1)
+    res = np.empty(index._a.shape, cls._dtype)
+    err = np.zeros(2, _i64)
+    _k.gather(_moving(flat), idx.reshape(1, idx.size, 1), _moving(res.reshape(1, idx.size, 1)), err,
+              get_num_threads())
+    return new_result(cls, res)
+
+
+@tensor_method
+def put_(self, index, source, accumulate=False):
+    """ember extra (later PyTorch's Tensor.put_): writes ``source`` into self seen as 1-D at ``index``
+    (adding when ``accumulate``; without it, the last of duplicate indices wins)."""
+    expected = "torch.LongTensor index, {} source, bool accumulate".format(type(self)._typename)
+    if not isinstance(source, _TensorBase) or type(source) is not type(self):
+        raise _invalid("put_", (index, source), expected)
+    idx = _flat_index(self, index, "put_", expected, (index, source))
+    s = source._a
+    if s.size != idx.size:
+        raise RuntimeError("put_(): source and index should have the same number of elements, got {} and {}"
+                           .format(s.size, idx.size))
+    if idx.size:
+        a = self._a
+        _scatter_into(a, (1, a.size, 1), idx.reshape(1, idx.size, 1), s.reshape(1, s.size, 1), "put_", 0,
+                      accumulate)
+    return self

@@ -1,0 +1,300 @@
+"""Gather/scatter and triangle kernels for the indexing family (ember/_ops/indexing.py).
+
+Every op is reduced to three dimensions (outer, indexed, inner): ``gather`` reads
+``out[o, j, i] = src[o, idx[o, j, i], i]`` and ``scatter`` writes ``dst[o, idx[o, j, i], i]``.
+index_select / index_copy_ / index_add_ / index_fill_ pass their 1-D index as a 3-D view with zero
+strides (an index read once per row, then a contiguous row copy or add); take / put_ pass flat
+(1, n, 1) views. Any strides work (views need no copy).
+
+Pure data movement runs on same-size integer views of the data (a float32 tensor moves as int32,
+float16 as int16). Out-of-range indices are skipped and reported in ``err``: err[1] = 1 and
+err[0] = one offending value (threads may race to write it; any of them is a correct report).
+
+With a separate index per element and an inner dim (o, j, i with i > 1), the work goes in blocks of
+BLOCK_BYTES along i, walking all j inside a block: the random rows ``idx`` picks are then reused
+across a whole cache line instead of being fetched once per element.
+"""
+from cython.parallel cimport prange
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t
+
+ctypedef fused moved:
+    int8_t
+    int16_t
+    int32_t
+    int64_t
+
+ctypedef fused scalar_t:
+    float
+    double
+    int64_t
+    int32_t
+    int16_t
+    int8_t
+    uint8_t
+
+cdef enum:
+    COPY = 0  # scatter modes
+    FILL = 1
+    ADD = 2
+    SERIAL_BELOW = 32768  # below this many elements one thread beats waking the pool
+    BLOCK_BYTES = 256
+
+
+cdef inline Py_ssize_t _cdiv(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
+    return (a + b - 1) // b
+
+
+def gather(const moved[:, :, :] src, const int64_t[:, :, :] idx, moved[:, :, :] out,
+           int64_t[::1] err, int nthreads):
+    cdef Py_ssize_t O = idx.shape[0], N = idx.shape[1], I = idx.shape[2], S = src.shape[1]
+    cdef Py_ssize_t c, nc, k, k1, u, o, j, j0, j1, i, i0, i1, B, nb, nj
+    cdef Py_ssize_t ss0, ss1, ss2, is0, is1, is2, os0, os1, os2
+    cdef const moved* sp
+    cdef const moved* sb
+    cdef const moved* srow
+    cdef const int64_t* ip
+    cdef const int64_t* ib
+    cdef moved* op
+    cdef moved* ob
+    cdef moved* orow
+    cdef int64_t v
+    if O * N * I == 0:
+        return
+    if O * N * I < SERIAL_BELOW:
+        nthreads = 1
+    sp, ip, op = &src[0, 0, 0], &idx[0, 0, 0], &out[0, 0, 0]
+    ss0 = src.strides[0] // sizeof(moved)
+    ss1 = src.strides[1] // sizeof(moved)
+    ss2 = src.strides[2] // sizeof(moved)
+    is0 = idx.strides[0] // 8
+    is1 = idx.strides[1] // 8
+    is2 = idx.strides[2] // 8
+    os0 = out.strides[0] // sizeof(moved)
+    os1 = out.strides[1] // sizeof(moved)
+    os2 = out.strides[2] // sizeof(moved)
+
+    if I > 1 and is2 != 0:
+        # an index per element: units of (o, inner block, run of j); every output element is written once,
+        # so any split is safe
+        B = BLOCK_BYTES // sizeof(moved)
+        if B > I:
+            B = I
+        nb = _cdiv(I, B)
+        nj = 1
+        if O * nb < 4 * nthreads:
+            nj = _cdiv(4 * nthreads, O * nb)
+            if nj > N:
+                nj = N
+        for u in prange(O * nb * nj, nogil=True, num_threads=nthreads, schedule="static"):
+            o = u // (nb * nj)
+            i0 = (u // nj) % nb * B
+            i1 = i0 + B
+            if i1 > I:
+                i1 = I
+            j0 = (u % nj) * N // nj
+            j1 = (u % nj + 1) * N // nj
+            ib = ip + o * is0
+            sb = sp + o * ss0
+            ob = op + o * os0
+            for j in range(j0, j1):
+                for i in range(i0, i1):
+                    v = ib[j * is1 + i * is2]
+                    if v < 0 or v >= S:
+                        err[0] = v
+                        err[1] = 1
+                    else:
+                        ob[j * os1 + i * os2] = sb[v * ss1 + i * ss2]
+        return
+
+    # one index per (o, j) row: each thread takes a contiguous run of the O * N rows
+    nc = nthreads * 4 if O * N >= nthreads * 4 else 1
+    for c in prange(nc, nogil=True, num_threads=nthreads, schedule="static"):
+        k = c * (O * N) // nc
+        k1 = (c + 1) * (O * N) // nc
+        while k < k1:
+            o = k // N
+            j0 = k % N
+            j1 = j0 + (k1 - k)
+            if j1 > N:
+                j1 = N
+            k = k + (j1 - j0)
+            ib = ip + o * is0
+            sb = sp + o * ss0
+            ob = op + o * os0
+            if I == 1:
+                for j in range(j0, j1):
+                    v = ib[j * is1]
+                    if v < 0 or v >= S:
+                        err[0] = v
+                        err[1] = 1
+                    else:
+                        ob[j * os1] = sb[v * ss1]
+            else:
+                for j in range(j0, j1):
+                    v = ib[j * is1]
+                    if v < 0 or v >= S:
+                        err[0] = v
+                        err[1] = 1
+                        continue
+                    srow = sb + v * ss1
+                    orow = ob + j * os1
+                    if ss2 == 1 and os2 == 1:
+                        for i in range(I):
+                            orow[i] = srow[i]
+                    else:
+                        for i in range(I):
+                            orow[i * os2] = srow[i * ss2]
+
+
+def scatter(scalar_t[:, :, :] dst, const int64_t[:, :, :] idx, const scalar_t[:, :, :] src, scalar_t value,
+            int mode, int64_t[::1] err, int nthreads):
+    """dst[o, idx[o, j, i], i] = src[o, j, i] (mode 0), = value (mode 1), += src[o, j, i] (mode 2);
+    ``src`` is not read in mode 1. Threads split (o, inner block) pairs and every thread walks j in
+    order, so no two threads write one element and duplicate indices resolve as a serial loop would
+    (the last j wins; sums accumulate in index order). Filling, where the order cannot matter, also
+    splits j."""
+    cdef Py_ssize_t O = idx.shape[0], N = idx.shape[1], I = idx.shape[2], D = dst.shape[1]
+    cdef Py_ssize_t u, o, j, j0, j1, i, i0, i1, B, nb, nj
+    cdef Py_ssize_t ds0, ds1, ds2, is0, is1, is2, ss0, ss1, ss2
+    cdef scalar_t* dp
+    cdef scalar_t* db
+    cdef scalar_t* drow
+    cdef const scalar_t* sp
+    cdef const scalar_t* sb
+    cdef const scalar_t* srow
+    cdef const int64_t* ip
+    cdef const int64_t* ib
+    cdef int64_t v
+    if O * N * I == 0:
+        return
+    if O * N * I < SERIAL_BELOW:
+        nthreads = 1
+    dp, ip, sp = &dst[0, 0, 0], &idx[0, 0, 0], &src[0, 0, 0]
+    ds0 = dst.strides[0] // sizeof(scalar_t)
+    ds1 = dst.strides[1] // sizeof(scalar_t)
+    ds2 = dst.strides[2] // sizeof(scalar_t)
+    is0 = idx.strides[0] // 8
+    is1 = idx.strides[1] // 8
+    is2 = idx.strides[2] // 8
+    ss0 = src.strides[0] // sizeof(scalar_t)
+    ss1 = src.strides[1] // sizeof(scalar_t)
+    ss2 = src.strides[2] // sizeof(scalar_t)
+    if I > 1 and is2 != 0:
+        B = BLOCK_BYTES // sizeof(scalar_t)  # cache blocking, see the module docstring
+    else:
+        # rows: whole inner rows per unit when the outer dim alone feeds every thread, else split the
+        # inner dim (at least 16 elements, a cache line of floats, per block)
+        B = I
+        if O < nthreads and I > 16:
+            B = _cdiv(I * O, nthreads)
+            if B < 16:
+                B = 16
+    if B > I:
+        B = I
+    nb = _cdiv(I, B)
+    nj = 1
+    if mode == FILL and O * nb < nthreads:
+        nj = nthreads
+    for u in prange(O * nb * nj, nogil=True, num_threads=nthreads, schedule="static"):
+        o = u // (nb * nj)
+        i0 = (u // nj) % nb * B
+        i1 = i0 + B
+        if i1 > I:
+            i1 = I
+        j0 = (u % nj) * N // nj
+        j1 = (u % nj + 1) * N // nj
+        db = dp + o * ds0
+        ib = ip + o * is0
+        sb = sp + o * ss0
+        if I == 1:
+            if mode == COPY:
+                for j in range(j0, j1):
+                    v = ib[j * is1]
+                    if v < 0 or v >= D:
+                        err[0] = v
+                        err[1] = 1
+                    else:
+                        db[v * ds1] = sb[j * ss1]
+            elif mode == FILL:
+                for j in range(j0, j1):
+                    v = ib[j * is1]
+                    if v < 0 or v >= D:
+                        err[0] = v
+                        err[1] = 1
+                    else:
+                        db[v * ds1] = value
+            else:
+                for j in range(j0, j1):
+                    v = ib[j * is1]
+                    if v < 0 or v >= D:
+                        err[0] = v
+                        err[1] = 1
+                    else:
+                        db[v * ds1] = db[v * ds1] + sb[j * ss1]
+        elif is2 == 0:
+            # one index per row: a contiguous (vectorisable) row operation
+            for j in range(j0, j1):
+                v = ib[j * is1]
+                if v < 0 or v >= D:
+                    err[0] = v
+                    err[1] = 1
+                    continue
+                drow = db + v * ds1
+                srow = sb + j * ss1
+                if mode == FILL:
+                    for i in range(i0, i1):
+                        drow[i * ds2] = value
+                elif ds2 == 1 and ss2 == 1:
+                    if mode == COPY:
+                        for i in range(i0, i1):
+                            drow[i] = srow[i]
+                    else:
+                        for i in range(i0, i1):
+                            drow[i] = drow[i] + srow[i]
+                elif mode == COPY:
+                    for i in range(i0, i1):
+                        drow[i * ds2] = srow[i * ss2]
+                else:
+                    for i in range(i0, i1):
+                        drow[i * ds2] = drow[i * ds2] + srow[i * ss2]
+        else:
+            for j in range(j0, j1):
+                for i in range(i0, i1):
+                    v = ib[j * is1 + i * is2]
+                    if v < 0 or v >= D:
+                        err[0] = v
+                        err[1] = 1
+                    elif mode == COPY:
+                        db[v * ds1 + i * ds2] = sb[j * ss1 + i * ss2]
+                    elif mode == FILL:
+                        db[v * ds1 + i * ds2] = value
+                    else:
+                        db[v * ds1 + i * ds2] = db[v * ds1 + i * ds2] + sb[j * ss1 + i * ss2]
+
+
+def triangle(const moved[:, :] src, moved[:, :] dst, Py_ssize_t k, bint lower, int nthreads):
+    """dst = tril(src, k) when ``lower``, else triu(src, k). ``dst`` may be ``src`` itself (in place): then
+    only the zeros are written."""
+    cdef Py_ssize_t R = src.shape[0], C = src.shape[1], r, c, split
+    cdef bint inplace = &src[0, 0] == &dst[0, 0]
+    if R * C < SERIAL_BELOW:
+        nthreads = 1
+    for r in prange(R, nogil=True, num_threads=nthreads, schedule="static"):
+        # row r keeps columns c <= r + k (lower) or c >= r + k (upper); ``split`` starts the upper part
+        split = r + k + 1 if lower else r + k
+        if split < 0:
+            split = 0
+        elif split > C:
+            split = C
+        if lower:
+            if not inplace:
+                for c in range(split):
+                    dst[r, c] = src[r, c]
+            for c in range(split, C):
+                dst[r, c] = 0
+        else:
+            for c in range(split):
+                dst[r, c] = 0
+            if not inplace:
+                for c in range(split, C):
+                    dst[r, c] = src[r, c]
