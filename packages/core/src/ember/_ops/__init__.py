@@ -11,15 +11,48 @@ Conventions every family follows:
 - ``out=`` is honoured: the result is resized into ``out`` and ``out`` is returned.
 - Errors name the op, what was expected and what was given.
 """
+import functools as _functools
+
 TORCH_FUNCTIONS = {}
+VARIABLE_FUNCTIONS = {}  # name -> the implementation for Variables (filled by ember.autograd)
+_variable_cls = []  # [Variable] once ember.autograd is imported
 
 
 def torch_function(fn=None, name=None):
-    """Register ``fn`` as ``ember.<name>``."""
+    """Register ``fn`` as ``ember.<name>``; called with Variables, ``ember.<name>`` runs the Variable
+    implementation that ember.autograd registered under the same name."""
     def deco(f):
-        TORCH_FUNCTIONS[name or f.__name__] = f
+        key = name or f.__name__
+        TORCH_FUNCTIONS[key] = _dispatching(f, key)
         return f
     return deco(fn) if fn is not None else deco
+
+
+def _dispatching(f, key):
+    from ember.tensor import _TensorBase
+
+    def dispatch(*args, **kwargs):
+        if args and isinstance(args[0], _TensorBase):  # the tensor path stays one isinstance away
+            return f(*args, **kwargs)
+        if _variable_cls and _has_variable(args, kwargs):
+            impl = VARIABLE_FUNCTIONS.get(key)
+            if impl is None:
+                raise TypeError("ember.{}() does not support Variables: call it on var.data".format(key))
+            return impl(*args, **kwargs)
+        return f(*args, **kwargs)
+    _functools.update_wrapper(dispatch, f)
+    return dispatch
+
+
+def _has_variable(args, kwargs):
+    V = _variable_cls[0]
+    for a in args:
+        if isinstance(a, V) or (type(a) in (list, tuple) and a and isinstance(a[0], V)):
+            return True
+    for a in kwargs.values():
+        if isinstance(a, V):
+            return True
+    return False
 
 
 def tensor_method(fn=None, name=None):
