@@ -28,10 +28,11 @@ def test_schedule_matches_torch(name, make):
     opt, topt = _opts(torch)
     sched, tsched = make(lr_scheduler, opt), make(torch.optim.lr_scheduler, topt)
     for epoch in range(15):
+        sched.step()  # 0.2's usage: step() at the start of each epoch (its constructor leaves last_epoch -1)
+        assert sched.last_epoch == epoch
         assert opt.param_groups[0]["lr"] == pytest.approx(topt.param_groups[0]["lr"], rel=1e-12), epoch
         topt.step()
-        sched.step()
-        tsched.step()
+        tsched.step()  # PyTorch >= 1.1: step() at the end of each epoch
 
 
 def test_cosine_annealing_closed_form():
@@ -40,9 +41,9 @@ def test_cosine_annealing_closed_form():
     opt = optim.SGD([p], lr=0.5)
     sched = lr_scheduler.CosineAnnealingLR(opt, T_max=10, eta_min=0.1)
     for epoch in range(10):
+        sched.step()
         want = 0.1 + (0.5 - 0.1) * (1 + math.cos(math.pi * epoch / 10)) / 2
         assert opt.param_groups[0]["lr"] == pytest.approx(want)
-        sched.step()
 
 
 @pytest.mark.parametrize("mode,threshold_mode", [("min", "rel"), ("min", "abs"), ("max", "rel"), ("max", "abs")])
