@@ -194,3 +194,26 @@ def test_type_errors_and_leaf_rules():
         v = Variable(ember.DoubleTensor(1), volatile=True)
         v.requires_grad = True  # not allowed in 0.2 anyway; either error is fine
         optim.SGD([v], lr=0.1)
+
+
+@pytest.mark.parametrize("name,ember_opt,torch_opt", CASES, ids=[c[0] for c in CASES])
+def test_small_mlp_200_steps_match_torch(name, ember_opt, torch_opt):
+    torch = require_torch()
+    rng = np.random.RandomState(0)
+    x = rng.standard_normal((16, 5))
+    y = rng.standard_normal((16, 3))
+    w1, w2 = rng.standard_normal((5, 8)) * 0.5, rng.standard_normal((8, 3)) * 0.5
+    ew = [Variable(ember.DoubleTensor(w.copy()), requires_grad=True) for w in (w1, w2)]
+    tw = [torch.tensor(w.copy(), requires_grad=True) for w in (w1, w2)]
+    eopt, topt = ember_opt(ew), torch_opt(torch, tw)
+    ex, ey = Variable(ember.DoubleTensor(x)), Variable(ember.DoubleTensor(y))
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    for _ in range(200):
+        eopt.zero_grad()
+        ((ex.mm(ew[0]).clamp(min=0).mm(ew[1]) - ey) ** 2).sum().backward()
+        eopt.step()
+        topt.zero_grad()
+        ((tx.mm(tw[0]).clamp(min=0).mm(tw[1]) - ty) ** 2).sum().backward()
+        topt.step()
+    for e, t in zip(ew, tw):
+        np.testing.assert_allclose(e.data.numpy(), t.detach().numpy(), rtol=1e-6, atol=1e-6)
