@@ -1,5 +1,7 @@
 import math
 
+from ember.kernels import optim as _fused
+
 from .optimizer import Optimizer, _check_betas
 
 
@@ -32,6 +34,13 @@ class Adam(Optimizer):
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 beta1, beta2 = group["betas"]
                 state["step"] += 1
+                if _fused.fusable(p.data, grad, exp_avg, exp_avg_sq):
+                    bias_correction1 = 1 - beta1 ** state["step"]
+                    bias_correction2 = 1 - beta2 ** state["step"]
+                    step_size = group["lr"] * math.sqrt(bias_correction2) / bias_correction1
+                    _fused.adam_step(p.data, grad, exp_avg, exp_avg_sq, beta1, beta2, group["eps"], step_size,
+                                     group["weight_decay"])
+                    continue
                 if group["weight_decay"] != 0:
                     grad = grad.add(group["weight_decay"], p.data)
                 exp_avg.mul_(beta1).add_(1 - beta1, grad)

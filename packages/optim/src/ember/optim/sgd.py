@@ -1,3 +1,5 @@
+from ember.kernels import optim as _fused
+
 from .optimizer import Optimizer, _check_non_negative, required
 
 
@@ -32,6 +34,9 @@ class SGD(Optimizer):
                 if p.grad is None:
                     continue
                 d_p = p.grad.data
+                if _fused.fusable(p.data, d_p):
+                    self._fused_step(p, d_p, group)
+                    continue
                 if weight_decay != 0:
                     d_p.add_(weight_decay, p.data)
                 if momentum != 0:
@@ -47,3 +52,16 @@ class SGD(Optimizer):
                         d_p = buf
                 p.data.add_(-group["lr"], d_p)
         return loss
+
+    def _fused_step(self, p, d_p, group):
+        """The same update in one pass (dense float CPU parameters)."""
+        momentum = group["momentum"]
+        buf, first = None, False
+        if momentum != 0:
+            param_state = self.state[p]
+            buf = param_state.get("momentum_buffer")
+            if buf is None:
+                buf = param_state["momentum_buffer"] = d_p.new().resize_as_(d_p)
+                first = True
+        _fused.sgd_step(p.data, d_p, buf, group["lr"], momentum, group["dampening"], group["weight_decay"],
+                        group["nesterov"], first)

@@ -1,0 +1,36 @@
+"""Fused optimizer updates (ember.optim's SGD and Adam call these for dense CPU float/double parameters;
+anything else takes the optimizers' tensor-op path)."""
+from ember._C import optim as _k
+from ember._threads import get_num_threads
+
+__all__ = ["fusable", "sgd_step", "adam_step"]
+_FLOAT_TYPES = ("torch.FloatTensor", "torch.DoubleTensor")
+
+
+def fusable(*tensors):
+    """True when every tensor is a contiguous CPU tensor of the first one's float type and size."""
+    first = tensors[0]
+    tn = first._typename
+    if tn not in _FLOAT_TYPES:
+        return False
+    n = first._a.size
+    for t in tensors:
+        if t._typename != tn or t._a.size != n or not t._a.flags.c_contiguous:
+            return False
+    return True
+
+
+def _flat(t):
+    return t._a.reshape(-1)
+
+
+def sgd_step(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, first):
+    """One SGD update in place on ``param`` (and ``grad`` with weight decay, ``buf`` with momentum)."""
+    _k.sgd_step(_flat(param), _flat(grad), _flat(buf if buf is not None else param), lr, momentum, dampening,
+                weight_decay, nesterov, first, get_num_threads())
+
+
+def adam_step(param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, step_size, weight_decay):
+    """One Adam update in place on ``param``, ``exp_avg`` and ``exp_avg_sq``."""
+    _k.adam_step(_flat(param), _flat(grad), _flat(exp_avg), _flat(exp_avg_sq), beta1, beta2, eps, step_size,
+                 weight_decay, get_num_threads())
