@@ -1,0 +1,453 @@
+"""Convolution kernels: im2col / col2im feeding BLAS gemm, for 1-D, 2-D and 3-D convolutions.
+
+Every convolution runs as a 3-D one (1-D and 2-D get leading spatial sizes of 1). Per image and group:
+    forward          y_g  = W_g @ col(x)_g                     (col: C*K x L, K = kernel volume, L = output volume)
+    backward input   col  = W_g^T @ gy_g, then col2im -> gx
+    backward weight  gW_g += gy_g @ col(x)_g^T
+A transposed convolution is the same three products with the roles of forward and backward-input
+swapped (ember/kernels/conv.py does that), so nothing here knows about transposition.
+
+Threads: BLAS stays single-threaded for the whole call and all parallel work is OpenMP's (two
+thread pools handing work back and forth wait on each other, badly so on a busy machine). Images are
+split over threads, each thread running im2col and gemm on its own column buffer; weight gradients go
+to per-thread partial buffers summed at the end. Images left over when the batch does not divide by
+the thread count (all of them when it is smaller) run one at a time with im2col/col2im split over
+channels and each gemm split over its output columns.
+1x1 convolutions with stride 1 and no padding use the input itself as the column matrix.
+
+The gemms are scipy's BLAS (scipy.linalg.cython_blas), called without the GIL. Buffers come from the
+caller (ember/kernels/conv.py caches them), so a call allocates nothing large.
+"""
+from cython cimport floating
+from cython.parallel cimport prange, threadid
+from libc.limits cimport INT_MAX
+from libc.stdlib cimport calloc, free
+from libc.string cimport memcpy, memset
+from posix.dlfcn cimport RTLD_LAZY, dlopen, dlsym
+from scipy.linalg.cython_blas cimport dgemm, sgemm
+
+ctypedef Py_ssize_t intp
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    #define EMBER_CONV_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+    #else
+    #define EMBER_CONV_CLONES
+    #endif
+    /* The sum of n values, in double: each block of 256 is summed in 16 independent lanes of T (a
+       loop the compiler vectorises without reassociating anything), each block's total in double. */
+    #define EMBER_CONV_SUM(NAME, T) \
+    EMBER_CONV_CLONES static double NAME(const T *x, Py_ssize_t n) { \
+        double total = 0; \
+        T lane[16]; \
+        Py_ssize_t j = 0, k, l, len; \
+        for (; j + 16 <= n; j += len) { \
+            len = n - j < 256 ? (n - j) & ~(Py_ssize_t)15 : 256; \
+            for (l = 0; l < 16; l++) lane[l] = x[j + l]; \
+            for (k = 16; k < len; k += 16) \
+                for (l = 0; l < 16; l++) lane[l] += x[j + k + l]; \
+            for (l = 0; l < 16; l++) total += lane[l]; \
+        } \
+        for (; j < n; j++) total += x[j]; \
+        return total; \
+    }
+    EMBER_CONV_SUM(ember_conv_sum_f, float)
+    EMBER_CONV_SUM(ember_conv_sum_d, double)
+    """
+    double ember_conv_sum_f(const float* x, intp n) noexcept nogil
+    double ember_conv_sum_d(const double* x, intp n) noexcept nogil
+
+
+cdef struct Geom:
+    intp N, C, O, G        # images, input channels, output channels, groups
+    intp i[3]              # input spatial size (depth, height, width)
+    intp o[3]              # output spatial size
+    intp k[3]              # kernel size
+    intp s[3]              # stride
+    intp p[3]              # padding
+    intp d[3]              # dilation
+    intp ivol, ovol, kvol  # input plane, output plane and kernel volumes
+    intp cols              # column-buffer elements per image (0 when direct)
+    bint direct            # the input is its own column matrix
+
+
+cdef Geom _geom(tuple t) except *:
+    cdef Geom g
+    cdef int j
+    g.N = t[0]
+    g.C = t[1]
+    g.O = t[2]
+    g.G = t[3]
+    g.ivol = g.ovol = g.kvol = 1
+    g.direct = True
+    for j in range(3):
+        g.i[j] = t[4 + j]
+        g.o[j] = t[7 + j]
+        g.k[j] = t[10 + j]
+        g.s[j] = t[13 + j]
+        g.p[j] = t[16 + j]
+        g.d[j] = t[19 + j]
+        g.ivol *= g.i[j]
+        g.ovol *= g.o[j]
+        g.kvol *= g.k[j]
+        if g.k[j] != 1 or g.s[j] != 1 or g.p[j] != 0 or g.i[j] != g.o[j]:
+            g.direct = False
+    g.cols = 0 if g.direct else g.C * g.kvol * g.ovol
+    # BLAS takes int sizes
+    if g.ovol > INT_MAX or g.ivol > INT_MAX or g.C * g.kvol > INT_MAX or g.O > INT_MAX:
+        raise ValueError("convolution too large for BLAS: {} x {} column matrix".format(g.C * g.kvol, g.ovol))
+    return g
+
+
+def column_size(tuple geom):
+    """Elements of one image's column buffer (0 for a 1x1 convolution that needs none)."""
+    return _geom(geom).cols
+
+
+# ---------------------------------------------------------------------------------------- BLAS threads
+ctypedef void (*_set_threads_t)(int) noexcept nogil
+ctypedef int (*_get_threads_t)() noexcept nogil
+cdef _set_threads_t _blas_set = NULL
+cdef _get_threads_t _blas_get = NULL
+
+
+cdef void _find_blas_thread_controls():
+    # dlsym on scipy's cython_blas module searches the BLAS library it links to
+    global _blas_set, _blas_get
+    import scipy.linalg.cython_blas as mod
+    cdef void* h = dlopen(mod.__file__.encode(), RTLD_LAZY)
+    if h == NULL:
+        return
+    cdef void* s
+    cdef void* g
+    for prefix in (b"scipy_openblas", b"openblas"):
+        for suffix in (b"64_", b""):
+            s = dlsym(h, prefix + b"_set_num_threads" + suffix)
+            g = dlsym(h, prefix + b"_get_num_threads" + suffix)
+            if s != NULL and g != NULL:
+                _blas_set = <_set_threads_t>s
+                _blas_get = <_get_threads_t>g
+                return
+
+
+_find_blas_thread_controls()
+has_blas_thread_control = _blas_set != NULL
+
+
+cdef int _blas_single() noexcept nogil:
+    """Make BLAS single-threaded; returns the previous count (0 when BLAS threads can't be controlled)."""
+    cdef int n = 0
+    if _blas_set != NULL:
+        n = _blas_get()
+        if n != 1:
+            _blas_set(1)
+    return n
+
+
+cdef void _blas_restore(int n) noexcept nogil:
+    if _blas_set != NULL and n > 1:
+        _blas_set(n)
+
+
+def blas_threads():
+    """The BLAS thread count scipy's gemm uses now (-1 when unknown)."""
+    return _blas_get() if _blas_get != NULL else -1
+
+
+# ---------------------------------------------------------------------------------------- gemm
+cdef inline void _gemm(char ta, char tb, int m, int n, int k, const floating* a, int lda,
+                       const floating* b, int ldb, floating beta, floating* c, int ldc) noexcept nogil:
+    # row-major c = op(a) @ op(b) + beta * c is the column-major c^T = op(b)^T @ op(a)^T
+    cdef floating one = 1
+    if floating is float:
+        sgemm(&tb, &ta, &n, &m, &k, &one, <float*>b, &ldb, <float*>a, &lda, &beta, c, &ldc)
+    else:
+        dgemm(&tb, &ta, &n, &m, &k, &one, <double*>b, &ldb, <double*>a, &lda, &beta, c, &ldc)
+
+
+cdef void _gemm_split(char ta, char tb, int m, int n, int k, const floating* a, int lda,
+                      const floating* b, int ldb, floating beta, floating* c, int ldc, int nthreads) noexcept nogil:
+    """_gemm with the n output columns split over threads (in multiples of 16 columns)."""
+    cdef int chunk, nchunks, t, j0
+    if nthreads <= 1 or n < 32:
+        _gemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc)
+        return
+    chunk = ((n + nthreads - 1) // nthreads + 15) // 16 * 16
+    nchunks = (n + chunk - 1) // chunk
+    for t in prange(nchunks, num_threads=nthreads, schedule="static"):
+        j0 = t * chunk
+        _gemm(ta, tb, m, min(chunk, n - j0), k, a, lda, (b + j0) if tb == c'N' else (b + j0 * ldb), ldb,
+              beta, c + j0, ldc)
+
+
+# ---------------------------------------------------------------------------------------- im2col / col2im
+cdef inline void _wrange(intp off, intp s, intp iw, intp ow, intp* lo, intp* hi) noexcept nogil:
+    # the output columns x with 0 <= x*s + off < iw
+    cdef intp a = 0, b = 0
+    if off < 0:
+        a = (-off + s - 1) // s
+    if iw - off > 0:
+        b = (iw - off - 1) // s + 1
+    if a > ow:
+        a = ow
+    if b > ow:
+        b = ow
+    if b < a:
+        b = a
+    lo[0] = a
+    hi[0] = b
+
+
+cdef void _im2col_channel(const floating* xc, floating* row, const Geom* g) noexcept nogil:
+    """The K rows (L long each) of one input channel's plane ``xc``."""
+    cdef intp kd, kh, kw, od, oh, ow, z, y, lo, hi, off
+    cdef intp IH = g.i[1], IW = g.i[2], OW = g.o[2], sw = g.s[2]
+    cdef const floating* src
+    for kd in range(g.k[0]):
+        for kh in range(g.k[1]):
+            for kw in range(g.k[2]):
+                off = kw * g.d[2] - g.p[2]
+                _wrange(off, sw, IW, OW, &lo, &hi)
+                for od in range(g.o[0]):
+                    z = od * g.s[0] - g.p[0] + kd * g.d[0]
+                    for oh in range(g.o[1]):
+                        y = oh * g.s[1] - g.p[1] + kh * g.d[1]
+                        if z < 0 or z >= g.i[0] or y < 0 or y >= IH or lo == hi:
+                            memset(row, 0, OW * sizeof(floating))
+                        else:
+                            src = xc + (z * IH + y) * IW + off
+                            if lo > 0:
+                                memset(row, 0, lo * sizeof(floating))
+                            if sw == 1:
+                                memcpy(row + lo, src + lo, (hi - lo) * sizeof(floating))
+                            else:
+                                for ow in range(lo, hi):
+                                    row[ow] = src[ow * sw]
+                            if hi < OW:
+                                memset(row + hi, 0, (OW - hi) * sizeof(floating))
+                        row += OW
+
+
+cdef void _col2im_channel(const floating* row, floating* xc, const Geom* g) noexcept nogil:
+    """Add the K rows of one channel back into its plane ``xc`` (the transpose of _im2col_channel)."""
+    cdef intp kd, kh, kw, od, oh, ow, z, y, lo, hi, off
+    cdef intp IH = g.i[1], IW = g.i[2], OW = g.o[2], sw = g.s[2]
+    cdef floating* dst
+    for kd in range(g.k[0]):
+        for kh in range(g.k[1]):
+            for kw in range(g.k[2]):
+                off = kw * g.d[2] - g.p[2]
+                _wrange(off, sw, IW, OW, &lo, &hi)
+                for od in range(g.o[0]):
+                    z = od * g.s[0] - g.p[0] + kd * g.d[0]
+                    for oh in range(g.o[1]):
+                        y = oh * g.s[1] - g.p[1] + kh * g.d[1]
+                        if 0 <= z < g.i[0] and 0 <= y < IH:
+                            dst = xc + (z * IH + y) * IW + off
+                            if sw == 1:
+                                for ow in range(lo, hi):
+                                    dst[ow] += row[ow]
+                            else:
+                                for ow in range(lo, hi):
+                                    dst[ow * sw] += row[ow]
+                        row += OW
+
+
+cdef void _im2col(const floating* x, floating* col, const Geom* g, int nthreads) noexcept nogil:
+    cdef intp c
+    if nthreads > 1 and g.C > 1:
+        for c in prange(g.C, num_threads=nthreads, schedule="static"):
+            _im2col_channel(x + c * g.ivol, col + c * g.kvol * g.ovol, g)
+    else:
+        for c in range(g.C):
+            _im2col_channel(x + c * g.ivol, col + c * g.kvol * g.ovol, g)
+
+
+cdef void _col2im(const floating* col, floating* x, const Geom* g, int nthreads) noexcept nogil:
+    cdef intp c
+    if nthreads > 1 and g.C > 1:
+        for c in prange(g.C, num_threads=nthreads, schedule="static"):
+            memset(x + c * g.ivol, 0, g.ivol * sizeof(floating))
+            _col2im_channel(col + c * g.kvol * g.ovol, x + c * g.ivol, g)
+    else:
+        memset(x, 0, g.C * g.ivol * sizeof(floating))
+        for c in range(g.C):
+            _col2im_channel(col + c * g.kvol * g.ovol, x + c * g.ivol, g)
+
+
+cdef inline void _fill_channels(floating* t, const floating* bias, intp C, intp P) noexcept nogil:
+    cdef intp c, j
+    cdef floating b
+    for c in range(C):
+        b = bias[c]
+        for j in range(P):
+            t[c * P + j] = b
+
+
+cdef inline void _add_channel_bias(floating* t, const floating* bias, intp C, intp P) noexcept nogil:
+    cdef intp c, j
+    cdef floating b
+    for c in range(C):
+        b = bias[c]
+        for j in range(P):
+            t[c * P + j] += b
+
+
+# ---------------------------------------------------------------------------------------- per image
+cdef void _forward_image(const floating* x, const floating* w, const floating* bias, floating* y,
+                         floating* col, const Geom* g, int nthreads) noexcept nogil:
+    cdef intp grp
+    cdef intp og = g.O // g.G, cgk = (g.C // g.G) * g.kvol
+    cdef const floating* src = x
+    cdef floating beta = 0
+    if not g.direct:
+        _im2col(x, col, g, nthreads)
+        src = col
+    if bias != NULL:
+        # gemm adds onto the bias (with beta 0 it would clear the output first: a pass either way)
+        _fill_channels(y, bias, g.O, g.ovol)
+        beta = 1
+    for grp in range(g.G):
+        _gemm_split(c'N', c'N', og, g.ovol, cgk, w + grp * og * cgk, cgk, src + grp * cgk * g.ovol, g.ovol,
+                    beta, y + grp * og * g.ovol, g.ovol, nthreads)
+
+
+cdef inline double _sum(const floating* x, intp n) noexcept nogil:
+    if floating is float:
+        return ember_conv_sum_f(x, n)
+    else:
+        return ember_conv_sum_d(x, n)
+
+
+cdef void _backward_image(const floating* gy, const floating* x, const floating* w, floating* gx,
+                          floating* gw, double* gb, const floating* gx_bias, floating* col, const Geom* g,
+                          int nthreads) noexcept nogil:
+    """Weight gradient of one image added into ``gw``, bias gradient into ``gb``, input gradient
+    written to ``gx`` (each skipped when NULL)."""
+    cdef intp grp, o
+    cdef intp og = g.O // g.G, cgk = (g.C // g.G) * g.kvol
+    cdef const floating* src = x
+    if gb != NULL:
+        for o in range(g.O):
+            gb[o] += _sum(gy + o * g.ovol, g.ovol)
+    if gw != NULL:
+        if not g.direct:
+            _im2col(x, col, g, nthreads)
+            src = col
+        for grp in range(g.G):
+            _gemm_split(c'N', c'T', og, cgk, g.ovol, gy + grp * og * g.ovol, g.ovol, src + grp * cgk * g.ovol,
+                        g.ovol, 1, gw + grp * og * cgk, cgk, nthreads)
+    if gx != NULL:
+        # the column matrix is free again: the input gradient reuses it
+        for grp in range(g.G):
+            _gemm_split(c'T', c'N', cgk, g.ovol, og, w + grp * og * cgk, cgk, gy + grp * og * g.ovol, g.ovol,
+                        0, (gx if g.direct else col) + grp * cgk * g.ovol, g.ovol, nthreads)
+        if not g.direct:
+            _col2im(col, gx, g, nthreads)
+        if gx_bias != NULL:
+            _add_channel_bias(gx, gx_bias, g.C, g.ivol)
+
+
+# ---------------------------------------------------------------------------------------- entry points
+def forward(floating[::1] x, floating[::1] w, object bias, floating[::1] y, floating[::1] ws,
+            tuple geom, int image_threads, int nthreads):
+    """y = conv(x, w) + bias. ws holds ``image_threads`` column buffers of ``cols`` elements each."""
+    cdef Geom g = _geom(geom)
+    cdef floating[::1] bv
+    cdef const floating* bp = NULL
+    cdef intp n, npar = (g.N // image_threads) * image_threads if image_threads > 1 else 0
+    cdef int saved
+    if bias is not None:
+        bv = bias
+        bp = &bv[0]
+    saved = _blas_single()
+    # dynamic: on a busy machine the thread that gets the CPU takes more images
+    for n in prange(npar, nogil=True, num_threads=image_threads, schedule="dynamic"):
+        _forward_image(&x[0] + n * g.C * g.ivol, &w[0], bp, &y[0] + n * g.O * g.ovol,
+                       &ws[0] + threadid() * g.cols, &g, 1)
+    with nogil:
+        for n in range(npar, g.N):
+            _forward_image(&x[0] + n * g.C * g.ivol, &w[0], bp, &y[0] + n * g.O * g.ovol, &ws[0], &g, nthreads)
+    _blas_restore(saved)
+
+
+def backward(floating[::1] gy, object x, floating[::1] w, object gx, object gw, object gb, object gx_bias,
+             floating[::1] ws, object wpart, tuple geom, int image_threads, int nthreads):
+    """Input gradient into ``gx``, weight gradient into ``gw``, bias gradient (gy summed per channel)
+    into ``gb``; any of them may be None.
+
+    ``x`` is needed only for ``gw``; ``gx_bias`` (per input channel) is added to ``gx`` (the transposed
+    convolution's bias). ``wpart`` holds ``image_threads - 1`` partial weight gradients."""
+    cdef Geom g = _geom(geom)
+    cdef floating[::1] xv, gxv, gwv, gbv, bv, pv
+    cdef const floating* xp = NULL
+    cdef floating* gxp = NULL
+    cdef floating* gwp = NULL
+    cdef floating* pp = NULL
+    cdef double* bacc = NULL
+    cdef const floating* bp = NULL
+    cdef intp n, j, t, wsize = g.O * (g.C // g.G) * g.kvol
+    cdef intp npar = (g.N // image_threads) * image_threads if image_threads > 1 else 0
+    cdef int saved
+    if gw is not None:
+        xv = x
+        xp = &xv[0]
+        gwv = gw
+        gwp = &gwv[0]
+        memset(gwp, 0, wsize * sizeof(floating))
+        if npar:
+            pv = wpart
+            pp = &pv[0]
+            memset(pp, 0, (image_threads - 1) * wsize * sizeof(floating))
+    if gx is not None:
+        gxv = gx
+        gxp = &gxv[0]
+        if gx_bias is not None:
+            bv = gx_bias
+            bp = &bv[0]
+    if gb is not None:
+        gbv = gb
+        # per-thread sums in double
+        bacc = <double*>calloc(image_threads * g.O, sizeof(double))
+        if bacc == NULL:
+            raise MemoryError()
+    saved = _blas_single()
+    for n in prange(npar, nogil=True, num_threads=image_threads, schedule="dynamic"):
+        t = threadid()
+        _backward_image(&gy[0] + n * g.O * g.ovol,
+                        (xp + n * g.C * g.ivol) if xp != NULL else NULL, &w[0],
+                        (gxp + n * g.C * g.ivol) if gxp != NULL else NULL,
+                        (gwp if t == 0 else pp + (t - 1) * wsize) if gwp != NULL else NULL,
+                        (bacc + t * g.O) if bacc != NULL else NULL, bp, &ws[0] + t * g.cols, &g, 1)
+    with nogil:
+        if npar and gwp != NULL:
+            for t in range(image_threads - 1):
+                for j in range(wsize):
+                    gwp[j] += pp[t * wsize + j]
+        for n in range(npar, g.N):
+            _backward_image(&gy[0] + n * g.O * g.ovol,
+                            (xp + n * g.C * g.ivol) if xp != NULL else NULL, &w[0],
+                            (gxp + n * g.C * g.ivol) if gxp != NULL else NULL, gwp, bacc, bp, &ws[0], &g,
+                            nthreads)
+    _blas_restore(saved)
+    if bacc != NULL:
+        for j in range(g.O):
+            for t in range(1, image_threads):
+                bacc[j] += bacc[t * g.O + j]
+            gbv[j] = <floating>bacc[j]
+        free(bacc)
+
+
+def channel_sum(floating[::1] t, floating[::1] out, intp N, intp C, intp P, int nthreads):
+    """out[c] = sum of t (N, C, P) over N and P, accumulated in double (the bias gradient)."""
+    cdef intp c, n
+    cdef double acc
+    for c in prange(C, nogil=True, num_threads=nthreads if C > 1 else 1, schedule="static"):
+        acc = 0
+        for n in range(N):
+            if floating is float:
+                acc = acc + ember_conv_sum_f(&t[0] + (n * C + c) * P, P)
+            else:
+                acc = acc + ember_conv_sum_d(&t[0] + (n * C + c) * P, P)
+        out[c] = <floating>acc
