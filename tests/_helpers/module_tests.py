@@ -3,9 +3,12 @@
 A case is a dict:
     name            id of the case (unique within the table)
     module          ember.nn class name (also the torch.nn class name unless `torch_module` is given)
-    args, kwargs    constructor arguments (the same for both libraries unless `torch_args`/`torch_kwargs`)
+    args, kwargs    constructor arguments (the same for both libraries unless `torch_args`/`torch_kwargs`);
+                    numpy arrays among them become each library's tensor (e.g. a loss's class weights)
     input_size      size of the (double) input, filled from N(0, 1) with a fixed seed; or
     input_fn        a function(rng) -> numpy array (for inputs with constraints, e.g. probabilities)
+    extra_inputs    further differentiable inputs after the first, each a size or a function(rng) -> array
+                    (MarginRankingLoss's input2, TripletMarginLoss's positive and negative)
     target_fn       for criteria: function(rng) -> numpy array target (LongTensor when its dtype is integral)
     modes           ("train", "eval") by default
     check_gradcheck True by default: gradcheck of the module in double on the input
@@ -13,6 +16,8 @@ A case is a dict:
     rtol, atol      tolerances (default 1e-6, 1e-7 in double)
     repr            expected ember repr string (0.2's format), optional
     skip_torch      reason string: the oracle can't build the same thing (checked against formulas elsewhere)
+    input_grad      True by default; False when the inputs take no gradient (indices): grad_input is not
+                    compared (set check_gradcheck False too, and check parameter gradients elsewhere)
 
 `run_case(case)` builds the ember module (and the torch one in the parity env), copies the parameters and
 buffers from ember to torch, runs forward in each mode, backpropagates the same random grad_output and compares
@@ -40,20 +45,38 @@ def _make_input(case, rng):
     return arr
 
 
+def _make_inputs(case, rng):
+    """The first input and the case's extra inputs, as float64 arrays."""
+    inputs = [_make_input(case, rng)]
+    for extra in case.get("extra_inputs", ()):
+        arr = np.asarray(extra(rng)) if callable(extra) else rng.standard_normal(extra)
+        inputs.append(arr.astype(np.float64) if arr.dtype.kind == "f" else arr)
+    return inputs
+
+
 def _ember_tensor(arr):
     return ember.from_numpy(np.ascontiguousarray(arr).copy())
+
+
+def _lib_args(args, kwargs, from_numpy):
+    """Constructor arguments with numpy arrays turned into the library's tensors."""
+    def conv(v):
+        return from_numpy(np.ascontiguousarray(v).copy()) if isinstance(v, np.ndarray) else v
+    return [conv(a) for a in args], {k: conv(v) for k, v in kwargs.items()}
 
 
 def build_ember(case):
     ember.manual_seed(0)
     cls = getattr(nn, case["module"])
-    return cls(*case.get("args", ()), **case.get("kwargs", {})).double()
+    args, kwargs = _lib_args(case.get("args", ()), case.get("kwargs", {}), ember.from_numpy)
+    return cls(*args, **kwargs).double()
 
 
 def build_torch(case, torch, ember_module):
     cls = getattr(torch.nn, case.get("torch_module", case["module"]))
     args = case.get("torch_args", case.get("args", ()))
     kwargs = case.get("torch_kwargs", case.get("kwargs", {}))
+    args, kwargs = _lib_args(args, kwargs, torch.from_numpy)
     tm = cls(*args, **kwargs).double()
     copy_state_to_torch(ember_module, tm, torch)
     return tm
@@ -80,7 +103,7 @@ def _params(module):
 def run_case(case, torch=None):
     """Compare ember and torch on one case; returns nothing, asserts on mismatch."""
     rng = np.random.RandomState(abs(hash(case["name"])) % (2 ** 31))
-    inp = _make_input(case, rng)
+    inputs = _make_inputs(case, rng)
     target = None
     if "target_fn" in case:
         target = np.asarray(case["target_fn"](rng))
@@ -92,8 +115,9 @@ def run_case(case, torch=None):
         em.train(mode == "train")
         if tm is not None:
             tm.train(mode == "train")
-        x = Variable(_ember_tensor(inp), requires_grad=True)
-        args = [x]
+        input_grad = case.get("input_grad", True)
+        xs = [Variable(_ember_tensor(inp), requires_grad=input_grad) for inp in inputs]
+        args = list(xs)
         if target is not None:
             args.append(Variable(_ember_tensor(target)))
         out = em(*args)
@@ -101,15 +125,16 @@ def run_case(case, torch=None):
         out.backward(_ember_tensor(gout).view_as(out.data))
         if tm is None or case.get("random"):
             continue
-        tx = torch.from_numpy(inp.copy()).requires_grad_(True)
-        targs = [tx]
+        txs = [torch.from_numpy(inp.copy()).requires_grad_(input_grad) for inp in inputs]
+        targs = list(txs)
         if target is not None:
             targs.append(torch.from_numpy(target.copy()))
         tout = tm(*targs)
         tout.backward(torch.from_numpy(gout.copy()).reshape(tout.shape))
         rtol, atol = case.get("rtol", 1e-6), case.get("atol", 1e-7)
         _close(out.data, tout, rtol, atol, "{} [{}] output".format(case["name"], mode))
-        _close(x.grad.data, tx.grad, rtol, atol, "{} [{}] grad_input".format(case["name"], mode))
+        for i, (x, tx) in enumerate(zip(xs, txs) if input_grad else ()):
+            _close(x.grad.data, tx.grad, rtol, atol, "{} [{}] grad_input {}".format(case["name"], mode, i))
         tparams = dict(tm.named_parameters())
         for name, p in em.named_parameters():
             tp = tparams[name]
@@ -140,18 +165,18 @@ def run_gradcheck(case):
     if not case.get("check_gradcheck", True) or case.get("random"):
         return
     rng = np.random.RandomState(1)
-    inp = _make_input(case, rng)
+    inputs = _make_inputs(case, rng)
     em = build_ember(case)
     em.eval() if "train" not in case.get("modes", ("train", "eval")) else em.train()
     target = None
     if "target_fn" in case:
         target = Variable(_ember_tensor(np.asarray(case["target_fn"](rng))))
-    x = Variable(_ember_tensor(inp), requires_grad=True)
+    xs = tuple(Variable(_ember_tensor(inp), requires_grad=True) for inp in inputs)
 
-    def fn(x_):
-        return em(x_, target) if target is not None else em(x_)
+    def fn(*xs_):
+        return em(*xs_, target) if target is not None else em(*xs_)
 
-    assert gradcheck(fn, (x,), eps=1e-6, atol=1e-5, rtol=1e-3), case["name"]
+    assert gradcheck(fn, xs, eps=1e-6, atol=1e-5, rtol=1e-3), case["name"]
 
 
 def run_state_dict_round_trip(case, tmp_path):
