@@ -49,7 +49,7 @@ def main():
             load_lua(path, unknown_classes=True)
 
         if torchfile is None:
-            e, _ = best_of(ember_fn, ember_fn, repeat=repeat, target_s=0.05)
+            e, _, _ = best_of(ember_fn, ember_fn, repeat=repeat, target_s=0.05)
             rows.append((name, e, None))
             continue
 
@@ -57,7 +57,7 @@ def main():
             # its list heuristic fails on tables holding arrays with NumPy 2
             torchfile.load(path, use_list_heuristic=False)
 
-        e, t = best_of(ember_fn, torchfile_fn, repeat=repeat, target_s=0.05)
+        e, t, _ = best_of(ember_fn, torchfile_fn, repeat=repeat, target_s=0.05)
         rows.append((name, e, t))
     if torchfile is None:
         print("torchfile is not installed (pip install torchfile): ember's times only")

@@ -150,7 +150,7 @@ def main(argv=None):
         except Exception as e:  # noqa: BLE001 - one failing row must not stop the table
             rows.append((name, None, None, "{}: {}".format(type(e).__name__, (str(e) or "-").splitlines()[0][:60])))
             continue
-        e, t = best_of(ember_fn, torch_fn, repeat=repeat, target_s=target)
+        e, t, _ = best_of(ember_fn, torch_fn, repeat=repeat, target_s=target)
         rows.append((name, e, t, ""))
     print_table(rows, title="ember.kernels vs torch {} (aten), {} threads each, best of {} interleaved samples"
                 .format(torch.__version__, args.threads, repeat))

@@ -4,20 +4,22 @@ import numbers
 
 import numpy as np
 
-from ember.tensor import _TensorBase, _new, ByteTensor
+from ember.tensor import _TensorBase, _fmt_size, _new, _typename_of
 from . import both, tensor_method
-from ._util import apply_binary, apply_binary_, operand, write_out
+from ._util import apply_binary, operand, write_out
 
 _u8 = np.dtype(np.uint8)
 
 
 def _make_compare(name, ufunc):
     def f(input, other, out=None):
+        if not isinstance(input, _TensorBase):
+            raise TypeError("{}(): expected a tensor as first argument, got {}".format(name, _typename_of(input)))
         r = apply_binary(ufunc, input, operand(input, other, name), name).view(_u8)
         if out is not None:
-            if type(out) is not ByteTensor and type(out) is not type(input):
-                raise TypeError("{}(): out must be a ByteTensor or a {}, got {}"
-                                .format(name, type(input)._typename, type(out)._typename))
+            if type(out) is not type(input)._byte_cls and type(out) is not type(input):
+                raise TypeError("{}(): out must be a {} or a {}, got {}".format(
+                    name, type(input)._byte_cls._typename, type(input)._typename, _typename_of(out)))
             return write_out(out, type(out), r.astype(type(out)._dtype), name)
         t = _new(type(input)._byte_cls)
         t._a = r
@@ -29,7 +31,8 @@ def _make_compare(name, ufunc):
         b = operand(self, other, name + "_")
         r = apply_binary(ufunc, self, b, name + "_")
         if r.shape != a.shape:
-            raise RuntimeError("{}_: in-place operation can't change the size of self".format(name))
+            raise RuntimeError("{}_: in-place operation can't change the size of self {} to broadcast with {}"
+                               .format(name, _fmt_size(a.shape), _fmt_size(r.shape)))
         a[...] = r
         return self
 
@@ -56,9 +59,11 @@ ge, ge_ = _make_compare("ge", np.greater_equal)
 @both
 def equal(input, other):
     """True when both tensors have the same size and elements."""
+    if not isinstance(input, _TensorBase):
+        raise TypeError("equal(): expected a tensor as first argument, got {}".format(_typename_of(input)))
     if not isinstance(other, _TensorBase) or type(other) is not type(input):
         raise TypeError("equal received an invalid combination of arguments - got ({}), but expected ({} other)"
-                        .format(getattr(other, "_typename", type(other).__name__), type(input)._typename))
+                        .format(_typename_of(other), type(input)._typename))
     if input.size() != other.size():
         return False
     return bool((input._a == other._a).all())
