@@ -20,6 +20,8 @@ _CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 # Evident slips in the translated docs, fixed before running (documented per case).
 _FIXES = {
     "torch.Tensor(3， 3)": "torch.Tensor(3, 3)",  # full-width comma
+    # the printed result fills columns 0 and 2: the example meant dim 1 (as the English docs of later versions)
+    "x.index_fill_(0, index, -1)": "x.index_fill_(1, index, -1)",
 }
 
 
