@@ -1,0 +1,89 @@
+"""DataLoader and ember.multiprocessing figures (issue 8): workers' throughput on a CPU-bound transform,
+and passing a 100 MB tensor through a Queue (already shared: a handle only; first send: one move into
+shared memory) beside a plain NumPy array through multiprocessing.Queue.
+
+usage: python benchmarks/bench_data.py [--quick]
+"""
+import multiprocessing
+import sys
+import time
+
+import numpy as np
+
+import ember
+from ember import multiprocessing as emp
+from ember.utils.data import DataLoader, Dataset
+
+
+class CpuBound(Dataset):
+    """Each item costs a few ms of pure CPU work (as a decode + augmentation would)."""
+
+    def __init__(self, n, work):
+        self.n = n
+        self.work = work
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        x = np.random.RandomState(i).standard_normal((64, 64))
+        for _ in range(self.work):
+            x = np.tanh(x @ x.T * 1e-3)
+        return ember.from_numpy(x.astype(np.float32)), i
+
+
+def items_per_second(num_workers, n, work):
+    loader = DataLoader(CpuBound(n, work), batch_size=8, num_workers=num_workers)
+    t0 = time.perf_counter()
+    count = sum(len(y) for _, y in loader)
+    return count / (time.perf_counter() - t0)
+
+
+def _receiver(q, done):
+    while True:
+        item = q.get()
+        if item is None:
+            break
+        done.put(1)
+
+
+def queue_transfer(make_item, queue_ctx, repeat):
+    q, done = queue_ctx.Queue(), queue_ctx.Queue()
+    p = queue_ctx.Process(target=_receiver, args=(q, done))
+    p.start()
+    times = []
+    for _ in range(repeat):
+        item = make_item()
+        t0 = time.perf_counter()
+        q.put(item)
+        done.get()
+        times.append(time.perf_counter() - t0)
+    q.put(None)
+    p.join()
+    return min(times)
+
+
+def main(quick):
+    n, work = (64, 20) if quick else (256, 40)
+    ember.set_num_threads(1)  # the loader's speed-up should come from the workers
+    ips0 = items_per_second(0, n, work)
+    ips2 = items_per_second(2, n, work)
+    print("DataLoader, CPU-bound items: {:.0f} items/s with 0 workers, {:.0f} with 2 ({:.2f}x)"
+          .format(ips0, ips2, ips2 / ips0))
+
+    ctx = emp.get_context("fork")
+    nelem = 100 * 2 ** 20 // 4
+    shared = ember.FloatTensor(nelem).fill_(1).share_memory_()
+    repeat = 3 if quick else 5
+    t_shared = queue_transfer(lambda: shared, ctx, repeat)
+    t_first = queue_transfer(lambda: ember.FloatTensor(nelem).fill_(1), ctx, repeat)
+    plain = multiprocessing.get_context("fork")
+    arr = np.ones(nelem, np.float32)
+    t_numpy = queue_transfer(lambda: arr, plain, repeat)
+    print("100 MB through a Queue: already-shared tensor {:.2f} ms (target < 10 ms); first send of a new "
+          "tensor {:.1f} ms; NumPy array through multiprocessing.Queue {:.1f} ms"
+          .format(t_shared * 1e3, t_first * 1e3, t_numpy * 1e3))
+
+
+if __name__ == "__main__":
+    main("--quick" in sys.argv)
