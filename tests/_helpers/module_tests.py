@@ -18,6 +18,10 @@ A case is a dict:
     skip_torch      reason string: the oracle can't build the same thing (checked against formulas elsewhere)
     input_grad      True by default; False when the inputs take no gradient (indices): grad_input is not
                     compared (set check_gradcheck False too, and check parameter gradients elsewhere)
+    call            a function(lib_nn, module, *inputs) -> output, run with ember.nn and with torch.nn in place of
+                    module(*inputs) (recurrent layers: hidden-state tuples, packed sequences)
+A module may return several outputs (nested tuples, e.g. an LSTM's (output, (h, c))): each Variable among
+them gets its own random grad_output and is compared.
 
 `run_case(case)` builds the ember module (and the torch one in the parity env), copies the parameters and
 buffers from ember to torch, runs forward in each mode, backpropagates the same random grad_output and compares
@@ -120,19 +124,21 @@ def run_case(case, torch=None):
         args = list(xs)
         if target is not None:
             args.append(Variable(_ember_tensor(target)))
-        out = em(*args)
-        gout = rng.standard_normal(tuple(out.size()) if out.dim() else (1,))
-        out.backward(_ember_tensor(gout).view_as(out.data))
+        outs = _outputs(_call(case, nn, em, args))
+        gouts = [rng.standard_normal(tuple(o.size()) if o.dim() else (1,)) for o in outs]
+        ember.autograd.backward(outs, [_ember_tensor(g).view_as(o.data) for g, o in zip(gouts, outs)])
         if tm is None or case.get("random"):
             continue
         txs = [torch.from_numpy(inp.copy()).requires_grad_(input_grad) for inp in inputs]
         targs = list(txs)
         if target is not None:
             targs.append(torch.from_numpy(target.copy()))
-        tout = tm(*targs)
-        tout.backward(torch.from_numpy(gout.copy()).reshape(tout.shape))
+        touts = _outputs(_call(case, torch.nn, tm, targs), torch)
+        torch.autograd.backward(touts, [torch.from_numpy(g.copy()).reshape(t.shape) for g, t in zip(gouts, touts)])
         rtol, atol = case.get("rtol", 1e-6), case.get("atol", 1e-7)
-        _close(out.data, tout, rtol, atol, "{} [{}] output".format(case["name"], mode))
+        assert len(outs) == len(touts), "{}: {} outputs, torch {}".format(case["name"], len(outs), len(touts))
+        for k, (out, tout) in enumerate(zip(outs, touts)):
+            _close(out.data, tout, rtol, atol, "{} [{}] output {}".format(case["name"], mode, k))
         for i, (x, tx) in enumerate(zip(xs, txs) if input_grad else ()):
             _close(x.grad.data, tx.grad, rtol, atol, "{} [{}] grad_input {}".format(case["name"], mode, i))
         tparams = dict(tm.named_parameters())
@@ -149,6 +155,20 @@ def run_case(case, torch=None):
         for name, b in em.state_dict().items():
             if name in tbuf and name not in tparams:
                 _close(b, tbuf[name], rtol, atol, "{} [{}] buffer {}".format(case["name"], mode, name))
+
+
+def _call(case, lib_nn, module, args):
+    return case["call"](lib_nn, module, *args) if "call" in case else module(*args)
+
+
+def _outputs(result, torch=None):
+    """The differentiable outputs in a (possibly nested) module result: ember Variables, or torch's
+    floating-point tensors (``torch`` given)."""
+    if isinstance(result, (tuple, list)):
+        return [o for r in result for o in _outputs(r, torch)]
+    if torch is None:
+        return [result] if isinstance(result, Variable) else []
+    return [result] if isinstance(result, torch.Tensor) and result.is_floating_point() else []
 
 
 def _close(ember_value, torch_value, rtol, atol, what):
@@ -174,7 +194,7 @@ def run_gradcheck(case):
     xs = tuple(Variable(_ember_tensor(inp), requires_grad=True) for inp in inputs)
 
     def fn(*xs_):
-        return em(*xs_, target) if target is not None else em(*xs_)
+        return tuple(_outputs(_call(case, nn, em, list(xs_) + ([target] if target is not None else []))))
 
     assert gradcheck(fn, xs, eps=1e-6, atol=1e-5, rtol=1e-3), case["name"]
 

@@ -30,6 +30,7 @@ class Module(object):
         self._parameters = OrderedDict()
         self._buffers = OrderedDict()
         self._backward_hooks = OrderedDict()
+        self._forward_pre_hooks = OrderedDict()
         self._forward_hooks = OrderedDict()
         self._modules = OrderedDict()
         self.training = True
@@ -119,6 +120,13 @@ class Module(object):
         self._backward_hooks[handle.id] = hook
         return handle
 
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, input)`` runs before every forward (nn.utils.weight_norm recomputes its weight
+        this way); it must return None."""
+        handle = hooks.RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
+        return handle
+
     def register_forward_hook(self, hook):
         """``hook(module, input, output)`` runs after every forward; it must return None."""
         handle = hooks.RemovableHandle(self._forward_hooks)
@@ -126,6 +134,8 @@ class Module(object):
         return handle
 
     def __call__(self, *input, **kwargs):
+        for hook in self._forward_pre_hooks.values():
+            hook(self, input)
         result = self.forward(*input, **kwargs)
         for hook in self._forward_hooks.values():
             hook_result = hook(self, input, result)
@@ -147,6 +157,8 @@ class Module(object):
     # ------------------------------------------------------------------ attributes
     def __setstate__(self, state):
         self.__dict__.update(state)
+        if "_forward_pre_hooks" not in self.__dict__:  # pickled before pre-hooks existed
+            self._forward_pre_hooks = OrderedDict()
 
     def __getattr__(self, name):
         d = self.__dict__
