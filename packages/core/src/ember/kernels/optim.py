@@ -20,17 +20,25 @@ def fusable(*tensors):
     return True
 
 
+# below this many elements one thread does the update: waking a second costs more than it saves
+_PARALLEL_MIN = 1 << 16
+
+
 def _flat(t):
     return t._a.reshape(-1)
+
+
+def _threads(t):
+    return get_num_threads() if t._a.size >= _PARALLEL_MIN else 1
 
 
 def sgd_step(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, first):
     """One SGD update in place on ``param`` (and ``grad`` with weight decay, ``buf`` with momentum)."""
     _k.sgd_step(_flat(param), _flat(grad), _flat(buf if buf is not None else param), lr, momentum, dampening,
-                weight_decay, nesterov, first, get_num_threads())
+                weight_decay, nesterov, first, _threads(param))
 
 
 def adam_step(param, grad, exp_avg, exp_avg_sq, beta1, beta2, eps, step_size, weight_decay):
     """One Adam update in place on ``param``, ``exp_avg`` and ``exp_avg_sq``."""
     _k.adam_step(_flat(param), _flat(grad), _flat(exp_avg), _flat(exp_avg_sq), beta1, beta2, eps, step_size,
-                 weight_decay, get_num_threads())
+                 weight_decay, _threads(param))

@@ -1,0 +1,37 @@
+"""The examples in quick mode (the main job first): they run, learn, and write what they promise."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLES = os.path.join(REPO, "examples")
+
+
+def _run(args, tmp_path, timeout=600):
+    out = subprocess.run([sys.executable] + args, cwd=str(tmp_path), capture_output=True, text=True,
+                         timeout=timeout)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return out.stdout
+
+
+def test_mnist_quick(tmp_path):
+    pytest.importorskip("embervision")
+    stdout = _run([os.path.join(EXAMPLES, "mnist.py"), "--quick", "--out", str(tmp_path)], tmp_path)
+    line = [ln for ln in stdout.splitlines() if ln.startswith("epoch  1: validation")][0]
+    accuracy = float(line.rsplit("(", 1)[1].rstrip("%)"))
+    assert accuracy > 25.0  # one short epoch on 1,000 images: far above chance (10%)
+    import ember
+    state = ember.load(str(tmp_path / "mnist_lenet.pt"))
+    assert state["conv1.weight"].size() == (10, 1, 5, 5)
+    from PIL import Image
+    img = Image.open(str(tmp_path / "mnist_validation.png"))
+    assert img.size == (8 * 30 + 2, 8 * 30 + 2) and img.mode == "RGB"
+
+
+def test_hogwild_quick(tmp_path):
+    pytest.importorskip("embervision")
+    stdout = _run([os.path.join(EXAMPLES, "hogwild.py"), "--quick", "--processes", "2", "--epochs", "1"],
+                  tmp_path)
+    assert "validation loss" in stdout and stdout.count("worker ") == 2
