@@ -7,9 +7,15 @@ and ember.legacy are separate distributions; once installed they are reachable a
 ``ember`` (imported lazily on first use, as 0.2's ``import torch`` made torch.nn available).
 """
 import importlib as _importlib
+import os as _os
 import sys as _sys
 
-from . import _C  # noqa: F401  (fails with build instructions when the extensions are missing)
+# OpenMP threads that spin after a parallel region steal the cores from BLAS and from each other on small
+# machines (a 2-core LeNet step went from 10 ms to 300 ms under load); sleeping waiters cost microseconds.
+# Read by libgomp when ember._C first loads it; a value the user set wins.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from . import _C  # noqa: F401,E402  (fails with build instructions when the extensions are missing)
 from ._size import Size
 from ._threads import get_num_threads, set_num_threads
 from .storage import (ByteStorage, CharStorage, DoubleStorage, FloatStorage, HalfStorage, IntStorage,
