@@ -1,10 +1,10 @@
 """embervision: torchvision 0.1.9 on ember (`import embervision as torchvision`).
 
-Subpackages: datasets, transforms, utils. (`embervision.models` arrives with ember.nn's conv layers.)
+Subpackages: models, datasets, transforms, utils.
 """
-from embervision import datasets, transforms, utils
+from embervision import models, datasets, transforms, utils
 
-__all__ = ["datasets", "transforms", "utils", "set_image_backend", "get_image_backend"]
+__all__ = ["models", "datasets", "transforms", "utils", "set_image_backend", "get_image_backend"]
 
 __version__ = "0.1.9+ember.0.1.0"  # the torchvision API level, then ember-vision's own version
 
