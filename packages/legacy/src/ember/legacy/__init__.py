@@ -4,3 +4,12 @@ Shipped by the ``ember-legacy`` distribution. :func:`load_lua` reads ``.t7`` fil
 ``torch.utils.serialization.load_lua`` did; :func:`save_lua` (an ember extra) writes them.
 """
 from .serialization import load_lua, save_lua  # noqa: F401
+from .to_nn import to_nn  # noqa: F401
+
+
+def __getattr__(name):
+    # torch.legacy.nn / torch.legacy.optim, imported on first use
+    if name in ("nn", "optim"):
+        import importlib
+        return importlib.import_module(__name__ + "." + name)
+    raise AttributeError("module {!r} has no attribute {!r}".format(__name__, name))

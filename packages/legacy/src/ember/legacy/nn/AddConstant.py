@@ -1,0 +1,27 @@
+from .Module import Module
+
+
+class AddConstant(Module):
+    """``y = x + constant_scalar``."""
+
+    _lua_defaults = {"inplace": False}
+
+    def __init__(self, constant_scalar, inplace=False):
+        super(AddConstant, self).__init__()
+        self.constant_scalar = constant_scalar
+        self.inplace = inplace
+
+    def updateOutput(self, input):
+        if self.inplace:
+            self.output = input.add_(self.constant_scalar)
+        else:
+            self.output = input.add(self.constant_scalar)
+        return self.output
+
+    def updateGradInput(self, input, gradOutput):
+        if self.inplace:
+            self.gradInput = gradOutput
+            input.add_(-self.constant_scalar)  # the input had been changed in place: restore it
+        else:
+            self.gradInput = gradOutput.clone()
+        return self.gradInput
