@@ -19,7 +19,11 @@ TOL = {np.float64: (1e-12, 1e-12), np.float32: (1e-6, 1e-6)}
 def _lua(name):
     pytest.importorskip("ember.legacy", reason="reading .t7 files needs ember-legacy")
     from ember.utils.serialization import load_lua
-    return load_lua(shared_data("t7", "lua_nn_reference", name + ".t7"), unknown_classes=True)
+    record = load_lua(shared_data("t7", "lua_nn_reference", name + ".t7"), unknown_classes=True)
+    module = record["module"]
+    if not isinstance(module, dict):  # an ember.legacy.nn object: its fields by name
+        record["module"] = dict(vars(module))
+    return record
 
 
 def _idx(a):
