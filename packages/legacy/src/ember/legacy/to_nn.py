@@ -58,7 +58,11 @@ class _Converter(object):
         if method is None or getattr(self.legacy_nn, name, None) is not type(m):
             raise NotImplementedError("to_nn: {} has no ember.nn equivalent in to_nn".format("nn." + name))
         layer = method(m)
-        layer.train(bool(getattr(m, "train", True)))
+        mode = bool(getattr(m, "train", True))
+        if isinstance(m, self.legacy_nn.Container):
+            layer.training = mode  # its children took their own modes
+        else:
+            layer.train(mode)  # with the layers a wrapper holds
         return layer
 
     def _new(self, layer, **values):
@@ -71,9 +75,10 @@ class _Converter(object):
             data.copy_(value.contiguous().view(data.size()))
         return layer
 
-    def _params(self, m, has_bias=True):
+    @staticmethod
+    def _params(m):
         values = {"weight": m.weight}
-        if has_bias and getattr(m, "bias", None) is not None:
+        if getattr(m, "bias", None) is not None:
             values["bias"] = m.bias
         return values
 

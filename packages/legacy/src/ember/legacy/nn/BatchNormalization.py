@@ -123,7 +123,3 @@ class BatchNormalization(Module):
     def clearState(self):
         clear(self, "save_mean", "save_std", "_input", "_gradOutput")
         return super(BatchNormalization, self).clearState()
-
-    def __repr__(self):
-        # Lua's text
-        return "{} ({}D) ({})".format(self._name(), self.nDim, self.running_mean.numel())

@@ -35,6 +35,3 @@ class SpatialAdaptiveMaxPooling(Module):
     def clearState(self):
         self.indices = ember.LongTensor()
         return super(SpatialAdaptiveMaxPooling, self).clearState()
-
-    def __repr__(self):
-        return "nn.SpatialAdaptiveMaxPooling({}x{})".format(self.W, self.H)

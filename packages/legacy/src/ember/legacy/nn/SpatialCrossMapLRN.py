@@ -33,6 +33,3 @@ class SpatialCrossMapLRN(Module):
     def clearState(self):
         clear(self, "scale", "paddedRatio", "accumRatio")
         return super(SpatialCrossMapLRN, self).clearState()
-
-    def __repr__(self):
-        return "nn.SpatialCrossMapLRN({}, {}, {}, {})".format(self.size, self.alpha, self.beta, self.k)

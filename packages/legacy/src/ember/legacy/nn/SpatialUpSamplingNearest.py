@@ -34,6 +34,3 @@ class SpatialUpSamplingNearest(Module):
         else:
             self.gradInput = K.upsample_nearest_backward(gradOutput, input.size())
         return self.gradInput
-
-    def __repr__(self):
-        return "nn.SpatialUpSamplingNearest({})".format(self.scale_factor)

@@ -7,8 +7,10 @@ def out_buffer(t, ref):
     """``t`` when a kernel may write its result into it (a contiguous tensor of ``ref``'s type), else None.
 
     Lua's modules reuse their ``output`` / ``gradInput`` tensors from call to call; so do these, which
-    spares a fresh allocation (and its page faults) per pass."""
-    if ember.is_tensor(t) and type(t) is type(ref) and t.is_contiguous():
+    spares a fresh allocation (and its page faults) per pass. Never the input's own memory: a module applied
+    to its own output must not overwrite what it reads."""
+    if ember.is_tensor(t) and type(t) is type(ref) and t.is_contiguous() and \
+            (not t.numel() or t.storage().data_ptr() != ref.storage().data_ptr()):
         return t
     return None
 
