@@ -35,3 +35,16 @@ def test_hogwild_quick(tmp_path):
     stdout = _run([os.path.join(EXAMPLES, "hogwild.py"), "--quick", "--processes", "2", "--epochs", "1"],
                   tmp_path)
     assert "validation loss" in stdout and stdout.count("worker ") == 2
+
+
+def test_char_rnn_quick(tmp_path):
+    stdout = _run([os.path.join(EXAMPLES, "char_rnn.py"), "--quick", "--save", str(tmp_path / "char_rnn.pt")],
+                  tmp_path)
+    before = float(stdout.split("loss before training: ")[1].split()[0])
+    losses = [float(ln.split("validation loss ")[1].split()[0]) for ln in stdout.splitlines()
+              if ln.startswith("epoch") and "validation loss" in ln]
+    assert len(losses) == 4 and losses[-1] < losses[0] < before - 0.5  # falls from ln(vocab) ~ 4.1
+    assert stdout.count("sample: ") == 4
+    import ember
+    state = ember.load(str(tmp_path / "char_rnn.pt"))
+    assert state["rnn.weight_hh_l0"].size() == (4 * 128, 128)

@@ -49,3 +49,9 @@ from . import lrn  # noqa: E402
 from .lrn import *  # noqa: E402,F401,F403
 
 __all__ += lrn.__all__
+
+# recurrent layers: one layer and direction of RNN / LSTM / GRU over a sequence, forward and backward
+from . import rnn  # noqa: E402
+from .rnn import *  # noqa: E402,F401,F403
+
+__all__ += rnn.__all__
