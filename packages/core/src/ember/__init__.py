@@ -1,6 +1,6 @@
 __path__ = __import__("pkgutil").extend_path(__path__, __name__)
 
-"""ember: the PyTorch 0.2 API on NumPy + Cython (CPU) and CuPy (GPU).
+__doc__ = """ember: the PyTorch 0.2 API on NumPy + Cython (CPU) and CuPy (GPU).
 
 ``import ember as torch`` runs code written for PyTorch 0.2. The satellites ember.nn, ember.optim
 and ember.legacy are separate distributions; once installed they are reachable as attributes of
@@ -38,8 +38,6 @@ Storage = FloatStorage
 _tensor_classes = {DoubleTensor, FloatTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor}
 _storage_classes = {DoubleStorage, FloatStorage, HalfStorage, LongStorage, IntStorage, ShortStorage, CharStorage,
                     ByteStorage}
-
-globals().update(_TORCH_FUNCTIONS)
 
 
 def typename(o):
@@ -137,3 +135,8 @@ if not any(type(f).__name__ == "_MissingSatelliteFinder" for f in _sys.meta_path
     _sys.meta_path.append(_MissingSatelliteFinder())
 
 from . import autograd  # noqa: E402,F401  (as 0.2's `import torch` did; also registers the Variable ops)
+
+# every registered torch.* function (last: after this, names such as `range` are ember's in this module)
+for _name, _fn in _TORCH_FUNCTIONS.items():
+    globals().setdefault(_name, _fn)
+del _name, _fn
