@@ -132,7 +132,8 @@ def main(argv=None):
     model = Net()
     optimizer = optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     # a fifth of the rate for the last epochs settles the noisy small-sample optimum
-    scheduler = MultiStepLR(optimizer, milestones=[int(epochs * 0.55), int(epochs * 0.8)], gamma=0.2)
+    milestones = [int(epochs * 0.55), int(epochs * 0.8)] if epochs >= 5 else []
+    scheduler = MultiStepLR(optimizer, milestones=milestones, gamma=0.2)
     start = time.time()
     accuracy = 0.0
     for epoch in range(1, epochs + 1):

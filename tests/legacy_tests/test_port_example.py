@@ -68,6 +68,7 @@ def test_face_detector_probabilities():
 
 def test_tracker_converted_to_ember_nn():
     """The 2014 tracker: SpatialConvolutionMap, the old SpatialLPPooling; run as legacy.nn and as ember.nn."""
+    pytest.importorskip("ember.nn", reason="--to-nn needs ember-nn")
     stdout = _run(shared_data("t7", "torch_demos", "tracker_random.net_e1624d4"), "--type", "double",
                   "--to-nn").stdout
     assert "nn.SpatialConvolutionMap" in stdout and "nn.SpatialLPPooling {" in stdout
