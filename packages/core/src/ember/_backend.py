@@ -2,18 +2,71 @@
 
 Every op reaches its arrays through ``tensor._xp`` (a class attribute set here for CPU and by
 ``ember.cuda`` for GPU types), so adding the CuPy path never touches call sites.
+
+Fake CUDA (an ember extra for testing): with ``EMBER_FAKE_CUDA=1`` in the environment, or between
+``use_fake_cuda(True)`` and ``use_fake_cuda(False)``, ``cupy`` here is ``ember.cuda._fake``, a NumPy
+stand-in with CuPy's API and its restrictions (no implicit host conversion, device placement, …), so the
+CUDA code paths run, and are tested, on a machine without a GPU.
 """
+import os
+
 import numpy
 
 try:  # CuPy is optional: ember-core[cuda]
-    import cupy
+    import cupy as _real_cupy
     try:
-        cuda_available = cupy.cuda.runtime.getDeviceCount() > 0
+        _real_available = _real_cupy.cuda.runtime.getDeviceCount() > 0
     except Exception:  # no driver, no device
-        cuda_available = False
+        _real_available = False
 except ImportError:
-    cupy = None
-    cuda_available = False
+    _real_cupy = None
+    _real_available = False
+
+cupy = _real_cupy
+cupyx = None
+cuda_available = _real_available
+fake = False
+
+
+def _load_cupyx():
+    global cupyx
+    if fake:
+        from ember.cuda import _fake
+        cupyx = _fake.cupyx
+    elif _real_cupy is not None:
+        try:
+            import cupyx as _cx
+            cupyx = _cx
+        except ImportError:
+            cupyx = None
+    else:
+        cupyx = None
+
+
+def use_fake_cuda(enabled=True):
+    """Switch the CUDA types between CuPy (or nothing) and the NumPy stand-in; returns the previous
+    setting. Tensors made under one setting must not be used under the other."""
+    global cupy, cuda_available, fake
+    previous = fake
+    if enabled:
+        from ember.cuda import _fake
+        cupy, cuda_available, fake = _fake, True, True
+    else:
+        cupy, cuda_available, fake = _real_cupy, _real_available, False
+    _load_cupyx()
+    import sys
+    cuda_mod = sys.modules.get("ember.cuda")
+    if cuda_mod is not None and hasattr(cuda_mod, "_retarget"):
+        cuda_mod._retarget()
+    return previous
+
+
+def special():
+    """cupyx.scipy.special (the device twins of scipy.special's ufuncs)."""
+    if fake:
+        return cupyx.scipy.special
+    import cupyx.scipy.special as m
+    return m
 
 
 def get_array_module(*objs):
@@ -28,8 +81,25 @@ def get_array_module(*objs):
     return numpy
 
 
+def is_device_array(arr):
+    return cupy is not None and isinstance(arr, cupy.ndarray)
+
+
+def asnumpy(arr):
+    """A host array holding ``arr``'s values (``arr`` itself when it is already on the host)."""
+    if type(arr) is numpy.ndarray:
+        return arr
+    return arr.get()
+
+
 def require_cuda(what):
     if not cuda_available:
         raise RuntimeError(
             "{}: CUDA is not available (ember.cuda.is_available() is False): "
             "install ember-core[cuda] (CuPy) on a machine with an NVIDIA GPU".format(what))
+
+
+if os.environ.get("EMBER_FAKE_CUDA", "") not in ("", "0"):
+    use_fake_cuda(True)
+else:
+    _load_cupyx()

@@ -226,8 +226,8 @@ def _storage_id(storage, roots):
     if storage.is_cuda:
         cpu_cls = _typename_to_class[storage._typename.replace("torch.cuda.", "torch.")]
         location = "cuda:{}".format(storage._a.device.id)
-        root, offset = storage._a, 0  # device arrays: each storage is its own root
-        ident = (id(root), root.dtype.str)
+        root, offset, owner = _device_root_of(storage._a)
+        ident = (id(owner), root.dtype.str)
     else:
         cpu_cls = type(storage)
         location = "cpu"
@@ -255,6 +255,19 @@ def _root_of(a):
         if flat.dtype != a.dtype:
             flat = flat.view(a.dtype)
         start = a.__array_interface__["data"][0] - flat.__array_interface__["data"][0] if a.size else 0
+        if start % a.itemsize == 0 and 0 <= start and start + a.nbytes <= flat.nbytes:
+            return flat, start // a.itemsize, owner
+    return a, 0, a
+
+
+def _device_root_of(a):
+    """_root_of for a device array: CuPy's ``base`` is the array owning the allocation."""
+    owner = a.base
+    if owner is not None and owner.flags.c_contiguous and owner.nbytes % a.itemsize == 0:
+        flat = owner.reshape(-1)
+        if flat.dtype != a.dtype:
+            flat = flat.view(a.dtype)
+        start = a.data.ptr - flat.data.ptr if a.size else 0
         if start % a.itemsize == 0 and 0 <= start and start + a.nbytes <= flat.nbytes:
             return flat, start // a.itemsize, owner
     return a, 0, a

@@ -223,7 +223,7 @@ class _StorageBase(object):
 
     @classmethod
     def _from_array(cls, arr):
-        if cls.is_cuda or getattr(arr, "__module__", "").startswith("cupy"):
+        if cls.is_cuda or not isinstance(arr, np.ndarray):  # to or from a device
             from ember import cuda
             return cuda._convert_storage(cls, arr)
         return cls._wrap(np.asarray(arr).astype(cls._dtype))

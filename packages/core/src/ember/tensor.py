@@ -68,16 +68,27 @@ def _sizes_arg(args, op):
 
 def _root(arr):
     b = arr.base
-    return b if isinstance(b, _ndarray) and b.flags.contiguous else arr
+    if isinstance(b, _ndarray):
+        return b if b.flags.contiguous else arr
+    if b is not None and not isinstance(arr, _ndarray):  # a device array's base
+        return b if b.flags.c_contiguous else arr
+    return arr
 
 
 def _ptr(arr):
-    return arr.__array_interface__["data"][0]
+    try:
+        return arr.__array_interface__["data"][0]
+    except AttributeError:  # a device array
+        return arr.data.ptr
 
 
 def _strided(arr, shape, strides, offset=0):
     """A view of ``arr``'s memory with the given shape and strides (in elements) starting ``offset``
     elements after ``arr``'s first element."""
+    if not isinstance(arr, _ndarray):  # a device array: CuPy's constructor takes a pointer and strides
+        item = arr.itemsize
+        return type(arr)(tuple(shape), arr.dtype, memptr=arr.data + offset * item,
+                         strides=tuple(s * item for s in strides))
     root = _root(arr)
     item = arr.itemsize
     byte_off = _ptr(arr) - _ptr(root) + offset * item
@@ -202,12 +213,15 @@ class _TensorBase(object):
             root = _root(self._a)
             if root.ndim == 1 and root.strides[0] == root.itemsize:
                 flat = root
-            elif root.flags.contiguous or root.flags.f_contiguous:
+            elif root.flags.c_contiguous:
+                flat = root.reshape(-1)
+            elif root.flags.f_contiguous:
                 flat = root.reshape(-1, order="A")
             else:  # a strided array over foreign memory (from_numpy): the storage spans its elements
                 item = root.itemsize
                 span = 1 + sum((n - 1) * (st // item) for n, st in zip(root.shape, root.strides)) if root.size else 0
-                flat = np.lib.stride_tricks.as_strided(root, (span,), (item,))
+                flat = (np.lib.stride_tricks.as_strided(root, (span,), (item,)) if isinstance(root, _ndarray)
+                        else _strided(root, (span,), (1,)))
             s = self._s = type(self)._storage_cls._wrap(flat)
         return s
 
@@ -268,10 +282,10 @@ class _TensorBase(object):
     def copy_(self, src, broadcast=True, **kwargs):  # kwargs: 0.2's `async`
         if not isinstance(src, _TensorBase):
             raise TypeError("copy_(): expected a tensor as source, got {}".format(_typename_of(src)))
-        a, b = self._a, src._a
-        if src.is_cuda != self.is_cuda:
+        if src.is_cuda or self.is_cuda:
             from . import cuda
-            return cuda._copy_tensor(self, src, broadcast=broadcast, **kwargs)
+            src = cuda._source_for(self, src, **kwargs)  # moved to self's device (or the host)
+        a, b = self._a, src._a
         if a.shape != b.shape:
             if a.size != b.size or broadcast and _broadcastable(b.shape, a.shape):
                 if not broadcast or not _broadcastable(b.shape, a.shape):
@@ -281,7 +295,7 @@ class _TensorBase(object):
                         .format(_fmt_size(a.shape), _fmt_size(b.shape), a.size, b.size))
             else:
                 b = b.reshape(a.shape) if b.flags.c_contiguous else b.copy().reshape(a.shape)
-        if np.may_share_memory(a, b):
+        if self._xp.may_share_memory(a, b):
             b = b.copy()
         self._xp.copyto(a, b, casting="unsafe")
         return self
@@ -359,7 +373,13 @@ class _TensorBase(object):
             raise RuntimeError("view(): input is not contiguous (size {}, stride {}); call .contiguous() first"
                                .format(_fmt_size(a.shape), list(self.stride())))
         if a.flags.c_contiguous:
-            return self._view(a.reshape(sizes))
+            if 1 not in sizes or not a.size:
+                return self._view(a.reshape(sizes))
+            # 0.2 lays a view out contiguously; NumPy's reshape can keep odd strides on size-1 dims
+            if type(a) is _ndarray:
+                item = a.itemsize
+                return self._view(_ndarray(sizes, a.dtype, buffer=a,
+                                           strides=tuple(s * item for s in _contiguous_strides(sizes))))
         return self._view(_strided(a, sizes, _contiguous_strides(sizes)))
 
     def view_as(self, tensor):
@@ -368,7 +388,9 @@ class _TensorBase(object):
     def expand(self, *sizes):
         a = self._a
         sizes = _sizes_arg(sizes, "expand")
-        nd = a.ndim if a.size else 0
+        if not a.size:
+            raise RuntimeError("expand(): can't expand an empty tensor")
+        nd = a.ndim
         if len(sizes) < nd:
             raise RuntimeError("expand(): the number of sizes provided ({}) must be greater or equal to the "
                                "number of dimensions in the tensor ({})".format(len(sizes), nd))
@@ -390,6 +412,9 @@ class _TensorBase(object):
                 raise RuntimeError("expand(): the expanded size of the tensor ({}) must match the existing size "
                                    "({}) at non-singleton dimension {}; sizes {} cannot expand to {}"
                                    .format(want, have, i, _fmt_size(a.shape), list(sizes)))
+        for i in range(len(sizes) - nd - 1, -1, -1):
+            if shape[i] == 1:  # a new leading dim kept at size 1 takes 0.2's size * stride of the next dim
+                strides[i] = shape[i + 1] * strides[i + 1]
         return self._view(_strided(a, tuple(shape), strides))
 
     def expand_as(self, tensor):
@@ -430,12 +455,11 @@ class _TensorBase(object):
     def squeeze(self, dim=None):
         a = self._a
         if dim is None:
-            if a.ndim <= 1 or 1 not in a.shape:
+            if 1 not in a.shape:
                 return self._view(a)
-            shape = tuple(s for s in a.shape if s != 1) or (1,)
-            return self._view(a.reshape(shape) if a.flags.c_contiguous else
-                              _strided(a, shape, [st // a.itemsize for s, st in zip(a.shape, a.strides) if s != 1]
-                                       if len(shape) < a.ndim and any(s != 1 for s in a.shape) else (1,)))
+            if a.size == 1:  # only dims of size 1: 0.2 keeps one, of stride 1
+                return self._view(_strided(a, (1,), (1,)))
+            return self._view(a.squeeze())
         d = _wrap_dim(dim, a.ndim, "squeeze")
         if a.shape[d] != 1 or a.ndim == 1:
             return self._view(a)
@@ -447,8 +471,18 @@ class _TensorBase(object):
 
     def unsqueeze(self, dim):
         a = self._a
-        d = _wrap_dim(dim, a.ndim + 1, "unsqueeze")
-        return self._view(self._xp.expand_dims(a, d))
+        nd = a.ndim
+        d = _wrap_dim(dim, nd + 1, "unsqueeze")
+        # 0.2's layout: the new dim's stride is size * stride of the dim it goes before (1 at the end), the
+        # others stay as they are (NumPy's expand_dims may rewrite the strides of size-1 dims)
+        st = a.strides
+        strides = st[:d] + (a.shape[d] * st[d] if d < nd else a.itemsize,) + st[d:]
+        if type(a) is _ndarray and a.flags.c_contiguous:  # the fast path
+            return self._view(_ndarray(a.shape[:d] + (1,) + a.shape[d:], a.dtype, buffer=a, strides=strides))
+        r = self._xp.expand_dims(a, d)
+        if r.strides != strides:
+            r = _strided(a, r.shape, [s // a.itemsize for s in strides])
+        return self._view(r)
 
     def unsqueeze_(self, dim):
         self._a = self.unsqueeze(dim)._a
@@ -885,7 +919,7 @@ def _convert_index(t, idx):
                 used += 1
             else:
                 raise TypeError("indexing a tensor with a sequence of {}: use ints or bools".format(arr.dtype))
-            i = arr
+            i = arr if not t.is_cuda else type(t)._xp.asarray(arr)
             advanced = True
         elif isinstance(getattr(i, "data", None), _TensorBase):
             raise TypeError("indexing a Tensor with a Variable is not supported: index with var.data")

@@ -16,6 +16,7 @@ import functools as _functools
 TORCH_FUNCTIONS = {}
 VARIABLE_FUNCTIONS = {}  # name -> the implementation for Variables (filled by ember.autograd)
 _variable_cls = []  # [Variable] once ember.autograd is imported
+_cuda_guard = []  # [run f on the device of its first CUDA tensor] once ember.cuda is imported
 
 
 def torch_function(fn=None, name=None):
@@ -33,12 +34,17 @@ def _dispatching(f, key):
 
     def dispatch(*args, **kwargs):
         if args and isinstance(args[0], _TensorBase):  # the tensor path stays one isinstance away
+            if args[0].is_cuda:
+                return _cuda_guard[0](f, args, kwargs)
             return f(*args, **kwargs)
         if _variable_cls and _has_variable(args, kwargs):
             impl = VARIABLE_FUNCTIONS.get(key)
             if impl is None:
                 raise TypeError("ember.{}() does not support Variables: call it on var.data".format(key))
             return impl(*args, **kwargs)
+        if _cuda_guard and args and type(args[0]) in (list, tuple) and args[0] and \
+                getattr(args[0][0], "is_cuda", False) and isinstance(args[0][0], _TensorBase):
+            return _cuda_guard[0](f, args, kwargs)  # cat/stack of CUDA tensors
         return f(*args, **kwargs)
     _functools.update_wrapper(dispatch, f)
     return dispatch

@@ -49,19 +49,26 @@ def broadcast_error(a_shape, b_shape):
     return RuntimeError("sizes {} and {} are not broadcastable".format(_fmt_size(a_shape), _fmt_size(b_shape)))
 
 
+def is_array(b):
+    """``b`` is an array (host or device), not a number."""
+    return isinstance(b, _ndarray) or (hasattr(b, "shape") and not isinstance(b, numbers.Number))
+
+
 def fallback_operand(a, b, op):
     """0.2's deprecated pointwise fallback: non-broadcastable shapes with equal numel combine elementwise,
     taking the first operand's shape (with a warning)."""
-    if isinstance(b, _ndarray) and b.size == a.size and b.size:
+    if is_array(b) and b.size == a.size and b.size:
         warnings.warn("{}: self and other not broadcastable, but have the same number of elements. "
                       "Falling back to deprecated pointwise behavior.".format(op), UserWarning, stacklevel=4)
-        return b.reshape(a.shape) if b.flags.c_contiguous else np.ascontiguousarray(b).reshape(a.shape)
+        return b.reshape(a.shape) if b.flags.c_contiguous else xp_of(b).ascontiguousarray(b).reshape(a.shape)
     raise broadcast_error(a.shape, getattr(b, "shape", ()))
 
 
 def apply_binary(ufunc, self, b, op):
     """``ufunc(self, b)`` with 0.2 broadcasting (and its equal-numel fallback); a new C-contiguous array."""
     a = self._a
+    if type(self).is_cuda:
+        return device_binary(ufunc, a, b, op)
     try:
         r = ufunc(a, b, order="C")
     except ValueError:
@@ -71,8 +78,20 @@ def apply_binary(ufunc, self, b, op):
     return r
 
 
+def device_binary(ufunc, a, b, op):
+    """``ufunc(a, b)`` on device arrays (CuPy takes no ``order=``; its results are C-contiguous)."""
+    try:
+        r = ufunc(a, b)
+    except ValueError:
+        r = ufunc(a, fallback_operand(a, b, op))
+    else:
+        if _bc_warning.enabled:
+            _warn_backcompat(a, b)
+    return r if r.flags.c_contiguous else xp_of(r).ascontiguousarray(r)
+
+
 def _warn_backcompat(a, b):
-    if isinstance(b, _ndarray) and a.shape != b.shape and a.size == b.size:
+    if is_array(b) and a.shape != b.shape and a.size == b.size:
         warnings.warn("{} and {} do not have the same shape, but are broadcastable, and have the same number of "
                       "elements. Changing behavior in a backwards incompatible manner to broadcasting rather than "
                       "viewing as 1-dimensional.".format(_fmt_size(a.shape), _fmt_size(b.shape)), UserWarning,
@@ -85,10 +104,10 @@ def apply_binary_(ufunc, self, b, op):
     try:
         ufunc(a, b, out=a)
     except ValueError:
-        if isinstance(b, _ndarray) and b.size == a.size:
+        if is_array(b) and b.size == a.size:
             ufunc(a, fallback_operand(a, b, op), out=a)
         else:
-            if isinstance(b, _ndarray) and len(b.shape) <= a.ndim:
+            if is_array(b) and len(b.shape) <= a.ndim:
                 raise broadcast_error(a.shape, b.shape) from None
             raise RuntimeError("{}: in-place operation can't change the size of self {} to broadcast with {}"
                                .format(op, _fmt_size(a.shape), _fmt_size(getattr(b, "shape", ())))) from None
@@ -110,7 +129,7 @@ def write_out(out, cls, arr, op):
         raise TypeError("{}(): expected out to be a {}, got {}".format(op, cls._typename, _typename_of(out)))
     shape = arr.shape if arr.ndim else (1,)
     o = out._a
-    if o.shape != shape or not o.flags.c_contiguous:
+    if o.shape != shape:  # an out of the right size keeps its layout, as 0.2's resize_ left it
         out.resize_(shape)
         o = out._a
     cls._xp.copyto(o, arr.reshape(shape), casting="unsafe")
@@ -133,3 +152,49 @@ def require_float(self, op):
 def wrap_dim(dim, t, op):
     a = t._a
     return _wrap_dim(dim, a.ndim if a.size else 0, op)
+
+
+# ---------------------------------------------------------------------- CUDA helpers
+
+def xp_of(a):
+    """The array module of array ``a``: NumPy, or CuPy for a device array."""
+    if isinstance(a, _ndarray):
+        return np
+    from ember import _backend  # not at import: ember without CUDA never loads CuPy
+    return _backend.cupy
+
+
+def long_cls(cls):
+    """The LongTensor class on ``cls``'s side (CPU or CUDA): the type of index results."""
+    from ember.tensor import _typename_to_class
+    return _typename_to_class["torch.cuda.LongTensor" if cls.is_cuda else "torch.LongTensor"]
+
+
+def via_host(f, args, kwargs):
+    """``f(*args, **kwargs)`` for an op without a CuPy path: on host copies of the CUDA tensors among the
+    arguments, with tensor results moved back to the device (``out=`` is filled from the host result)."""
+    device = [None]
+
+    def down(x):
+        if isinstance(x, _TensorBase) and x.is_cuda:
+            if device[0] is None:
+                device[0] = x.get_device()
+            return x.cpu()
+        if type(x) in (list, tuple):
+            return type(x)(down(e) for e in x)
+        return x
+
+    def up(x):
+        if isinstance(x, _TensorBase):
+            return x.cuda(device[0])
+        if type(x) in (list, tuple):
+            return type(x)(up(e) for e in x)
+        return x
+
+    out = kwargs.pop("out", None)
+    r = up(f(*down(args), **{k: down(v) for k, v in kwargs.items()}))
+    if out is None:
+        return r
+    if isinstance(r, _TensorBase):
+        return out.resize_as_(r).copy_(r)
+    return tuple(o.resize_as_(x).copy_(x) if o is not None else x for o, x in zip(out, r))

@@ -5,7 +5,8 @@ Index tensors are LongTensors, masks ByteTensors holding 0 and 1 (as 0.2 demande
 and never negative, except in the extras take / put_, which count negative indices from the end as
 later PyTorch does. The gather/scatter loops and tril/triu are Cython kernels (ember/_C/indexing.pyx);
 an out-of-range index raises after the kernel ran, so an in-place op may have written the valid part,
-as 0.2's TH loops did. CUDA tensors raise NotImplementedError here for now.
+as 0.2's TH loops did. CUDA tensors take CuPy paths (take / take_along_axis / scatter_add / masks), with the
+indices range-checked before anything is written.
 """
 import math
 import warnings
@@ -16,7 +17,7 @@ from ember._C import indexing as _k
 from ember._threads import get_num_threads
 from ember.tensor import LongTensor, _TensorBase, _fmt_size, _scalar_for, _typename_of
 from . import both, tensor_method
-from ._util import broadcast_error, finish, new_result, tensor_operand, wrap_dim
+from ._util import broadcast_error, finish, long_cls, new_result, tensor_operand, wrap_dim, xp_of
 
 _ndarray = np.ndarray
 _i64 = np.dtype(np.int64)
@@ -34,26 +35,24 @@ def _invalid(op, args, expected):
                      .format(op, ", ".join(_typename_of(a) for a in args), expected))
 
 
-def _cpu(t, op):
-    if t.is_cuda:
-        raise NotImplementedError("{}(): not implemented for CUDA tensors ({}) yet".format(op, t._typename))
+def _long_of(t):
+    """The index type for tensor ``t``: LongTensor, or ember.cuda.LongTensor for a CUDA tensor."""
+    return LongTensor if not t.is_cuda else long_cls(type(t))
 
 
 def _index_vector(self, dim, index, op, expected):
     """The 1-D index array of index_select / index_add_ / index_copy_ / index_fill_ (C-contiguous)."""
-    _cpu(self, op)
-    if type(index) is not LongTensor:
+    if type(index) is not _long_of(self):
         raise _invalid(op, (dim, index), expected)
     idx = index._a
     if idx.ndim != 1:
         raise RuntimeError("{}(): index is supposed to be a vector, got a {} tensor"
                            .format(op, _fmt_size(idx.shape)))
-    return idx if idx.flags.c_contiguous else np.ascontiguousarray(idx)
+    return idx if idx.flags.c_contiguous else xp_of(idx).ascontiguousarray(idx)
 
 
 def _mask(self, mask, op):
     """``mask`` as a bool array (a view of its 0/1 bytes)."""
-    _cpu(self, op)
     if type(mask) is not type(self)._byte_cls:
         raise TypeError("{}(): expected mask to be a {}, got {}"
                         .format(op, type(self)._byte_cls._typename, _typename_of(mask)))
@@ -73,7 +72,7 @@ def _mask_for(a, m, op):
         if m.size == a.size and a.size:
             warnings.warn("{}: mask and self not broadcastable, but have the same number of elements. Falling "
                           "back to deprecated pointwise behavior.".format(op), UserWarning, stacklevel=3)
-            return np.ascontiguousarray(m).reshape(a.shape)
+            return xp_of(m).ascontiguousarray(m).reshape(a.shape)
         if m.ndim <= a.ndim:
             raise broadcast_error(a.shape, m.shape) from None
         raise RuntimeError("{}(): mask of size {} can't be broadcast to self of size {}"
@@ -149,9 +148,12 @@ def index_select(input, dim, index, out=None):
     a = input._a
     d = wrap_dim(dim, input, "index_select")
     if not idx.size:
-        return finish(cls, np.empty(0, cls._dtype), out, "index_select")
+        return finish(cls, cls._xp.empty(0, cls._dtype), out, "index_select")
     if not a.size:
         raise RuntimeError("index_select(): cannot select from an empty tensor")
+    if cls.is_cuda:
+        _dev_range(idx, a.shape[d], "index_select", d)
+        return finish(cls, cls._xp.take(a, idx, axis=d), out, "index_select")
     outer, size, inner = _split(a.shape, d)
     res = np.empty(a.shape[:d] + idx.shape + a.shape[d + 1:], cls._dtype)
     err = np.zeros(2, _i64)
@@ -176,7 +178,10 @@ def _index_inplace(self, dim, index, tensor, op, accumulate):
         raise RuntimeError("{}(): source should have size {} (self {} with dim {} of size {}, the number of "
                            "indices), got {}".format(op, _fmt_size(want), _fmt_size(a.shape), d, idx.size,
                                                     _fmt_size(s.shape)))
-    if idx.size:
+    if idx.size and self.is_cuda:
+        _dev_range(idx, a.shape[d], op, d)
+        _dev_put(a, (slice(None),) * d + (idx,), s, accumulate)
+    elif idx.size:
         outer, size, inner = shape3 = _split(a.shape, d)
         _scatter_into(a, shape3, _broadcast_index(idx, outer, inner), s.reshape(outer, idx.size, inner),
                       op, d, accumulate)
@@ -199,7 +204,10 @@ def index_fill_(self, dim, index, val):
     v = _scalar_for(type(self), val, "index_fill_")
     a = self._a
     d = wrap_dim(dim, self, "index_fill_")
-    if idx.size:
+    if idx.size and self.is_cuda:
+        _dev_range(idx, a.shape[d], "index_fill_", d)
+        a[(slice(None),) * d + (idx,)] = v
+    elif idx.size:
         outer, size, inner = shape3 = _split(a.shape, d)
         _scatter_into(a, shape3, _broadcast_index(idx, outer, inner), None, "index_fill_", d, False, v)
     return self
@@ -209,8 +217,7 @@ def index_fill_(self, dim, index, val):
 
 def _dim_index(self, dim, index, op, expected, args):
     """Checked dim and index for gather / scatter: index has self's sizes except along dim."""
-    _cpu(self, op)
-    if type(index) is not LongTensor:
+    if type(index) is not _long_of(self):
         raise _invalid(op, args, expected)
     a, idx = self._a, index._a
     d = wrap_dim(dim, self, op)
@@ -230,7 +237,10 @@ def gather(input, dim, index, out=None):
     d, idx = _dim_index(input, dim, index, "gather", "int dim, torch.LongTensor index", (dim, index))
     a = input._a
     if not idx.size:
-        return finish(cls, np.empty(0, cls._dtype), out, "gather")
+        return finish(cls, cls._xp.empty(0, cls._dtype), out, "gather")
+    if cls.is_cuda:
+        _dev_range(idx, a.shape[d], "gather", d)
+        return finish(cls, cls._xp.take_along_axis(a, idx, d), out, "gather")
     outer, size, inner = _split(a.shape, d)
     n = idx.shape[d]
     res = np.empty(idx.shape, cls._dtype)
@@ -264,6 +274,14 @@ def _scatter(self, dim, index, src, op, accumulate):
             raise RuntimeError("{}(): src should have the size of index {} (or be larger along dimension {}), "
                                "got {}".format(op, _fmt_size(idx.shape), d, _fmt_size(s.shape)))
         src3 = s.reshape(outer, s.shape[d], inner)
+    if cls.is_cuda:
+        _dev_range(idx, size, op, d)
+        nd = idx.ndim  # an open grid (CuPy's indices() has no sparse=), with index along d
+        key = tuple(idx if k == d else cls._xp.arange(n_k).reshape((1,) * k + (n_k,) + (1,) * (nd - k - 1))
+                    for k, n_k in enumerate(idx.shape))
+        v = value if is_value else src._a[(slice(None),) * d + (slice(0, n),)]
+        _dev_put(self._a, key, v, accumulate)
+        return self
     _scatter_into(self._a, shape3, idx.reshape(outer, n, inner), src3, op, d, accumulate, value)
     return self
 
@@ -298,7 +316,7 @@ def masked_scatter_(self, mask, source):
     if not a.size:
         return self
     m = _mask_for(a, m, "masked_scatter_")
-    count = np.count_nonzero(m)
+    count = int(np.count_nonzero(m))
     if s.size < count:
         raise RuntimeError("masked_scatter_(): source has {} elements but the mask selects {} (source needs at "
                            "least as many elements as mask has ones)".format(s.size, count))
@@ -321,7 +339,7 @@ def masked_select(input, mask, out=None):
     m = _mask(input, mask, "masked_select")
     a = input._a
     if not a.size:
-        return finish(cls, np.empty(0, cls._dtype), out, "masked_select")
+        return finish(cls, cls._xp.empty(0, cls._dtype), out, "masked_select")
     try:
         a, m = np.broadcast_arrays(a, m)
     except ValueError:
@@ -333,13 +351,13 @@ def masked_select(input, mask, out=None):
 def nonzero(input, out=None):
     """The indices of the nonzero elements, one row per element: a LongTensor of size (n, input.dim()),
     empty when there are none."""
-    _cpu(input, "nonzero")
+    long = _long_of(input)
     r = np.argwhere(input._a)
     if not r.size:
-        r = np.empty(0, _i64)
+        r = long._xp.empty(0, _i64)
     if out is None:
-        return LongTensor._make(r)
-    return finish(LongTensor, r, out, "nonzero")
+        return long._make(r)
+    return finish(long, r, out, "nonzero")
 
 
 @tensor_method
@@ -354,7 +372,6 @@ def index(self, m):
 def diag(input, diagonal=0, out=None):
     """A 1-D input becomes a square matrix with it on diagonal ``diagonal``; a matrix gives a copy of
     that diagonal (empty when the diagonal lies outside the matrix)."""
-    _cpu(input, "diag")
     a = input._a
     k = _int_arg(diagonal, "diag", "diagonal")
     nd = a.ndim if a.size else 0
@@ -363,7 +380,7 @@ def diag(input, diagonal=0, out=None):
     elif nd == 2:
         r = np.diagonal(a, k).copy()
         if not r.size:
-            r = np.empty(0, a.dtype)
+            r = xp_of(a).empty(0, a.dtype)
     else:
         raise RuntimeError("diag(): expected a matrix or a vector, got a {}D tensor".format(nd))
     return finish(type(input), r, out, "diag")
@@ -376,7 +393,6 @@ def _int_arg(k, op, name):
 
 
 def _matrix(t, op):
-    _cpu(t, op)
     a = t._a
     if a.ndim != 2 or not a.size:
         raise RuntimeError("{}(): expected a matrix, got a {}D tensor".format(op, a.ndim if a.size else 0))
@@ -392,6 +408,8 @@ def _make_triangle(name, lower):
     def f(input, k=0, out=None, diagonal=None):
         a = _matrix(input, name)
         k = _clamp_k(a, _int_arg(k if diagonal is None else diagonal, name, "k"))
+        if input.is_cuda:
+            return finish(type(input), getattr(input._xp, name)(a, k), out, name)
         r = np.empty(a.shape, a.dtype)
         _k.triangle(_moving(a), _moving(r), k, lower, get_num_threads())
         return finish(type(input), r, out, name)
@@ -399,6 +417,9 @@ def _make_triangle(name, lower):
     def f_(self, k=0, diagonal=None):
         a = _matrix(self, name + "_")
         k = _clamp_k(a, _int_arg(k if diagonal is None else diagonal, name + "_", "k"))
+        if self.is_cuda:
+            a[...] = getattr(self._xp, name)(a, k)
+            return self
         m = _moving(a)
         _k.triangle(m, m, k, lower, get_num_threads())
         return self
@@ -417,8 +438,7 @@ triu, triu_ = _make_triangle("triu", False)
 
 def _flat_index(self, index, op, expected, args):
     """``index`` as a flat int64 array into self seen as 1-D; negative indices count from the end."""
-    _cpu(self, op)
-    if type(index) is not LongTensor:
+    if type(index) is not _long_of(self):
         raise _invalid(op, args, expected)
     idx = index._a.reshape(-1)
     n = self._a.size
@@ -439,8 +459,10 @@ def take(input, index):
     cls = type(input)
     idx = _flat_index(input, index, "take", "torch.LongTensor index", (index,))
     if not idx.size:
-        return cls._make(np.empty(0, cls._dtype))
+        return cls._make(cls._xp.empty(0, cls._dtype))
     a = input._a
+    if cls.is_cuda:
+        return new_result(cls, cls._xp.take(a.reshape(-1), idx).reshape(index._a.shape))
     flat = a.reshape(1, a.size, 1)
     res = np.empty(index._a.shape, cls._dtype)
     err = np.zeros(2, _i64)
@@ -461,8 +483,43 @@ def put_(self, index, source, accumulate=False):
     if s.size != idx.size:
         raise RuntimeError("put_(): source and index should have the same number of elements, got {} and {}"
                            .format(s.size, idx.size))
-    if idx.size:
+    if idx.size and self.is_cuda:
+        a = self._a
+        flat = a.reshape(-1) if a.flags.c_contiguous else a.copy().reshape(-1)
+        _dev_put(flat, idx, s.reshape(-1), accumulate)
+        if not a.flags.c_contiguous:
+            a[...] = flat.reshape(a.shape)
+    elif idx.size:
         a = self._a
         _scatter_into(a, (1, a.size, 1), idx.reshape(1, idx.size, 1), s.reshape(1, s.size, 1), "put_", 0,
                       accumulate)
     return self
+
+
+# ---------------------------------------------------------------------- CUDA (CuPy) helpers
+
+def _dev_range(idx, size, op, d):
+    """Raise for indices outside [0, size) before anything is written (one device sync)."""
+    bad = (idx < 0) | (idx >= size)
+    if bad.any():
+        _raise_range((int(idx[bad][0]), 1), op, d, size)
+
+
+def _dev_put(a, key, v, accumulate):
+    """``a[key] = v``, or ``+=`` with every duplicate index counted (CuPy's scatter_add, whose atomic adds
+    exist for 32/64-bit types: 64-bit integers add as unsigned, narrower types in int32/float32)."""
+    if not accumulate:
+        a[key] = v
+        return
+    from ember import _backend
+    add = _backend.cupyx.scatter_add
+    dt = a.dtype
+    if dt == _i64:
+        add(a.view(np.uint64), key, v.astype(_i64, copy=False).view(np.uint64) if hasattr(v, "view") else v)
+    elif dt.itemsize < 4:
+        wide = np.dtype(np.float32) if dt.kind == "f" else np.dtype(np.int32)
+        tmp = a.astype(wide)
+        add(tmp, key, v.astype(wide) if hasattr(v, "astype") else v)
+        a[...] = tmp.astype(dt)
+    else:
+        add(a, key, v)

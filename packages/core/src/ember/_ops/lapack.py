@@ -6,15 +6,28 @@ As in 0.2 (whose docs say so), the matrices that come back from LAPACK are colum
 strides ``(1, m)`` rather than ``(m, 1)`` (``is_contiguous()`` is False; call ``.contiguous()`` before
 ``view``). LAPACK failures raise 0.2's texts, e.g. ``Lapack Error in gesv : U(2,2) is zero, singular U.``
 """
+import functools as _functools
+
 import numpy as np
 import scipy.linalg.lapack as _lapack
 
 from ember.tensor import IntTensor, _TensorBase, _typename_of
 from . import both, torch_function
-from ._util import write_out
+from ._util import via_host, write_out
 
 _PREFIX = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}
 _routines = {}
+
+
+def _cuda_on_host(f):
+    """CUDA tensors run these on the host (LAPACK through SciPy) and get their results back on the device,
+    contiguous (0.2 used MAGMA on the GPU)."""
+    @_functools.wraps(f)
+    def g(*args, **kwargs):
+        if args and getattr(args[0], "is_cuda", False):
+            return via_host(f, args, kwargs)
+        return f(*args, **kwargs)
+    return g
 
 
 def _lapack_fn(name, dtype):
@@ -101,6 +114,7 @@ def _fcopy(a):
 # ---------------------------------------------------------------------- linear systems
 
 @both
+@_cuda_on_host
 def gesv(B, A, out=None):
     """X, LU = gesv(B, A): the solution of A X = B and A's LU factors (L below the diagonal, unit
     diagonal implied, U on and above)."""
@@ -115,6 +129,7 @@ def gesv(B, A, out=None):
 
 
 @both
+@_cuda_on_host
 def gels(B, A, out=None):
     """X, QR = gels(B, A): least squares (m >= n) or least norm (m < n) solution of A X = B for the
     m x n matrix A. X has n rows (0.2's CPU result, as its docs example shows); QR holds LAPACK's
@@ -136,6 +151,7 @@ def gels(B, A, out=None):
 
 
 @both
+@_cuda_on_host
 def trtrs(b, A, upper=True, transpose=False, unitriangular=False, out=None):
     """X, A_clone = trtrs(b, A, ...): the solution of A X = b (A^T X = b with transpose) for a triangular
     A, read from its upper (default) or lower triangle, with a unit diagonal if unitriangular."""
@@ -153,6 +169,7 @@ def trtrs(b, A, upper=True, transpose=False, unitriangular=False, out=None):
 # ---------------------------------------------------------------------- Cholesky
 
 @both
+@_cuda_on_host
 def potrf(a, upper=True, out=None):
     """The Cholesky factor u of a symmetric positive definite matrix: a = u^T u (upper, default) or
     a = u u^T (lower); the other triangle is zero."""
@@ -165,6 +182,7 @@ def potrf(a, upper=True, out=None):
 
 
 @both
+@_cuda_on_host
 def potri(u, upper=True, out=None):
     """The inverse of a = u^T u (or u u^T) from its Cholesky factor u (the full symmetric matrix)."""
     cls = type(u)
@@ -188,6 +206,7 @@ def _mirror(m, upper):
 
 
 @both
+@_cuda_on_host
 def potrs(b, u, upper=True, out=None):
     """The solution c of a c = b given the Cholesky factor u of a (a = u^T u, or u u^T when lower)."""
     cls = type(b)
@@ -201,6 +220,7 @@ def potrs(b, u, upper=True, out=None):
 
 
 @both
+@_cuda_on_host
 def pstrf(a, upper=True, tol=-1, out=None):
     """u, piv = pstrf(a): Cholesky with complete pivoting of a positive semidefinite matrix,
     a[piv][:, piv] = u^T u (upper) or u u^T (lower). piv is a 0-based IntTensor, as 0.2 returns it
@@ -217,6 +237,7 @@ def pstrf(a, upper=True, tol=-1, out=None):
 # ---------------------------------------------------------------------- QR
 
 @both
+@_cuda_on_host
 def geqrf(input, out=None):
     """a, tau = geqrf(input): LAPACK's QR factorization, R on and above the diagonal and the Householder
     reflectors below it, with their scales tau."""
@@ -229,6 +250,7 @@ def geqrf(input, out=None):
 
 
 @both
+@_cuda_on_host
 def orgqr(input, input2, out=None):
     """Q from geqrf's (a, tau): the first k = tau.numel() columns become Q's columns (LAPACK orgqr with
     N = K = k, as 0.2 calls it); columns after the k-th keep a's values. For the usual m >= n input
@@ -250,6 +272,7 @@ def orgqr(input, input2, out=None):
 
 
 @both
+@_cuda_on_host
 def ormqr(input, input2, input3, left=True, transpose=False, out=None):
     """Q c, Q^T c, c Q or c Q^T (left/transpose) with Q given by geqrf's reflectors (input, input2)."""
     cls = type(input)
@@ -276,6 +299,7 @@ def ormqr(input, input2, input3, left=True, transpose=False, out=None):
 
 
 @both
+@_cuda_on_host
 def qr(input, out=None):
     """q, r = qr(input): the reduced QR factorization, q m x k with orthonormal columns, r k x n upper
     triangular, k = min(m, n)."""
@@ -295,6 +319,7 @@ def qr(input, out=None):
 # ---------------------------------------------------------------------- SVD and eigenproblems
 
 @both
+@_cuda_on_host
 def svd(input, some=True, out=None):
     """U, S, V = svd(A) with A = U diag(S) V^T (V, not V^T). some=True gives the reduced factors
     (U m x k, V n x k, k = min(m, n)); some=False the full ones."""
@@ -307,6 +332,7 @@ def svd(input, some=True, out=None):
 
 
 @both
+@_cuda_on_host
 def eig(a, eigenvectors=False, out=None):
     """e, v = eig(a): e is n x 2 (real and imaginary parts of the eigenvalues); v holds the right
     eigenvectors in LAPACK's packed real form (a complex pair's real and imaginary parts in two
@@ -323,6 +349,7 @@ def eig(a, eigenvectors=False, out=None):
 
 
 @both
+@_cuda_on_host
 def symeig(input, eigenvectors=False, upper=True, out=None):
     """e, V = symeig(a): eigenvalues (ascending) of a symmetric matrix read from its upper (default) or
     lower triangle, and the eigenvectors as V's columns (an empty tensor when eigenvectors=False)."""
@@ -335,6 +362,7 @@ def symeig(input, eigenvectors=False, upper=True, out=None):
 
 
 @both
+@_cuda_on_host
 def inverse(input, out=None):
     """The inverse of a square matrix (LAPACK getrf + getri)."""
     cls = type(input)
@@ -350,6 +378,7 @@ def inverse(input, out=None):
 # ---------------------------------------------------------------------- batched LU
 
 @both
+@_cuda_on_host
 def btrifact(A, info=None, pivot=True, out=None):
     """A_LU, pivots = btrifact(A): the LU factorization of each matrix of a batch (B x n x n), L and U
     packed as in getrf, pivots a B x n IntTensor of 1-based row interchanges. With an IntTensor
@@ -383,6 +412,7 @@ def btrifact(A, info=None, pivot=True, out=None):
 
 
 @both
+@_cuda_on_host
 def btrisolve(b, LU_data, LU_pivots, out=None):
     """x = btrisolve(b, LU_data, LU_pivots): solves A x = b for each batch element, given btrifact's
     factorization of A; b is B x n (one right-hand side per matrix) or B x n x k."""
@@ -421,6 +451,7 @@ def btrisolve(b, LU_data, LU_pivots, out=None):
 
 
 @torch_function
+@_cuda_on_host
 def btriunpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
     """P, L, U = btriunpack(*btrifact(A)) with A[i] = P[i] L[i] U[i]; L has a unit diagonal. P is None
     unless unpack_pivots, L and U are None unless unpack_data."""

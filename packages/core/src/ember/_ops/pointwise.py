@@ -21,8 +21,8 @@ from ember.tensor import (_TensorBase, _fmt_size, _new, _scalar_for, _typename_o
                           FloatTensor, IntTensor, LongTensor, ShortTensor)
 from ember.utils import backcompat
 from . import both, tensor_method
-from ._util import (apply_binary, apply_binary_, fallback_operand, finish, operand, require_float,
-                    tensor_operand, type_error, write_out, _warn_backcompat)
+from ._util import (apply_binary, apply_binary_, device_binary, fallback_operand, finish, is_array, operand,
+                    require_float, tensor_operand, type_error, write_out, _warn_backcompat)
 
 _ndarray = np.ndarray
 _np_add, _np_sub, _np_mul = np.add, np.subtract, np.multiply
@@ -69,9 +69,11 @@ def _dest(cls, a, out, op, b=None):
     if type(out) is not cls:
         raise TypeError("{}(): expected out to be a {}, got {}".format(op, cls._typename, _typename_of(out)))
     o = out._a
-    if o.shape != a.shape or not o.flags.c_contiguous:
+    if o.shape != a.shape:
         out.resize_(a.shape)
         o = out._a
+    if not o.flags.c_contiguous:  # an out of the right size keeps its layout (0.2); the kernels write C order
+        return None
     if o is not a and np.may_share_memory(o, a):
         return None
     if b is not None and b.size > 1 and o is not b and np.may_share_memory(o, b):
@@ -100,13 +102,16 @@ def _binary(ufunc, kernels, threshold, input, b, out, op):
                 if r is not None:
                     k(a, kb, r, _nthreads())
                     return out if out is not None else cls._make(r)
-    try:
-        r = ufunc(a, b, order="C")
-    except ValueError:
-        r = ufunc(a, fallback_operand(a, b, op), order="C")
+    if cls.is_cuda:
+        r = device_binary(ufunc, a, b, op)
     else:
-        if type(b) is _ndarray and b.shape != a.shape and _bc_warning.enabled:
-            _warn_backcompat(a, b)
+        try:
+            r = ufunc(a, b, order="C")
+        except ValueError:
+            r = ufunc(a, fallback_operand(a, b, op), order="C")
+        else:
+            if type(b) is _ndarray and b.shape != a.shape and _bc_warning.enabled:
+                _warn_backcompat(a, b)
     if out is None:
         t = _new(cls)
         t._a = r
@@ -155,6 +160,10 @@ def _int_remainder(a, b, op="remainder"):
 
 def _float_remainder(a, b, out=None, order="C"):
     # TH: a - b * floor(a / b) (the sign of the divisor; NaN for b == 0)
+    if type(a) is not _ndarray:  # device arrays: CuPy takes no order=
+        q = np.floor(np.true_divide(a, b))
+        q *= b
+        return np.subtract(a, q, out=out)
     q = np.floor(np.true_divide(a, b, order=order))
     q *= b
     return np.subtract(a, q, out=out, order=order)
@@ -272,7 +281,7 @@ def div_(self, value=None, other=None):
 
 def _match(a, b, op):
     """``b`` ready to combine with array ``a``: as is when broadcastable, else 0.2's equal-numel fallback."""
-    if isinstance(b, _ndarray) and a.shape != b.shape:
+    if is_array(b) and a.shape != b.shape:
         try:
             np.broadcast_shapes(a.shape, b.shape)
         except ValueError:
@@ -491,8 +500,19 @@ def _sign(x, out=None):
 
 
 def _keep_dtype(fn):
-    """A SciPy ufunc that keeps the input's dtype (it has no float16 loop)."""
+    """A SciPy ufunc that keeps the input's dtype (it has no float16 loop); on device arrays, CuPy's twin
+    from cupyx.scipy.special."""
     def g(x, out=None):
+        if type(x) is not _ndarray:
+            from ember import _backend
+            dev = getattr(_backend.special(), fn.__name__)
+            if x.dtype == np.float16:
+                r = dev(x.astype(np.float32)).astype(np.float16)
+                if out is None:
+                    return r
+                out[...] = r
+                return out
+            return dev(x) if out is None else dev(x, out=out)
         if out is None and x.dtype == np.float16:
             return fn(x).astype(np.float16)
         return fn(x, out=out)
@@ -547,7 +567,7 @@ def _make_unary(name, fn, floating_only, kernels, threshold):
         r = fn(a)
         if out is None:
             t = _new(cls)
-            t._a = r if r.flags.c_contiguous else np.ascontiguousarray(r)
+            t._a = r if r.flags.c_contiguous else cls._xp.ascontiguousarray(r)
             t._s = None
             return t
         return write_out(out, cls, r, name)
@@ -659,7 +679,7 @@ def _make_bitwise(name, ufunc):
                                    .format(name, cls._typename))
             # TH shifts floats by multiplying or dividing by a power of two
             b = operand(self, other, name)
-            scale = np.power(np.asarray(2.0, cls._dtype), b)
+            scale = np.power(cls._dtype.type(2.0), b)
             return finish(cls, apply_binary(np.multiply if ufunc is np.left_shift else np.true_divide,
                                             self, scale, name), None, name)
         return finish(cls, apply_binary(ufunc, self, operand(self, other, name), name), None, name)
@@ -698,7 +718,7 @@ def _fast_binary(ufunc, kernels, name):
         a = self._a
         if type(other) is cls:
             b = other._a
-            if a.size >= _CHEAP:
+            if a.size >= _CHEAP or cls.is_cuda:
                 return _binary(ufunc, kernels, _CHEAP, self, b, None, name)
             try:
                 r = ufunc(a, b, order="C")
@@ -709,7 +729,7 @@ def _fast_binary(ufunc, kernels, name):
                     _warn_backcompat(a, b)
         elif isinstance(other, numbers.Number):
             v = other if type(other) is float and cls._is_floating else _scalar_for(cls, other, name)
-            if a.size >= _CHEAP:
+            if a.size >= _CHEAP or cls.is_cuda:
                 return _binary(ufunc, kernels, _CHEAP, self, v, None, name)
             r = ufunc(a, v, order="C")
         elif isinstance(other, _TensorBase):
@@ -764,12 +784,14 @@ def _reflected(op, ufunc, kernels, threshold, int_fn=None):
         v = _scalar_for(cls, other, op)
         a = self._a
         if int_fn is not None and not cls._is_floating:
-            return finish(cls, int_fn(np.asarray(v, dtype=cls._dtype), a, op), None, op)
+            return finish(cls, int_fn(cls._dtype.type(v), a, op), None, op)
         k = kernels.get(cls)
         if k is not None and a.size >= threshold and a.flags.c_contiguous:
             r = np.empty(a.shape, cls._dtype)
             k(np.array((v,), cls._dtype), a, r, _nthreads())
             return cls._make(r)
+        if cls.is_cuda:
+            return finish(cls, ufunc(cls._dtype.type(v), a), None, op)
         return finish(cls, ufunc(cls._dtype.type(v), a, order="C"), None, op)
     return rop
 

@@ -27,7 +27,7 @@ from ember.tensor import ByteTensor, LongTensor, _TensorBase, _default, _sizes_a
 from ember._threads import get_num_threads
 from ember._C import random as _k
 from . import TORCH_FUNCTIONS, both, tensor_method, torch_function
-from ._util import broadcast_error, finish, write_out
+from ._util import broadcast_error, finish, long_cls, write_out
 
 _f16, _f32, _f64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 _u64 = np.dtype(np.uint64)
@@ -169,12 +169,19 @@ def _float_only(self, op):
     cls = type(self)
     if not cls._is_floating:
         raise TypeError("{}(): not implemented for {} (floating-point tensor types only)".format(op, cls._typename))
-    if cls.is_cuda:
-        _no_cuda(op)
 
 
-def _no_cuda(op):
-    raise NotImplementedError("{}(): random sampling of CUDA tensors is not implemented yet".format(op))
+def _dev_random(generator, op):
+    """The current device's CuPy generator (seeded by ember.cuda.manual_seed), for CUDA tensors."""
+    if generator is not None:
+        raise NotImplementedError("{}(): generator= applies to CPU tensors; CUDA tensors draw from the device's "
+                                  "generator (seed it with ember.cuda.manual_seed)".format(op))
+    from ember import _backend
+    return _backend.cupy.random
+
+
+def _dev_dtype(a):
+    return _f32 if a.dtype == _f16 else a.dtype
 
 
 def _buffer(a):
@@ -225,6 +232,10 @@ def uniform_(self, from_=0, to=1, *, generator=None):
     _float_only(self, "uniform_")
     _real(from_, "uniform_", "from")
     _real(to, "uniform_", "to")
+    if self.is_cuda:
+        a = self._a
+        a[...] = _dev_random(generator, "uniform_").uniform(from_, to, a.shape, _dev_dtype(a))
+        return self
     g = _gen(generator)
     a = self._a
     buf = _buffer(a)
@@ -242,6 +253,10 @@ def normal_(self, mean=0, std=1, *, generator=None):
     _float_only(self, "normal_")
     _real(mean, "normal_", "mean")
     _positive_std(_real(std, "normal_", "std"), "normal_")
+    if self.is_cuda:
+        a = self._a
+        a[...] = _dev_random(generator, "normal_").normal(mean, std, a.shape, _dev_dtype(a))
+        return self
     g = _gen(generator)
     a = self._a
     buf = _buffer(a)
@@ -256,6 +271,10 @@ def log_normal_(self, mean=1, std=2, *, generator=None):
     _float_only(self, "log_normal_")
     _real(mean, "log_normal_", "mean")
     _positive_std(_real(std, "log_normal_", "std"), "log_normal_")
+    if self.is_cuda:
+        a = self._a
+        a[...] = _dev_random(generator, "log_normal_").lognormal(mean, std, a.shape, _dev_dtype(a))
+        return self
     g = _gen(generator)
     a = self._a
     buf = _buffer(a)
@@ -271,6 +290,10 @@ def exponential_(self, lambd=1, *, generator=None):
     _float_only(self, "exponential_")
     if not _real(lambd, "exponential_", "lambd") > 0:
         raise RuntimeError("exponential_(): invalid argument 1: lambd must be positive (got {})".format(lambd))
+    if self.is_cuda:
+        a = self._a
+        a[...] = _dev_random(generator, "exponential_").exponential(1.0 / lambd, a.shape, _dev_dtype(a))
+        return self
     g = _gen(generator)
     a = self._a
     buf = _buffer(a)
@@ -287,6 +310,11 @@ def cauchy_(self, median=0, sigma=1, *, generator=None):
     _float_only(self, "cauchy_")
     _real(median, "cauchy_", "median")
     _real(sigma, "cauchy_", "sigma")
+    if self.is_cuda:
+        a = self._a
+        c = _dev_random(generator, "cauchy_").standard_cauchy(a.shape, _dev_dtype(a))
+        a[...] = c * sigma + median
+        return self
     g = _gen(generator)
     a = self._a
     buf = _buffer(a)
@@ -307,10 +335,13 @@ def geometric_(self, p, *, generator=None):
     """Fill with the number of Bernoulli(p) trials up to and including the first success:
     P(X = k) = (1-p)^(k-1) p, k = 1, 2, ... (0.2's documented law). Integer types saturate at their maximum."""
     cls = type(self)
-    if cls.is_cuda:
-        _no_cuda("geometric_")
     if not 0 < _real(p, "geometric_", "p") < 1:
         raise RuntimeError("geometric_(): invalid argument 1: must be > 0 and < 1 (got p={})".format(p))
+    if cls.is_cuda:
+        a = self._a
+        x = _dev_random(generator, "geometric_").geometric(p, a.shape)
+        a[...] = x if cls._is_floating else np.minimum(x, int(cls._iinfo.max))
+        return self
     g = _gen(generator)
     a = self._a
     if not a.size:
@@ -346,14 +377,12 @@ def bernoulli_(self, p=0.5, *, generator=None):
     """Fill with 1 where a uniform draw falls below ``p`` (a number, or a Float/Double tensor of
     probabilities with self's number of elements or broadcastable to its size), else 0."""
     cls = type(self)
-    if cls.is_cuda:
-        _no_cuda("bernoulli_")
-    g = _gen(generator)
+    g = _gen(generator) if not cls.is_cuda else None
     a = self._a
     if not a.size:
         return self
     if isinstance(p, _TensorBase):
-        if not type(p)._is_floating or p.is_cuda:
+        if not type(p)._is_floating or p.is_cuda != cls.is_cuda:
             raise TypeError("bernoulli_(): p must be a number or a torch.FloatTensor / torch.DoubleTensor of "
                             "probabilities, got {}".format(p._typename))
         pa = p._a
@@ -366,11 +395,17 @@ def bernoulli_(self, p=0.5, *, generator=None):
                 except ValueError:
                     raise broadcast_error(a.shape, pa.shape) from None
         _check_probs(pa, "bernoulli_")
+        if cls.is_cuda:
+            a[...] = _dev_random(generator, "bernoulli_").random_sample(a.shape, _dev_dtype(pa)) < pa
+            return self
         u = g.random(a.shape, dtype=_f64 if pa.dtype == _f64 else _f32)
         np.less(u, pa, out=a, casting="unsafe")
         return self
     if not 0 <= _real(p, "bernoulli_", "p") <= 1:
         raise RuntimeError("bernoulli_(): invalid argument 1: must be >= 0 and <= 1 (got p={})".format(p))
+    if cls.is_cuda:
+        a[...] = _dev_random(generator, "bernoulli_").random_sample(a.shape, _f32) < p
+        return self
     if a.dtype == _f32 or a.dtype == _f64:
         buf = _buffer(a)
         g.random(dtype=buf.dtype, out=buf)
@@ -397,8 +432,6 @@ def random_(self, from_=None, to=None, *, generator=None):
     """random_() | random_(to) | random_(from, to): integers uniform on [from, to). With no bounds:
     [0, 2^mantissa] for floating types (2^24 float, 2^53 double) and [0, max] for integer types, as TH."""
     cls = type(self)
-    if cls.is_cuda:
-        _no_cuda("random_")
     a = self._a
     if to is None and from_ is None:
         lo = 0
@@ -416,6 +449,9 @@ def random_(self, from_=None, to=None, *, generator=None):
         if lo < info.min or hi - 1 > info.max:
             raise RuntimeError("random_(): the range [{}, {}) does not fit {} (values in [{}, {}])"
                                .format(lo, hi, cls._typename, info.min, info.max))
+    if cls.is_cuda:  # CuPy's randint takes an int64 upper bound: [0, 2^63 - 1) for the full LongTensor range
+        a[...] = _dev_random(generator, "random_").randint(lo, min(hi, (1 << 63) - 1), a.shape, np.int64)
+        return self
     g = _gen(generator)
     if not a.size:
         return self
@@ -434,11 +470,13 @@ def random_(self, from_=None, to=None, *, generator=None):
 def bernoulli(input, *, generator=None, out=None):
     """A tensor of input's type and size with 1 where a uniform draw falls below input's probability, else 0."""
     _float_only(input, "bernoulli")
-    g = _gen(generator)
     pa = input._a
     if pa.size:
         _check_probs(pa, "bernoulli")
-    u = g.random(pa.shape, dtype=_f64 if pa.dtype == _f64 else _f32)
+    if input.is_cuda:
+        u = _dev_random(generator, "bernoulli").random_sample(pa.shape, _dev_dtype(pa))
+    else:
+        u = _gen(generator).random(pa.shape, dtype=_f64 if pa.dtype == _f64 else _f32)
     return finish(type(input), np.less(u, pa).astype(pa.dtype), out, "bernoulli")
 
 
@@ -457,6 +495,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     if n <= 0:
         raise RuntimeError("multinomial(): invalid argument 2: cannot sample n_sample <= 0 samples (got {})"
                            .format(n))
+    if input.is_cuda:
+        return _dev_multinomial(input, n, replacement, generator, out)
     w = np.array(a.reshape(1, -1) if nd == 1 else a, dtype=_f64, order="C")
     rows, ncat = w.shape
     if not replacement and n > ncat:
@@ -494,6 +534,39 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     return finish(LongTensor, res[0] if nd == 1 else res, out, op)
 
 
+def _dev_multinomial(input, n, replacement, generator, out):
+    """multinomial on the device: inverse CDF with replacement, the exponential race without (as on the CPU)."""
+    op = "multinomial"
+    a = input._a
+    xp = type(input)._xp
+    rnd = _dev_random(generator, op)
+    w = (a.reshape(1, -1) if a.ndim == 1 else a).astype(_f64)
+    rows, ncat = w.shape
+    if not replacement and n > ncat:
+        raise RuntimeError("multinomial(): invalid argument 2: cannot sample n_sample > prob_dist:size(1) samples "
+                           "without replacement (n_sample={}, {} categories)".format(n, ncat))
+    if not bool(xp.isfinite(w).all()) or bool((w < 0).any()):
+        raise RuntimeError("multinomial(): invalid multinomial distribution (weights must be finite and >= 0)")
+    if replacement:
+        cum = xp.cumsum(w, axis=1)
+        if not bool((cum[:, -1] > 0).all()):
+            raise RuntimeError("multinomial(): invalid multinomial distribution (sum of probabilities <= 0)")
+        u = rnd.random_sample((rows, n), _f64) * cum[:, -1:]
+        res = xp.minimum((cum[:, None, :] <= u[:, :, None]).sum(axis=2), ncat - 1)
+    else:
+        positive = w > 0
+        short = int(xp.count_nonzero(positive, axis=1).min())
+        if short == 0:
+            raise RuntimeError("multinomial(): invalid multinomial distribution (sum of probabilities <= 0)")
+        if short < n:
+            raise RuntimeError("multinomial(): invalid multinomial distribution: without replacement, a row has "
+                               "only {} categories of non-zero probability, fewer than n_sample={}".format(short, n))
+        keys = xp.where(positive, rnd.standard_exponential((rows, ncat), _f64) / xp.where(positive, w, 1.0), xp.inf)
+        res = xp.argsort(keys, axis=1)[:, :n]
+    long = long_cls(type(input))
+    return finish(long, (res[0] if a.ndim == 1 else res).astype(np.int64), out, op)
+
+
 def _normal_args_error(means, std):
     got = ", ".join(_typename_of(x) for x in (means, std) if x is not None)
     return TypeError("torch.normal received an invalid combination of arguments - got ({}), but expected one of:\n"
@@ -527,7 +600,7 @@ def normal(means=None, std=None, *, mean=None, generator=None, out=None):
     else:
         raise _normal_args_error(means, std)
     _float_only(means if m_tensor else std, "normal")
-    g = _gen(generator)
+    g = _gen(generator) if not cls.is_cuda else None
     ma = means._a if m_tensor else _real(means, "normal", "mean")
     if s_tensor:
         sa = std._a
@@ -546,8 +619,11 @@ def normal(means=None, std=None, *, mean=None, generator=None, out=None):
                 shape = np.broadcast_shapes(shape, sa.shape)
             except ValueError:
                 raise broadcast_error(ma.shape, sa.shape) from None
-    z = np.empty(shape, _f64 if cls._dtype == _f64 else _f32)
-    _std_normal_into(g, z)
+    if cls.is_cuda:
+        z = _dev_random(generator, "normal").standard_normal(shape, _f64 if cls._dtype == _f64 else _f32)
+    else:
+        z = np.empty(shape, _f64 if cls._dtype == _f64 else _f32)
+        _std_normal_into(g, z)
     z *= sa
     z += ma
     return finish(cls, z if z.dtype == cls._dtype else z.astype(cls._dtype), out, "normal")
@@ -607,4 +683,6 @@ def randperm(n, *, generator=None, out=None):
         return LongTensor._make(perm)
     if not isinstance(out, _TensorBase):
         raise TypeError("randperm(): out must be a tensor, got {}".format(_typename_of(out)))
+    if out.is_cuda:
+        perm = out._xp.asarray(perm)
     return write_out(out, type(out), perm, "randperm")

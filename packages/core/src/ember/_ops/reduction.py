@@ -30,7 +30,7 @@ from ember._threads import get_num_threads
 from ember.tensor import LongTensor, _TensorBase, _typename_of, _wrap_dim
 from ember.utils import backcompat
 from . import both, tensor_method
-from ._util import apply_binary, finish, new_result, require_float, tensor_operand
+from ._util import apply_binary, finish, long_cls, new_result, require_float, tensor_operand, via_host, xp_of
 
 _f16, _f32, _f64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 _i64, _u8 = np.dtype(np.int64), np.dtype(np.uint8)
@@ -154,16 +154,20 @@ def _pair(cls, vals, idx, shape, outs, op):
     idx = idx.reshape(shape)
     if vals.dtype != cls._dtype:
         vals = vals.astype(cls._dtype)
+    long = LongTensor if not cls.is_cuda else long_cls(cls)
+    if idx.dtype != _i64:
+        idx = idx.astype(_i64)
     if outs is None:
-        return new_result(cls, vals), new_result(LongTensor, idx)
-    return finish(cls, vals, outs[0], op), finish(LongTensor, idx, outs[1], op)
+        return new_result(cls, vals), new_result(long, idx)
+    return finish(cls, vals, outs[0], op), finish(long, idx, outs[1], op)
 
 
 def _empty_pair(cls, outs):
+    long = long_cls(cls)
     if outs is None:
-        return cls(), LongTensor()
+        return cls(), long()
     v = outs[0].resize_(0) if outs[0] is not None else cls()
-    i = outs[1].resize_(0) if outs[1] is not None else LongTensor()
+    i = outs[1].resize_(0) if outs[1] is not None else long()
     return v, i
 
 
@@ -171,7 +175,7 @@ def _empty_pair(cls, outs):
 
 def _sum_acc(a, d):
     """Double-precision sums of float array ``a`` over axis ``d`` (to be reshaped by the caller)."""
-    if a.size < _KERNEL_MIN or a.dtype == _f16:
+    if a.size < _KERNEL_MIN or a.dtype == _f16 or type(a) is not np.ndarray:
         return a.sum(axis=d, dtype=_f64)
     b, bd, perm = _memory_order(a, d)
     src = _view3(b, bd)
@@ -183,7 +187,7 @@ def _sum_acc(a, d):
 def _sum_all(cls, a):
     if not cls._is_floating:
         return int(a.sum(dtype=_i64))
-    if a.size < _KERNEL_MIN or a.dtype == _f16:
+    if a.size < _KERNEL_MIN or a.dtype == _f16 or cls.is_cuda:
         return float(a.sum(dtype=_f64))
     return float(_sum_acc(a.reshape(-1), 0)[0, 0])
 
@@ -191,17 +195,17 @@ def _sum_all(cls, a):
 def _pnorm(a, p, axis, keepdims=False):
     """Float64 p-norms over ``axis`` with TH's cases: p=0 counts nonzeros; ±inf (ember extra) give max/min |x|."""
     if p == 2:
-        return np.sqrt(np.add.reduce(np.square(a, dtype=_f64), axis=axis, keepdims=keepdims))
+        return np.sqrt(np.square(a, dtype=_f64).sum(axis=axis, keepdims=keepdims))
     if p == 1:
-        return np.add.reduce(np.abs(a), axis=axis, dtype=_f64, keepdims=keepdims)
+        return np.abs(a).sum(axis=axis, dtype=_f64, keepdims=keepdims)
     if p == 0:
-        return np.asarray(np.count_nonzero(a, axis=axis, keepdims=keepdims), _f64)
+        return xp_of(a).asarray(np.count_nonzero(a, axis=axis, keepdims=keepdims), _f64)
     if p == _inf:
         return np.max(np.abs(a), axis=axis, keepdims=keepdims).astype(_f64)
     if p == -_inf:
         return np.min(np.abs(a), axis=axis, keepdims=keepdims).astype(_f64)
     with np.errstate(divide="ignore"):
-        s = np.add.reduce(np.power(np.abs(a, dtype=_f64), p), axis=axis, keepdims=keepdims)
+        s = np.power(np.abs(a, dtype=_f64), p).sum(axis=axis, keepdims=keepdims)
         return np.power(s, 1.0 / p)
 
 
@@ -209,7 +213,7 @@ def _variance(a, d, ddof):
     """Float64 variance over axis ``d`` (two-pass, dim kept); NaN where ``ddof`` leaves no degrees of freedom."""
     n = a.shape[d]
     if n - ddof <= 0:
-        return np.full(a.shape[:d] + (1,) + a.shape[d + 1:], np.nan)
+        return xp_of(a).full(a.shape[:d] + (1,) + a.shape[d + 1:], np.nan)
     x = a - a.mean(axis=d, dtype=_f64, keepdims=True)
     np.square(x, out=x)
     s = x.sum(axis=d, keepdims=True)
@@ -307,6 +311,10 @@ def std(input, dim=None, unbiased=True, keepdim=None, out=None):
 
 def _argext(a, d, want_max):
     """Max (or min) values and their first indices over axis ``d`` (to be reshaped by the caller)."""
+    if type(a) is not np.ndarray:  # device arrays: CuPy's arg-reductions (first index of the extreme)
+        w = _work(a)
+        idx = w.argmax(axis=d) if want_max else w.argmin(axis=d)
+        return np.take_along_axis(w, np.expand_dims(idx, d), d), idx
     b, bd, perm = _memory_order(_work(a), d)
     src = _view3(b, bd)
     vals = np.empty((src.shape[0], src.shape[2]), b.dtype)
@@ -400,34 +408,35 @@ def dist(input, other, p=2):
 
 # ---------------------------------------------------------------------- cumulative
 
-def _cumulative(input, dim, out, op, ufunc):
+def _cumulative(input, dim, out, op):
     cls = type(input)
     a = input._a
     d = _dim(input, dim, op)
     if cls._is_floating:
-        r = ufunc.accumulate(a, axis=d, dtype=_f64).astype(a.dtype, copy=False)
+        r = getattr(a, op)(axis=d, dtype=_f64).astype(a.dtype, copy=False)
     else:
-        r = ufunc.accumulate(a, axis=d, dtype=a.dtype)
+        r = getattr(a, op)(axis=d, dtype=a.dtype)
     return finish(cls, r, out, op)
 
 
 @both
 def cumsum(input, dim, out=None):
-    return _cumulative(input, dim, out, "cumsum", np.add)
+    return _cumulative(input, dim, out, "cumsum")
 
 
 @both
 def cumprod(input, dim, out=None):
-    return _cumulative(input, dim, out, "cumprod", np.multiply)
+    return _cumulative(input, dim, out, "cumprod")
 
 
 # ---------------------------------------------------------------------- order statistics
 
 def _argsort(a, d, descending):
     """Stable argsort over axis ``d``; descending keeps equal elements in index order and puts NaN first."""
+    kind = {"kind": "stable"} if type(a) is np.ndarray else {}  # CuPy's argsort is stable and takes no kind
     if not descending:
-        return np.argsort(a, axis=d, kind="stable")
-    idx = np.argsort(np.flip(a, d), axis=d, kind="stable")
+        return np.argsort(a, axis=d, **kind)
+    idx = np.argsort(np.flip(a, d), axis=d, **kind)
     return np.subtract(a.shape[d] - 1, np.flip(idx, d))
 
 
@@ -474,7 +483,9 @@ def topk(input, k, dim=None, largest=True, sorted=True, out=None):
 
 def _kth(a, d, j):
     """The (j+1)-th smallest values over axis ``d`` and an index of each (dim kept, size 1)."""
-    idx = np.take(np.argpartition(a, j, axis=d), [j], axis=d)
+    key = [slice(None)] * a.ndim
+    key[d] = slice(j, j + 1)
+    idx = np.argpartition(a, j, axis=d)[tuple(key)]
     return np.take_along_axis(a, idx, d), idx
 
 
@@ -516,8 +527,10 @@ def median(input, dim=None, keepdim=None, values=None, indices=None, out=None):
 def mode(input, dim=-1, keepdim=None, values=None, indices=None, out=None):
     if (dim is True or dim is False) and keepdim is None:
         dim, keepdim = -1, dim  # 0.2's (bool keepdim) overload
-    a = input._a
     outs = _outs("mode", out, values, indices)
+    if type(input).is_cuda:  # no CuPy path yet: on the host
+        return via_host(mode, (input, dim, keepdim), {"out": outs})
+    a = input._a
     d = _dim(input, dim, "mode")
     shape = _out_shape(a.shape, d, _keepdim(input, keepdim, "mode"))
     w = _work(a)
@@ -535,6 +548,8 @@ def mode(input, dim=-1, keepdim=None, values=None, indices=None, out=None):
 @both
 def histc(input, bins=100, min=0, max=0, out=None):
     require_float(input, "histc")
+    if type(input).is_cuda:  # no CuPy path yet: on the host
+        return via_host(histc, (input, bins, min, max), {"out": out})
     nbins = _int_arg(bins, "histc", "bins")
     if nbins <= 0:
         raise RuntimeError("histc(): bins must be > 0, got {}".format(nbins))

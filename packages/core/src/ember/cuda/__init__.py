@@ -1,91 +1,442 @@
-"""``ember.cuda``: CUDA tensors on CuPy. Without CuPy or a GPU, ``is_available()`` is False and every
-call that needs a device raises a RuntimeError saying so. The CuPy-backed types and kernels are the
-GPU issue's work; the hooks below are where the CPU code reaches them."""
+"""``ember.cuda``: CUDA tensors on CuPy, with PyTorch 0.2's ``torch.cuda`` API.
+
+Without CuPy or a GPU, ``is_available()`` is False and every call that needs a device raises a
+RuntimeError saying so; the CUDA classes still exist (type strings, isinstance checks, pickles naming
+them). With ``EMBER_FAKE_CUDA=1`` (an ember extra for testing) the same code runs on
+``ember.cuda._fake``, a NumPy stand-in for CuPy, on two pretend devices.
+
+As in 0.2, a CUDA tensor's operations run on the device that holds it (whatever the current device is),
+results stay there, operations mixing tensors of two devices raise, and only ``copy_`` (and ``cuda(d)``,
+``comm.*``) move data between devices.
+"""
+import contextlib as _contextlib
+import functools as _functools
+import random as _pyrandom
+import types as _types
+
 import numpy as _np
 
 from ember import _backend
 from ember import storage as _storage
 from ember import tensor as _tensor
+from ember import _ops
 
+_initial_seed = [None]
+
+
+# ---------------------------------------------------------------------- devices
 
 def is_available():
     return _backend.cuda_available
 
 
-def _lazy_init():
-    _backend.require_cuda("ember.cuda")
+def _lazy_init(what="ember.cuda"):
+    _backend.require_cuda(what)
+
+
+def _cp():
+    return _backend.cupy
 
 
 def device_count():
     if not _backend.cuda_available:
         return 0
-    return _backend.cupy.cuda.runtime.getDeviceCount()
+    return _cp().cuda.runtime.getDeviceCount()
 
 
 def current_device():
     _lazy_init()
-    return _backend.cupy.cuda.runtime.getDevice()
+    return _cp().cuda.runtime.getDevice()
+
+
+def _check_device(device, what):
+    n = device_count()
+    if not 0 <= device < n:
+        raise RuntimeError("{}: invalid device ordinal {} ({} CUDA device{} available)"
+                           .format(what, device, n, "" if n == 1 else "s"))
 
 
 def set_device(device):
     if device >= 0:
         _lazy_init()
-        _backend.cupy.cuda.runtime.setDevice(device)
+        _check_device(device, "set_device")
+        _cp().cuda.runtime.setDevice(device)
 
 
 def synchronize():
     _lazy_init()
-    _backend.cupy.cuda.runtime.deviceSynchronize()
+    _cp().cuda.runtime.deviceSynchronize()
 
+
+def cudart():
+    raise NotImplementedError("ember.cuda.cudart(): ember has no ctypes CUDA runtime handle; use CuPy "
+                              "(cupy.cuda.runtime) directly")
+
+
+class device(object):
+    """Context manager that makes ``idx`` the current device (a negative ``idx`` does nothing)."""
+
+    def __init__(self, idx):
+        self.idx = idx
+        self.prev_idx = -1
+
+    def __enter__(self):
+        if self.idx < 0:
+            return self
+        _lazy_init()
+        _check_device(self.idx, "ember.cuda.device")
+        rt = _cp().cuda.runtime
+        self.prev_idx = rt.getDevice()
+        if self.prev_idx != self.idx:
+            rt.setDevice(self.idx)
+        return self
+
+    def __exit__(self, *args):
+        if self.prev_idx != self.idx and self.prev_idx >= 0:
+            _cp().cuda.runtime.setDevice(self.prev_idx)
+        return False
+
+
+class device_of(device):
+    """Context manager making the device of ``obj`` (a CUDA tensor or storage) current; CPU objects: no-op."""
+
+    def __init__(self, obj):
+        super(device_of, self).__init__(obj.get_device() if obj.is_cuda else -1)
+
+
+def current_blas_handle():
+    _lazy_init()
+    return _cp().cuda.Device().cublas_handle
+
+
+# ---------------------------------------------------------------------- streams and events
+
+class Stream(object):
+    """A CUDA stream (a CuPy stream underneath, ``self._cs``)."""
+
+    def __init__(self, device=-1, priority=0, _cupy_stream=None, **kwargs):
+        _lazy_init()
+        cp = _cp()
+        if _cupy_stream is not None:
+            self._cs = _cupy_stream
+            self.device = kwargs.get("_device", cp.cuda.runtime.getDevice())
+            return
+        idx = cp.cuda.runtime.getDevice() if device is None or device < 0 else device
+        with globals()["device"](idx):
+            self._cs = cp.cuda.Stream(non_blocking=False, priority=priority or None)
+        self.device = idx
+
+    @property
+    def cuda_stream(self):
+        return self._cs.ptr
+
+    @property
+    def priority(self):
+        return getattr(self._cs, "priority", 0)
+
+    @staticmethod
+    def priority_range():
+        _lazy_init()
+        rt = _cp().cuda.runtime
+        r = rt.deviceGetStreamPriorityRange() if hasattr(rt, "deviceGetStreamPriorityRange") else (0, 0)
+        return tuple(r)
+
+    def wait_event(self, event):
+        self._cs.wait_event(event._event())
+
+    def wait_stream(self, stream):
+        self.wait_event(stream.record_event())
+
+    def record_event(self, event=None):
+        if event is None:
+            event = Event()
+        event.record(self)
+        return event
+
+    def query(self):
+        return bool(self._cs.done)
+
+    def synchronize(self):
+        self._cs.synchronize()
+
+    def __eq__(self, o):
+        return isinstance(o, Stream) and self.cuda_stream == o.cuda_stream and self.device == o.device
+
+    def __hash__(self):
+        return hash((self.cuda_stream, self.device))
+
+    def __repr__(self):
+        return "<torch.cuda.Stream device={} cuda_stream={:#x}>".format(self.device, self.cuda_stream)
+
+
+def current_stream():
+    _lazy_init()
+    cp = _cp()
+    return Stream(_cupy_stream=cp.cuda.get_current_stream(), _device=cp.cuda.runtime.getDevice())
+
+
+@_contextlib.contextmanager
+def stream(stream):
+    """Context manager queueing the CUDA work inside it on ``stream`` (None: no-op)."""
+    if stream is None:
+        yield
+        return
+    with device(stream.device):
+        with stream._cs:
+            yield
+
+
+class Event(object):
+    """A CUDA event. Flags as 0.2: DEFAULT 0, BLOCKING_SYNC 1, DISABLE_TIMING 2, INTERPROCESS 4."""
+    DEFAULT = 0x0
+    BLOCKING_SYNC = 0x1
+    DISABLE_TIMING = 0x2
+    INTERPROCESS = 0x4
+
+    def __init__(self, enable_timing=False, blocking=False, interprocess=False, _handle=None):
+        if _handle is not None:
+            raise NotImplementedError("ember.cuda.Event(_handle=...): opening another process's event is not "
+                                      "implemented")
+        self.enable_timing = enable_timing
+        self.blocking = blocking
+        self.interprocess = interprocess
+        self._ce = None  # created on first record, as 0.2's lazy event
+
+    def _event(self):
+        if self._ce is None:
+            _lazy_init()
+            self._ce = _cp().cuda.Event(block=self.blocking, disable_timing=not self.enable_timing,
+                                        interprocess=self.interprocess)
+        return self._ce
+
+    def record(self, stream=None):
+        if stream is None:
+            stream = current_stream()
+        self._event().record(stream._cs)
+
+    def wait(self, stream=None):
+        if stream is None:
+            stream = current_stream()
+        stream.wait_event(self)
+
+    def query(self):
+        return True if self._ce is None else bool(self._ce.done)
+
+    def elapsed_time(self, end_event):
+        """Milliseconds between this event's and ``end_event``'s records (both need enable_timing=True)."""
+        if not (self.enable_timing and end_event.enable_timing):
+            raise RuntimeError("Event.elapsed_time: both events must be created with enable_timing=True")
+        if self._ce is None or end_event._ce is None:
+            raise RuntimeError("Event.elapsed_time: both events must be recorded first")
+        end_event.synchronize()
+        return _cp().cuda.get_elapsed_time(self._ce, end_event._ce)
+
+    def synchronize(self):
+        if self._ce is not None:
+            self._ce.synchronize()
+
+    def ipc_handle(self):
+        if not self.interprocess:
+            raise RuntimeError("Event.ipc_handle: the event must be created with interprocess=True")
+        return _cp().cuda.runtime.ipcGetEventHandle(self._event().ptr)
+
+    def __repr__(self):
+        if self._ce is None:
+            return "<torch.cuda.Event uninitialized>"
+        return "<torch.cuda.Event {:#x}>".format(self._ce.ptr)
+
+
+# ---------------------------------------------------------------------- random
 
 def manual_seed(seed):
     """Seeds the current GPU's generator; without CUDA, a no-op as in 0.2 (its call was deferred)."""
+    _initial_seed[0] = int(seed)
     if _backend.cuda_available:
-        _backend.cupy.random.seed(int(seed))
+        _cp().random.seed(int(seed) & 0xFFFFFFFF)
 
 
 def manual_seed_all(seed):
+    _initial_seed[0] = int(seed)
     if _backend.cuda_available:
         for d in range(device_count()):
-            with _backend.cupy.cuda.Device(d):
-                _backend.cupy.random.seed(int(seed))
+            with device(d):
+                _cp().random.seed(int(seed) & 0xFFFFFFFF)
 
 
-def _not_available(what):
-    _backend.require_cuda(what)
-    raise NotImplementedError("{}: the CuPy tensor path is not built yet".format(what))
+def seed():
+    manual_seed(_pyrandom.getrandbits(63))
+
+
+def seed_all():
+    manual_seed_all(_pyrandom.getrandbits(63))
+
+
+def initial_seed():
+    _lazy_init()
+    if _initial_seed[0] is None:
+        seed()
+    return _initial_seed[0]
+
+
+def get_rng_state(device=-1):
+    raise NotImplementedError("ember.cuda.get_rng_state(): CuPy's generator state can't be saved; "
+                              "reseed with ember.cuda.manual_seed instead")
+
+
+def set_rng_state(new_state, device=-1):
+    raise NotImplementedError("ember.cuda.set_rng_state(): CuPy's generator state can't be restored; "
+                              "reseed with ember.cuda.manual_seed instead")
+
+
+# ---------------------------------------------------------------------- host <-> device
+
+def _async(kwargs, what):
+    """0.2's ``async`` (a keyword from Python 3.7 on, so it comes through **kwargs), or ``non_blocking``."""
+    flag = False
+    for k, v in kwargs.items():
+        if k in ("async", "non_blocking"):
+            flag = flag or bool(v)
+        elif k not in ("broadcast",):
+            raise TypeError("{} got an unexpected keyword argument '{}'".format(what, k))
+    return flag
+
+
+def _dev(arr):
+    return arr.data.device_id
+
+
+def _to_device(host, non_blocking=False):
+    """A device array (current device) holding the host array's values."""
+    cp = _cp()
+    host = _np.ascontiguousarray(host)
+    d = cp.empty(host.shape, host.dtype)
+    if host.size:
+        d.set(host, stream=cp.cuda.get_current_stream() if non_blocking else None)
+    return d
+
+
+def _to_host(arr):
+    return _backend.asnumpy(arr)
+
+
+def _cuda_twin(cls):
+    return _tensor._resolve_type(cls._typename.replace("torch.", "torch.cuda.", 1))
+
+
+def _cpu_twin(cls):
+    return _tensor._resolve_type(cls._typename.replace("torch.cuda.", "torch.", 1))
 
 
 def _tensor_to_cuda(tensor, device=None, **kwargs):
-    _not_available("{}.cuda()".format(tensor._typename))
+    non_blocking = _async(kwargs, "cuda()")
+    _lazy_init("{}.cuda()".format(tensor._typename))
+    if device is not None:
+        device = int(device)
+        _check_device(device, "cuda()")
+    if tensor.is_cuda:
+        d = _dev(tensor._a)
+        if device is None or device == d:
+            return tensor
+        with globals()["device"](device):
+            return type(tensor)._make(tensor._a.copy())  # CuPy copies across devices into the current one
+    cls = _cuda_twin(type(tensor))
+    with globals()["device"](current_device() if device is None else device):
+        return cls._make(_to_device(tensor._a, non_blocking and tensor.is_pinned()))
 
 
 def _convert_tensor(tensor, cls, **kwargs):
-    _not_available("{}.type('{}')".format(tensor._typename, cls._typename))
+    non_blocking = _async(kwargs, "type()")
+    _lazy_init("{}.type('{}')".format(tensor._typename, cls._typename))
+    if not tensor.is_cuda:  # host -> current device, cast on the host as 0.2
+        return _tensor_to_cuda(tensor.type(_cpu_twin(cls)), non_blocking=non_blocking)
+    if not cls.is_cuda:
+        with device(_dev(tensor._a)):
+            arr = tensor._a.astype(cls._dtype, order="C", copy=False)
+            return cls._make(_np.ascontiguousarray(_to_host(arr)))
+    with device(_dev(tensor._a)):
+        return cls._make(tensor._a.astype(cls._dtype, order="C"))
 
 
-def _copy_tensor(dst, src, **kwargs):
-    _not_available("copy_() between {} and {}".format(dst._typename, src._typename))
-
-
-def _pin_tensor(tensor):
-    _not_available("{}.pin_memory()".format(tensor._typename))
+def _source_for(dst, src, **kwargs):
+    """``src`` for ``dst.copy_(src)`` on ``dst``'s side: moved between host and device, or between devices."""
+    non_blocking = _async(kwargs, "copy_()")
+    if dst.is_cuda:
+        d = _dev(dst._a)
+        if not src.is_cuda:
+            host = src if src._a.flags.c_contiguous else src.contiguous()
+            with device(d):
+                return _cuda_twin(type(src))._make(_to_device(host._a, non_blocking and src.is_pinned()))
+        if _dev(src._a) != d:
+            with device(d):
+                return type(src)._make(src._a.copy())  # CuPy copies across devices into the current one
+        return src
+    with device(_dev(src._a)):
+        return _cpu_twin(type(src))._make(_np.ascontiguousarray(_to_host(src._a)))
 
 
 def _pin_storage(storage):
-    _not_available("{}.pin_memory()".format(storage._typename))
+    _lazy_init("{}.pin_memory()".format(storage._typename))
+    if storage._pinned:
+        return storage
+    arr = _backend.cupyx.empty_pinned(storage._a.shape, storage._dtype)
+    arr[...] = storage._a
+    s = type(storage)._wrap(arr)
+    s._pinned = True
+    return s
+
+
+def _pin_tensor(tensor):
+    s = _pin_storage(tensor.storage())
+    t = type(tensor)()
+    if not tensor._a.size:
+        t._s = s
+        return t
+    return t.set_(s, tensor.storage_offset(), tensor.size(), tensor.stride())
 
 
 def _storage_to_cuda(storage, device=None, **kwargs):
-    _not_available("{}.cuda()".format(storage._typename))
+    non_blocking = _async(kwargs, "cuda()")
+    _lazy_init("{}.cuda()".format(storage._typename))
+    if device is not None:
+        _check_device(int(device), "cuda()")
+    if storage.is_cuda:
+        if device is None or device == storage.get_device():
+            return storage
+        with globals()["device"](device):
+            return type(storage)._wrap(storage._a.copy())
+    cls = _storage._typename_to_class[storage._typename.replace("torch.", "torch.cuda.", 1)]
+    with globals()["device"](current_device() if device is None else device):
+        return cls._wrap(_to_device(storage._a, non_blocking and storage._pinned))
 
 
 def _convert_storage(cls, arr):
-    _not_available("conversion to {}".format(cls._typename))
+    _lazy_init("conversion to {}".format(cls._typename))
+    if not _backend.is_device_array(arr):  # host -> current device
+        return cls._wrap(_to_device(arr.astype(cls._dtype)))
+    with device(_dev(arr)):
+        if cls.is_cuda:
+            return cls._wrap(arr.astype(cls._dtype))
+        return cls._wrap(_to_host(arr).astype(cls._dtype))
 
 
 def _copy_storage(dst, src, **kwargs):
-    _not_available("copy_() between {} and {}".format(dst._typename, src._typename))
+    non_blocking = _async(kwargs, "copy_()")
+    if dst.is_cuda:
+        with device(dst.get_device()):
+            if src.is_cuda:
+                s = src._a if _dev(src._a) == dst.get_device() else src._a.copy()
+            else:
+                s = _to_device(src._a, non_blocking and src._pinned)
+            _cp().copyto(dst._a, s, casting="unsafe")
+        return dst
+    with device(src.get_device()):
+        _np.copyto(dst._a, _to_host(src._a), casting="unsafe")
+    return dst
+
+
+def _reduce_storage(storage):
+    raise NotImplementedError("sharing CUDA storages between processes (CUDA IPC) is not implemented yet: send "
+                              "storage.cpu() and move it to the GPU in the receiving process")
 
 
 # ---------------------------------------------------------------------- CUDA types
@@ -96,8 +447,23 @@ class _CudaTensorBase(_tensor._TensorBase):
     __slots__ = ()
 
     def __init__(self, *args, **kwargs):
-        _lazy_init()
+        _lazy_init(type(self)._typename)
         _tensor._TensorBase.__init__(self, *args, **kwargs)
+        if type(self._a) is _np.ndarray:  # built on the host (from data): move it
+            self._a = _to_device(self._a)
+
+    def get_device(self):
+        return _dev(self._a)
+
+    def is_pinned(self):
+        return False
+
+    def _view(self, arr):
+        # a view made from a device pointer has no CuPy ``base``: name its storage now, while it is known
+        t = object.__new__(type(self))
+        t._a = arr
+        t._s = self._s if self._s is not None else self.storage()
+        return t
 
 
 class _CudaStorageBase(_storage._StorageBase):
@@ -105,8 +471,46 @@ class _CudaStorageBase(_storage._StorageBase):
     is_cuda = True
 
     def __init__(self, *args, **kwargs):
-        _lazy_init()
+        _lazy_init(type(self)._typename)
+        if len(args) == 1 and isinstance(args[0], int) and not isinstance(args[0], bool) and not kwargs:
+            if args[0] < 0:
+                raise RuntimeError("{}: size must be non-negative, got {}".format(self._typename, args[0]))
+            self._shared = self._pinned = False
+            self._a = _cp().empty(args[0], self._dtype)
+            return
         _storage._StorageBase.__init__(self, *args, **kwargs)
+        if type(self._a) is _np.ndarray:
+            self._a = _to_device(self._a)
+
+    def get_device(self):
+        return _dev(self._a)
+
+    def data_ptr(self):
+        return self._a.data.ptr if self._a.size else 0
+
+    def _alloc(self, size):
+        with device(self.get_device()):
+            return _cp().empty(size, self._dtype)
+
+    def share_memory_(self):
+        return self  # CUDA memory is shared through IPC handles, not moved (as 0.2)
+
+    @classmethod
+    def from_buffer(cls, *args, **kwargs):
+        return _cpu_storage_cls(cls).from_buffer(*args, **kwargs).cuda()
+
+    @classmethod
+    def from_file(cls, *args, **kwargs):
+        raise NotImplementedError("{}.from_file: map the file into a CPU storage and call .cuda()"
+                                  .format(cls._typename))
+
+    @classmethod
+    def _new_shared(cls, size):
+        return cls(size)
+
+
+def _cpu_storage_cls(cls):
+    return _storage._typename_to_class[cls._typename.replace("torch.cuda.", "torch.", 1)]
 
 
 def _make_types():
@@ -134,4 +538,81 @@ def _make_types():
     return out
 
 
-globals().update(_make_types())
+_types_by_name = _make_types()
+globals().update(_types_by_name)
+
+
+def _retarget():
+    """Point the CUDA classes at the current array module (CuPy, or the fake after use_fake_cuda)."""
+    for cls in _types_by_name.values():
+        cls._xp = _backend.cupy
+
+
+# ---------------------------------------------------------------------- device guard
+# Every CUDA tensor method (and ember.* function taking a CUDA tensor first) runs with the tensor's
+# device current, and refuses tensors of another device among its arguments.
+
+_METADATA = frozenset("""
+size dim ndimension numel nelement __len__ stride element_size storage_offset data_ptr is_contiguous is_same_size
+is_set_to is_signed get_device is_pinned is_shared storage __hash__ __bool__ __nonzero__ __init__ _view
+_invalid_args __iter__ __index__
+""".split())
+_CROSS_DEVICE_OK = frozenset(("copy_", "cuda", "type", "type_as", "cpu", "__reduce__", "__deepcopy__"))
+
+
+def _other_device(args, kwargs, d):
+    TB = _tensor._TensorBase
+    for a in args:
+        if isinstance(a, TB):
+            if a.is_cuda and _dev(a._a) != d:
+                return _dev(a._a)
+        elif type(a) in (list, tuple):
+            for b in a:
+                if isinstance(b, TB) and b.is_cuda and _dev(b._a) != d:
+                    return _dev(b._a)
+    for a in kwargs.values():
+        if isinstance(a, TB) and a.is_cuda and _dev(a._a) != d:
+            return _dev(a._a)
+    return None
+
+
+def _run_on(d, name, f, args, kwargs, check=True):
+    if check:
+        other = _other_device(args, kwargs, d)
+        if other is not None:
+            raise RuntimeError("{}: arguments are located on different GPUs (GPU {} and GPU {}); move one with "
+                               ".cuda(device) or copy_()".format(name, d, other))
+    rt = _cp().cuda.runtime
+    if rt.getDevice() == d:
+        return f(*args, **kwargs)
+    with _cp().cuda.Device(d):
+        return f(*args, **kwargs)
+
+
+def _guarded(name, f):
+    check = name not in _CROSS_DEVICE_OK
+
+    @_functools.wraps(f)
+    def method(self, *args, **kwargs):
+        return _run_on(_dev(self._a), name, f, (self,) + args, kwargs, check)
+    return method
+
+
+def _install_guards():
+    for name, f in list(vars(_tensor._TensorBase).items()):
+        if isinstance(f, _types.FunctionType) and name not in _METADATA and name not in vars(_CudaTensorBase):
+            setattr(_CudaTensorBase, name, _guarded(name, f))
+
+
+def _guard_call(f, args, kwargs):
+    """ember.<f>(cuda_tensor, ...) or ember.<f>([cuda tensors], ...): run on the first tensor's device."""
+    first = args[0]
+    if type(first) in (list, tuple):
+        first = first[0]
+    return _run_on(_dev(first._a), f.__name__, f, args, kwargs)
+
+
+_install_guards()
+_ops._cuda_guard.append(_guard_call)
+
+from . import comm  # noqa: E402,F401

@@ -10,6 +10,7 @@ import queue
 import random
 import signal
 import sys
+import threading
 import time
 import traceback
 import weakref
@@ -110,6 +111,24 @@ def pin_memory_batch(batch):
     return batch
 
 
+def _pin_memory_loop(in_queue, out_queue, done_event):
+    """0.2's pin thread: moves the workers' batches into pinned memory while the main thread trains."""
+    while not done_event.is_set():
+        try:
+            r = in_queue.get(timeout=_POLL_SECONDS)
+        except queue.Empty:
+            continue
+        except Exception:  # the queue was closed at shutdown
+            return
+        idx, batch = r
+        if not isinstance(batch, ExceptionWrapper):
+            try:
+                batch = pin_memory_batch(batch)
+            except Exception:
+                batch = ExceptionWrapper(sys.exc_info())
+        out_queue.put((idx, batch))
+
+
 class DataLoaderIter(object):
     """Iterates once over the DataLoader's batches (in order, whatever the workers' order)."""
 
@@ -145,7 +164,16 @@ class DataLoaderIter(object):
             w.daemon = True  # a main process that dies takes its workers along
             w.start()
         # shut the workers down even if this iterator is dropped mid-epoch or the interpreter exits
-        self._finalizer = weakref.finalize(self, _shutdown, self.workers, self.index_queues, self.data_queue)
+        self.pin_thread = None
+        done_event = threading.Event()
+        if self.pin_memory:
+            worker_queue, self.data_queue = self.data_queue, queue.Queue()
+            self.pin_thread = threading.Thread(target=_pin_memory_loop, daemon=True,
+                                               args=(worker_queue, self.data_queue, done_event))
+            self.pin_thread.start()
+        else:
+            worker_queue = self.data_queue
+        self._finalizer = weakref.finalize(self, _shutdown, self.workers, self.index_queues, worker_queue, done_event)
         for _ in range(2 * self.num_workers):  # prime the prefetch loop
             self._put_indices()
 
@@ -213,7 +241,7 @@ class DataLoaderIter(object):
         if isinstance(batch, ExceptionWrapper):
             self._shutdown_workers()
             raise self._reraise(batch)
-        return pin_memory_batch(batch) if self.pin_memory else batch
+        return batch  # the pin thread pinned it
 
     @staticmethod
     def _reraise(wrapper):
@@ -237,7 +265,8 @@ class DataLoaderIter(object):
             self._shutdown_workers()
 
 
-def _shutdown(workers, index_queues, data_queue):
+def _shutdown(workers, index_queues, data_queue, done_event):
+    done_event.set()  # stops the pin thread
     for q in index_queues:
         try:
             q.put(None)

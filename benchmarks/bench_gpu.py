@@ -1,0 +1,199 @@
+"""ember.cuda (CuPy) against torch.cuda and against ember on the CPU, on one GPU: time per call and the
+ratio ember.cuda / torch.cuda.
+
+    python benchmarks/bench_gpu.py [--quick] [--repeat 20]
+
+Each GPU timing synchronizes the device before reading the clock, so it is the time the work takes on
+the GPU plus ember's per-op Python overhead (CuPy launches are asynchronous). Cases: large elementwise
+ops, a reduction, an index_select, float32 matmul, host-to-device copies from pageable and pinned
+memory, and an MLP training step through autograd (784-1024-1024-10 at batch 256). A row whose torch side
+is missing (no CUDA build of PyTorch) prints n/a; so does one whose ember op raises (its error is noted).
+Needs CuPy and a GPU; with EMBER_FAKE_CUDA=1 it runs on the NumPy stand-in (a smoke test, no timings
+worth reading).
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import print_table  # noqa: E402
+
+import ember  # noqa: E402
+import ember.cuda  # noqa: E402
+from ember.autograd import Variable  # noqa: E402
+
+
+def _torch_cuda():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch if torch.cuda.is_available() else None
+
+
+def timed(fn, sync, repeat, min_s=0.01):
+    """Best seconds per call of ``fn`` over ``repeat`` samples, each long enough to swamp the clock."""
+    fn()
+    sync()
+    n = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        sync()
+        dt = time.perf_counter() - t0
+        if dt >= min_s or n >= 1 << 16:
+            break
+        n *= 4
+    best = dt / n
+    for _ in range(repeat - 1):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        sync()
+        best = min(best, (time.perf_counter() - t0) / n)
+    return best
+
+
+def _case(name, make_ember, make_torch, torch, repeat):
+    note = ""
+    try:
+        fe = make_ember()
+        e = timed(fe, ember.cuda.synchronize, repeat)
+    except Exception as exc:  # a missing CUDA path shows as n/a with its reason
+        e, note = None, "{}: {}".format(type(exc).__name__, str(exc).splitlines()[0][:70])
+    t = None
+    if torch is not None and make_torch is not None:
+        t = timed(make_torch(), torch.cuda.synchronize, repeat)
+    return (name, e, t, note)
+
+
+def cases(quick):
+    n = 1 << (22 if quick else 24)
+    m = 1024 if quick else 4096
+    rng = np.random.RandomState(0)
+    x_np = rng.standard_normal(n).astype(np.float32)
+    a_np = rng.standard_normal((m, m)).astype(np.float32)
+    idx_np = rng.randint(0, m, m).astype(np.int64)
+    out = []
+
+    def elementwise():
+        x = ember.from_numpy(x_np).cuda()
+        y = x * 2
+        return lambda: (x + y).mul_(0.5).exp_()
+
+    def elementwise_t(torch):
+        x = torch.from_numpy(x_np).cuda()
+        y = x * 2
+        return lambda: (x + y).mul_(0.5).exp_()
+    out.append(("elementwise (x+y)*0.5 exp, {} floats".format(n), elementwise, elementwise_t))
+
+    def reduction():
+        x = ember.from_numpy(a_np).cuda()
+        return lambda: x.sum(1)
+    out.append(("sum(1) of {0}x{0}".format(m), reduction, lambda torch: _t(torch, a_np).sum))
+
+    def index_select():
+        x = ember.from_numpy(a_np).cuda()
+        i = ember.from_numpy(idx_np).cuda()
+        return lambda: x.index_select(0, i)
+
+    def index_select_t(torch):
+        x, i = _t(torch, a_np), torch.from_numpy(idx_np).cuda()
+        return lambda: x.index_select(0, i)
+    out.append(("index_select {} rows".format(m), index_select, index_select_t))
+
+    def matmul():
+        x = ember.from_numpy(a_np).cuda()
+        return lambda: x.mm(x)
+
+    def matmul_t(torch):
+        x = _t(torch, a_np)
+        return lambda: x.mm(x)
+    out.append(("mm {0}x{0} float32".format(m), matmul, matmul_t))
+
+    def h2d(pinned):
+        def make():
+            x = ember.from_numpy(x_np)
+            if pinned:
+                x = x.pin_memory()
+            return lambda: x.cuda(**{"async": pinned})
+        return make
+
+    def h2d_t(pinned):
+        def make(torch):
+            x = torch.from_numpy(x_np)
+            if pinned:
+                x = x.pin_memory()
+            return lambda: x.cuda(non_blocking=pinned)
+        return make
+    out.append(("host->device {} MB pageable".format(x_np.nbytes >> 20), h2d(False), h2d_t(False)))
+    out.append(("host->device {} MB pinned, async".format(x_np.nbytes >> 20), h2d(True), h2d_t(True)))
+
+    batch, width = 256, 1024
+    xb = rng.standard_normal((batch, 784)).astype(np.float32)
+    ws = [rng.standard_normal(s).astype(np.float32) * 0.03 for s in ((784, width), (width, width), (width, 10))]
+
+    def mlp():
+        x = Variable(ember.from_numpy(xb).cuda())
+        params = [Variable(ember.from_numpy(w.copy()).cuda(), requires_grad=True) for w in ws]
+
+        def step():
+            h = x
+            for i, w in enumerate(params):
+                h = h.mm(w)
+                if i < len(params) - 1:
+                    h = h.clamp(min=0)
+            h.pow(2).mean().backward()
+            for w in params:
+                w.data.add_(-0.01, w.grad.data)
+                w.grad.data.zero_()
+        return step
+
+    def mlp_t(torch):
+        x = _t(torch, xb)
+        params = [_t(torch, w).requires_grad_() for w in ws]
+
+        def step():
+            h = x
+            for i, w in enumerate(params):
+                h = h.mm(w)
+                if i < len(params) - 1:
+                    h = h.clamp(min=0)
+            h.pow(2).mean().backward()
+            with torch.no_grad():
+                for w in params:
+                    w.add_(w.grad, alpha=-0.01)
+                    w.grad.zero_()
+        return step
+    out.append(("MLP step 784-{0}-{0}-10, batch {1}".format(width, batch), mlp, mlp_t))
+    return out
+
+
+def _t(torch, arr):
+    return torch.from_numpy(arr.copy()).cuda()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="smaller sizes (the smoke run)")
+    p.add_argument("--repeat", type=int, default=10)
+    args = p.parse_args()
+    if not ember.cuda.is_available():
+        print("bench_gpu: CUDA is not available (needs CuPy and a GPU, or EMBER_FAKE_CUDA=1)")
+        return 0
+    torch = _torch_cuda()
+    cp = ember._backend.cupy
+    name = "fake CUDA (NumPy)" if ember._backend.fake else cp.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    rows = [_case(label, fe, ft if torch is not None else None, torch, args.repeat)
+            for label, fe, ft in cases(args.quick)]
+    print_table(rows, title="ember.cuda vs torch.cuda on {} (torch: {})".format(
+        name, "n/a" if torch is None else torch.__version__))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Fixtures for the CUDA tests: ``fake_cuda`` runs ember.cuda on the NumPy stand-in (every machine),
+``device_mode`` runs a test once on the fake and once on a real GPU (the latter marked ``gpu``)."""
+import pytest
+
+from ember import _backend
+
+
+@pytest.fixture
+def fake_cuda():
+    previous = _backend.use_fake_cuda(True)
+    try:
+        yield
+    finally:
+        _backend.use_fake_cuda(previous)
+
+
+@pytest.fixture(params=["fake", pytest.param("gpu", marks=pytest.mark.gpu)])
+def device_mode(request):
+    if request.param == "gpu":
+        if not _backend._real_available:
+            pytest.skip("needs CUDA and CuPy")
+        previous = _backend.use_fake_cuda(False)
+    else:
+        previous = _backend.use_fake_cuda(True)
+    try:
+        yield request.param
+    finally:
+        _backend.use_fake_cuda(previous)
