@@ -123,6 +123,12 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=2):
 
 
 def _save_to_path(obj, path, pickle_module, protocol):
+    atomic_write(path, lambda fh: _save(obj, fh, pickle_module, protocol))
+
+
+def atomic_write(path, write):
+    """Call ``write(binary_file)`` so that ``path`` ends up either with the old content or the complete
+    new one: a temporary file in the same folder, fsync, rename (ember.legacy's save_lua uses it too)."""
     path = os.path.realpath(path)  # replace a symlink's target, not the link
     try:
         st = os.stat(path)
@@ -130,13 +136,13 @@ def _save_to_path(obj, path, pickle_module, protocol):
         st = None
     if st is not None and not stat.S_ISREG(st.st_mode):  # /dev/null, a FIFO: can't be replaced
         with open(path, "wb") as fh:
-            _save(obj, fh, pickle_module, protocol)
+            write(fh)
         return
     directory, base = os.path.split(path)
     fd, tmp = _create_temp(directory, base)
     try:
         with os.fdopen(fd, "wb") as fh:
-            _save(obj, fh, pickle_module, protocol)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         if st is not None:

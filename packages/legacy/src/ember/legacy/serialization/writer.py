@@ -1,13 +1,13 @@
 """Writing Lua Torch7 ``.t7`` files (an ember extra): what ``torch.load`` in Lua and :func:`load_lua` read."""
 import numbers
 import os
-import stat
 import struct
 import warnings
 
 import numpy as np
 
 import ember
+from ember.serialization import atomic_write
 
 from ._types import (TYPE_BOOLEAN, TYPE_FUNCTION, TYPE_NIL, TYPE_NUMBER, TYPE_STRING, TYPE_TABLE, TYPE_TORCH,
                      LuaFunction, TdsHash, TdsVec, TorchObject)
@@ -27,7 +27,7 @@ def save_lua(path_or_file, obj, format="binary", long_size=8):
     complete) or a binary file object. ``format`` is ``'binary'`` or ``'ascii'``; ``long_size`` (4 or 8)
     is the size of a C long in binary files. What :class:`T7Writer` writes is described there."""
     if isinstance(path_or_file, (str, bytes, os.PathLike)):
-        _write_atomically(os.fsdecode(path_or_file), lambda f: T7Writer(f, format, long_size).write(obj))
+        atomic_write(os.fsdecode(path_or_file), lambda f: T7Writer(f, format, long_size).write(obj))
     elif callable(getattr(path_or_file, "write", None)):
         T7Writer(path_or_file, format, long_size).write(obj)
     else:
@@ -341,31 +341,3 @@ def _version_text(v):
     return "%.14g" % v  # Lua's tostring of a number
 
 
-def _write_atomically(path, write):
-    path = os.path.realpath(path)  # replace a symlink's target, not the link
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        st = None
-    if st is not None and not stat.S_ISREG(st.st_mode):  # /dev/null, a FIFO: can't be replaced
-        with open(path, "wb") as f:
-            write(f)
-        return
-    directory, base = os.path.split(path)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    tmp = os.path.join(directory, ".{}.{}.tmp".format(base, os.urandom(6).hex()))
-    fd = os.open(tmp, flags, 0o666)  # the umask decides, as open(path, 'wb') would
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        if st is not None:
-            os.chmod(tmp, stat.S_IMODE(st.st_mode))  # overwriting keeps the old file's permissions
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
