@@ -366,3 +366,43 @@ def test_integer_scalars_cast_like_c():
     M, a, b = values((2, 2), "LongTensor"), values((2, 3), "LongTensor", 1), values((3, 2), "LongTensor", 2)
     r = ember.addmm(2.7, ember.LongTensor(M), 1.9, ember.LongTensor(a), ember.LongTensor(b))
     np.testing.assert_array_equal(r.numpy(), 2 * M + a @ b)
+
+
+# ---------------------------------------------------------------------- cross
+
+@pytest.mark.parametrize("shape,dim", [((3,), -1), ((4, 3), 1), ((3, 5), 0), ((2, 3, 3), 1), ((2, 3, 3), 2)])
+def test_cross_against_numpy_and_torch(shape, dim):
+    rng = np.random.RandomState(0)
+    x, y = rng.standard_normal(shape), rng.standard_normal(shape)
+    a, b = ember.DoubleTensor(x), ember.DoubleTensor(y)
+    d = [i for i, n in enumerate(shape) if n == 3][0] if dim == -1 else dim
+    want = np.cross(x, y, axis=d)
+    np.testing.assert_allclose(a.cross(b, dim).numpy(), want, rtol=1e-12)
+    np.testing.assert_allclose(ember.cross(a, b, dim=dim).numpy(), want, rtol=1e-12)
+    out = ember.DoubleTensor()
+    ember.cross(a, b, dim, out=out)
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-12)
+    try:
+        import torch
+    except ImportError:
+        return
+    np.testing.assert_allclose(a.cross(b, dim).numpy(),
+                               torch.cross(torch.from_numpy(x), torch.from_numpy(y), dim=d).numpy(), rtol=1e-12)
+
+
+def test_cross_default_dim_is_the_first_of_size_3():
+    # 0.2: dim=-1 picks the first dimension of size 3, not the last dimension
+    x = np.random.RandomState(1).standard_normal((3, 3))
+    y = np.random.RandomState(2).standard_normal((3, 3))
+    np.testing.assert_allclose(ember.DoubleTensor(x).cross(ember.DoubleTensor(y)).numpy(), np.cross(x, y, axis=0))
+
+
+def test_cross_errors():
+    with pytest.raises(RuntimeError, match="no dimension of size 3"):
+        ember.DoubleTensor(2, 4).cross(ember.DoubleTensor(2, 4))
+    with pytest.raises(RuntimeError, match="inconsistent tensor sizes"):
+        ember.DoubleTensor(2, 3).cross(ember.DoubleTensor(3, 3))
+    with pytest.raises(RuntimeError, match="does not have size 3"):
+        ember.DoubleTensor(4, 3).cross(ember.DoubleTensor(4, 3), 0)
+    with pytest.raises(TypeError):
+        ember.DoubleTensor(3).cross(ember.FloatTensor(3))

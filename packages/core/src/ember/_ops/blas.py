@@ -397,3 +397,32 @@ addbmm, addbmm_ = _make_add_family("addbmm", ("mat", "batch1", "batch2"), _shape
 baddbmm, baddbmm_ = _make_add_family("baddbmm", ("mat", "batch1", "batch2"), _shape_bmm, _prod,
                                      _t_mismatch_bmm,
                                      (3, "baddbmm_(): expected a 3D tensor for t, got {}D"))
+
+
+@both
+def cross(input, other, dim=-1, out=None):
+    """The cross product along ``dim``, which must have size 3. 0.2's default dim=-1 means the FIRST
+    dimension of size 3 (not the last dimension). Sizes must match exactly (no broadcasting in 0.2)."""
+    cls = type(input)
+    b = tensor_operand(input, other, "cross")
+    a = input._a
+    if a.shape != b.shape:
+        raise RuntimeError("cross(): inconsistent tensor sizes {} and {}".format(_fmt_size(a.shape),
+                                                                                 _fmt_size(b.shape)))
+    nd = a.ndim if a.size else 0
+    if dim is None or dim == -1:
+        found = [i for i, n in enumerate(a.shape) if n == 3] if nd else []
+        if not found:
+            raise RuntimeError("cross(): no dimension of size 3 in input of size {}".format(_fmt_size(a.shape)))
+        d = found[0]
+    else:
+        d = dim + nd if dim < 0 else dim
+        if not 0 <= d < nd:
+            raise IndexError("cross(): dimension {} out of range for a {}-D tensor".format(dim, nd))
+        if a.shape[d] != 3:
+            raise RuntimeError("cross(): dimension {} does not have size 3 (size {})".format(dim, _fmt_size(a.shape)))
+    xp = cls._xp
+    r = xp.cross(a, b, axisa=d, axisb=d, axisc=d)
+    if out is None:
+        return cls._make(xp.ascontiguousarray(r))
+    return write_out(out, cls, r, "cross")
