@@ -141,3 +141,28 @@ def unbind(tensor, dim=0):
     lead = (slice(None),) * d
     view = tensor._view
     return tuple(view(a[lead + (i,)]) for i in range(n))
+
+
+# ---------------------------------------------------------------------- view ops as torch functions
+# (the methods live in tensor.py; 0.2 also exported these four as torch.* with out=, which copies)
+
+def _view_function(name):
+    method = getattr(_TensorBase, name)
+
+    def f(input, *args, **kwargs):
+        out = kwargs.pop("out", None)
+        r = method(input, *args, **kwargs)
+        if out is None:
+            return r
+        return write_out(out, type(input), r._a, name)
+
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = "torch.{0}(input, ...): the same as ``input.{0}(...)``; ``out=`` receives a copy.".format(name)
+    torch_function(f, name)
+    return f
+
+
+squeeze = _view_function("squeeze")
+unsqueeze = _view_function("unsqueeze")
+t = _view_function("t")
+transpose = _view_function("transpose")
