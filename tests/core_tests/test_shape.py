@@ -267,10 +267,10 @@ def test_unbind_parity_and_errors():
 
 
 def test_view_ops_as_torch_functions():
-    x = ember.FloatTensor([[1, 2, 3], [4, 5, 6]])
-    assert ember.t(x).tolist() == [[1, 4], [2, 5], [3, 6]]
-    assert ember.transpose(x, 0, 1).stride() == (1, 3)  # a view, as the method
-    assert ember.unsqueeze(x, 1).size() == (2, 1, 3)
-    assert ember.squeeze(ember.unsqueeze(x, 0)).size() == (2, 3)
-    out = ember.FloatTensor()
-    assert ember.t(x, out=out) is out and out.is_contiguous() and out.tolist() == [[1, 4], [2, 5], [3, 6]]
+    x = torch.FloatTensor([[1, 2, 3], [4, 5, 6]])
+    assert torch.t(x).tolist() == [[1, 4], [2, 5], [3, 6]]
+    assert torch.transpose(x, 0, 1).stride() == (1, 3)  # a view, as the method
+    assert torch.unsqueeze(x, 1).size() == (2, 1, 3)
+    assert torch.squeeze(torch.unsqueeze(x, 0)).size() == (2, 3)
+    out = torch.FloatTensor()
+    assert torch.t(x, out=out) is out and out.is_contiguous() and out.tolist() == [[1, 4], [2, 5], [3, 6]]
