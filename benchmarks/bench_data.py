@@ -64,7 +64,7 @@ def queue_transfer(make_item, queue_ctx, repeat):
 
 
 def main(quick):
-    n, work = (64, 20) if quick else (256, 40)
+    n, work = (64, 150) if quick else (192, 150)
     ember.set_num_threads(1)  # the loader's speed-up should come from the workers
     ips0 = items_per_second(0, n, work)
     ips2 = items_per_second(2, n, work)

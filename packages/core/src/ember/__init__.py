@@ -134,6 +134,7 @@ class _MissingSatelliteFinder(object):
 if not any(type(f).__name__ == "_MissingSatelliteFinder" for f in _sys.meta_path):
     _sys.meta_path.append(_MissingSatelliteFinder())
 
+from . import cuda  # noqa: E402,F401  (as 0.2's `import torch` did; forked workers then need not import it)
 from . import autograd  # noqa: E402,F401  (as 0.2's `import torch` did; also registers the Variable ops)
 
 # every registered torch.* function (last: after this, names such as `range` are ember's in this module)

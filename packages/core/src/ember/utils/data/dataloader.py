@@ -46,6 +46,9 @@ def _worker_loop(dataset, index_queue, data_queue, collate_fn, seed, init_fn, wo
     global _use_shared_memory
     _use_shared_memory = True
     ember.set_num_threads(1)  # one thread per worker: OpenMP pools don't survive fork
+    # the queue's feeder thread and the fd-passing server answer the main process: let them get the GIL
+    # promptly instead of after the default 5 ms slice of the loading thread
+    sys.setswitchinterval(1e-4)
     ember.manual_seed(seed)
     random.seed(seed)
     np.random.seed(seed % (2 ** 32))
