@@ -298,3 +298,40 @@ def triangle(const moved[:, :] src, moved[:, :] dst, Py_ssize_t k, bint lower, i
             if not inplace:
                 for c in range(split, C):
                     dst[r, c] = src[r, c]
+
+
+ctypedef fused addable_t:
+    float
+    double
+
+
+def index_add_rows(addable_t[:, ::1] dst, const int64_t[::1] idx, const addable_t[:, ::1] src,
+                   int64_t[::1] err, int nthreads):
+    """dst[idx[j], :] += src[j, :] for C-contiguous rows (index_add_ along dim 0, the common case).
+
+    Threads split the columns, so no two write one element and each element sees the adds in index
+    order (the result does not depend on the thread count); rows stay contiguous for the compiler."""
+    cdef Py_ssize_t N = idx.shape[0], R = dst.shape[0], C = dst.shape[1]
+    cdef Py_ssize_t nt = nthreads if N * C >= SERIAL_BELOW else 1
+    cdef Py_ssize_t t, j, k, c0, c1, per
+    cdef int64_t r
+    cdef addable_t* drow
+    cdef const addable_t* srow
+    if nt > C:
+        nt = C if C > 0 else 1
+    per = _cdiv(C, nt) if nt > 0 else C
+    for t in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
+        c0 = t * per
+        c1 = c0 + per
+        if c1 > C:
+            c1 = C
+        for j in range(N):
+            r = idx[j]
+            if r < 0 or r >= R:
+                err[0] = r
+                err[1] = 1
+                continue
+            drow = &dst[r, 0]
+            srow = &src[j, 0]
+            for k in range(c0, c1):
+                drow[k] += srow[k]

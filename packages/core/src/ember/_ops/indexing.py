@@ -165,6 +165,9 @@ def index_select(input, dim, index, out=None):
     return finish(cls, res, out, "index_select")
 
 
+_ROWS_ADD = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _index_inplace(self, dim, index, tensor, op, accumulate):
     """index_add_ / index_copy_: self[..., index[j], ...] (+)= tensor[..., j, ...] along dim."""
     expected = "int dim, torch.LongTensor index, {} source".format(type(self)._typename)
@@ -181,6 +184,14 @@ def _index_inplace(self, dim, index, tensor, op, accumulate):
     if idx.size and self.is_cuda:
         _dev_range(idx, a.shape[d], op, d)
         _dev_put(a, (slice(None),) * d + (idx,), s, accumulate)
+    elif idx.size and accumulate and d == 0 and a.dtype in _ROWS_ADD and a.flags.c_contiguous \
+            and s.flags.c_contiguous and not np.may_share_memory(a, s):
+        # the common embedding-style case: whole contiguous rows added in index order
+        err = np.zeros(2, _i64)
+        rows = a.shape[0]
+        _k.index_add_rows(a.reshape(rows, -1), idx, s.reshape(idx.size, -1), err, get_num_threads())
+        if err[1]:
+            _raise_range(err, op, d, rows)
     elif idx.size:
         outer, size, inner = shape3 = _split(a.shape, d)
         _scatter_into(a, shape3, _broadcast_index(idx, outer, inner), s.reshape(outer, idx.size, inner),
