@@ -4,7 +4,14 @@ Each comparison runs many short interleaved rounds (ember then torch, then torch
 keeps the best sample of each: on a machine shared with other jobs, short samples make it likely that
 both sides get some rounds without interference, so the ratio ember/torch stays meaningful.
 """
+import os
 import time
+
+# Both libraries in one process on 2 cores: PyTorch's OpenMP workers spin after each op by default and
+# then steal the cores from the ember call timed right after it (ember itself defaults to sleeping
+# waiters). One wait policy for both keeps the interleaved comparison fair; set OMP_WAIT_POLICY=ACTIVE to
+# see the other regime. Must run before either library loads libgomp.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 NA = "n/a"
 
