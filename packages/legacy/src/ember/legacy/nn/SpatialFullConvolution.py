@@ -4,11 +4,11 @@ import ember
 import ember.kernels as K
 
 from .Module import Module
-from ._helpers import ensure_grad, out_buffer
+from ._helpers import TransposedConvGradients, ensure_grad, out_buffer
 from .utils import clear
 
 
-class SpatialFullConvolution(Module):
+class SpatialFullConvolution(TransposedConvGradients, Module):
     """Transposed 2-D convolution ("full" convolution, the adjoint of :class:`SpatialConvolution`): each
     output is ``(in - 1) * d - 2 * pad + k + adj`` wide/high. ``weight`` is
     ``nInputPlane x nOutputPlane x kH x kW``.
@@ -74,38 +74,6 @@ class SpatialFullConvolution(Module):
         self.output = K.conv_transpose_forward(x, self.weight, self.bias, stride, padding, adj,
                                                out=out_buffer(self.output, x))
         return self.output
-
-    def updateGradInput(self, input, gradOutput):
-        if self.gradInput is None:
-            return None
-        x, stride, padding, adj = self._args(input)
-        gi = K.conv_transpose_backward_input(gradOutput, x, self.weight, stride, padding, adj)
-        self._set_grad_input(input, gi)
-        return self.gradInput
-
-    def _set_grad_input(self, input, gi):
-        if isinstance(input, (list, tuple)):
-            self.gradInput = [gi, input[1].new(input[1].size()).zero_()]
-        else:
-            self.gradInput = gi
-
-    def accGradParameters(self, input, gradOutput, scale=1):
-        self._backward(input, gradOutput, scale, False)
-
-    def backward(self, input, gradOutput, scale=1):
-        self._backward(input, gradOutput, scale, self.gradInput is not None)
-        return self.gradInput
-
-    def _backward(self, input, gradOutput, scale, need_input):
-        x, stride, padding, adj = self._args(input)
-        has_bias = self.bias is not None
-        gi, gw, gb = K.conv_transpose_backward(gradOutput, x, self.weight, stride, padding, adj,
-                                               output_mask=(need_input, True, has_bias))
-        if need_input:
-            self._set_grad_input(input, gi)
-        self.gradWeight.add_(scale, gw)
-        if has_bias:
-            self.gradBias.add_(scale, gb)
 
     def clearState(self):
         clear(self, "finput", "fgradInput", "ones", "_input", "_gradOutput")

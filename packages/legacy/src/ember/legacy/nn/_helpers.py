@@ -101,3 +101,40 @@ def local_sum_backward(grad, input_size, kernel):
     for (weight, padding, groups), size in reversed(list(zip(steps, sizes))):
         grad = K.conv_backward_input(grad, size, weight, 1, padding, 1, groups)
     return grad
+
+
+class TransposedConvGradients(object):
+    """updateGradInput / accGradParameters / backward shared by SpatialFullConvolution and
+    VolumetricFullConvolution; the class provides ``_args(input) -> (x, stride, padding, adj)``."""
+
+    def updateGradInput(self, input, gradOutput):
+        if self.gradInput is None:
+            return None
+        x, stride, padding, adj = self._args(input)
+        gi = K.conv_transpose_backward_input(gradOutput, x, self.weight, stride, padding, adj)
+        self._set_grad_input(input, gi)
+        return self.gradInput
+
+    def _set_grad_input(self, input, gi):
+        if isinstance(input, (list, tuple)):
+            self.gradInput = [gi, input[1].new(input[1].size()).zero_()]
+        else:
+            self.gradInput = gi
+
+    def accGradParameters(self, input, gradOutput, scale=1):
+        self._backward(input, gradOutput, scale, False)
+
+    def backward(self, input, gradOutput, scale=1):
+        self._backward(input, gradOutput, scale, self.gradInput is not None)
+        return self.gradInput
+
+    def _backward(self, input, gradOutput, scale, need_input):
+        x, stride, padding, adj = self._args(input)
+        has_bias = self.bias is not None
+        gi, gw, gb = K.conv_transpose_backward(gradOutput, x, self.weight, stride, padding, adj,
+                                               output_mask=(need_input, True, has_bias))
+        if need_input:
+            self._set_grad_input(input, gi)
+        self.gradWeight.add_(scale, gw)
+        if has_bias:
+            self.gradBias.add_(scale, gb)
