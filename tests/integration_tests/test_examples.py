@@ -48,3 +48,9 @@ def test_char_rnn_quick(tmp_path):
     import ember
     state = ember.load(str(tmp_path / "char_rnn.pt"))
     assert state["rnn.weight_hh_l0"].size() == (4 * 128, 128)
+
+
+def test_tensor_tour(tmp_path):
+    stdout = _run([os.path.join(EXAMPLES, "tensor_tour.py")], tmp_path)
+    residual = float(stdout.split("gesv residual:")[1].split()[0])
+    assert residual < 1e-10 and "[torch.ByteTensor of size 2x3]" in stdout
