@@ -677,41 +677,51 @@ def _long(index, op):
     return index
 
 
-class IndexSelectBackward(Function):
-    __slots__ = ("shape", "dim", "index")
+def _selection_pair(select, accumulate):
+    """A selection op along a dim (index_select, gather) and its adjoint, the accumulation of a gradient
+    into zeros (index_add_, scatter_add_): each is the other's backward, so both differentiate any number
+    of times. Returns (the Variable op, into(g, shape, dim, index))."""
 
-    def _apply(self, grads):
-        return (index_add_into(grads[0], self.shape, self.dim, self.index),)
+    class SelectBackward(Function):
+        __slots__ = ("shape", "dim", "index")
 
+        def _apply(self, grads):
+            return (into(grads[0], self.shape, self.dim, self.index),)
 
-class IndexAddIntoBackward(Function):
-    __slots__ = ("dim", "index")
+    class AccumulateBackward(Function):
+        __slots__ = ("dim", "index")
 
-    def _apply(self, grads):
-        return (grads[0].index_select(self.dim, self.index),)
+        def _apply(self, grads):
+            return (getattr(grads[0], select)(self.dim, self.index),)
 
+    SelectBackward.__name__ = SelectBackward.__qualname__ = select.title().replace("_", "") + "Backward"
+    AccumulateBackward.__name__ = AccumulateBackward.__qualname__ = accumulate.title().replace("_", "") + "IntoBackward"
 
-def index_add_into(g, shape, dim, index):
-    """zeros(shape).index_add_(dim, index, g), differentiable in g."""
-    if isinstance(g, Variable):
-        r = zeros_like_data(g.data, shape).index_add_(dim, index, g.data)
-        fn = _node1(IndexAddIntoBackward, g)
+    def into(g, shape, dim, index):
+        """zeros(shape).<accumulate>(dim, index, g), differentiable in g."""
+        if isinstance(g, Variable):
+            r = getattr(zeros_like_data(g.data, shape), accumulate)(dim, index, g.data)
+            fn = _node1(AccumulateBackward, g)
+            if fn is None:
+                return _nograd(r, g)
+            fn.dim, fn.index = dim, index
+            return _output(r, fn)
+        return getattr(zeros_like_data(g, shape), accumulate)(dim, index, g)
+
+    def op(self, dim, index):
+        index = _long(index, select)
+        r = getattr(self.data, select)(dim, index)
+        fn = _node1(SelectBackward, self)
         if fn is None:
-            return _nograd(r, g)
-        fn.dim, fn.index = dim, index
+            return _nograd(r, self)
+        fn.shape, fn.dim, fn.index = _shape(self), dim, index
         return _output(r, fn)
-    return zeros_like_data(g, shape).index_add_(dim, index, g)
+
+    op.__name__ = op.__qualname__ = select
+    return both(op), into
 
 
-@both
-def index_select(self, dim, index):
-    index = _long(index, "index_select")
-    r = self.data.index_select(dim, index)
-    fn = _node1(IndexSelectBackward, self)
-    if fn is None:
-        return _nograd(r, self)
-    fn.shape, fn.dim, fn.index = _shape(self), dim, index
-    return _output(r, fn)
+index_select, index_add_into = _selection_pair("index_select", "index_add_")
 
 
 class IndexAddBackward(Function):
@@ -769,41 +779,7 @@ for _m in ("add", "copy", "fill"):
 del _m
 
 
-class GatherBackward(Function):
-    __slots__ = ("shape", "dim", "index")
-
-    def _apply(self, grads):
-        return (scatter_add_into(grads[0], self.shape, self.dim, self.index),)
-
-
-class ScatterAddIntoBackward(Function):
-    __slots__ = ("dim", "index")
-
-    def _apply(self, grads):
-        return (grads[0].gather(self.dim, self.index),)
-
-
-def scatter_add_into(g, shape, dim, index):
-    """zeros(shape).scatter_add_(dim, index, g), differentiable in g."""
-    if isinstance(g, Variable):
-        r = zeros_like_data(g.data, shape).scatter_add_(dim, index, g.data)
-        fn = _node1(ScatterAddIntoBackward, g)
-        if fn is None:
-            return _nograd(r, g)
-        fn.dim, fn.index = dim, index
-        return _output(r, fn)
-    return zeros_like_data(g, shape).scatter_add_(dim, index, g)
-
-
-@both
-def gather(self, dim, index):
-    index = _long(index, "gather")
-    r = self.data.gather(dim, index)
-    fn = _node1(GatherBackward, self)
-    if fn is None:
-        return _nograd(r, self)
-    fn.shape, fn.dim, fn.index = _shape(self), dim, index
-    return _output(r, fn)
+gather, scatter_add_into = _selection_pair("gather", "scatter_add_")
 
 
 class ScatterBackward(Function):
