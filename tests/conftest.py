@@ -7,6 +7,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:  # tests/_helpers is importable as `_helpers`
     sys.path.insert(0, HERE)
 
+pytest_plugins = ["_helpers.cuda_fixtures"]
+
 
 def pytest_collection_modifyitems(config, items):
     from _helpers.devices import cuda_available

@@ -209,3 +209,54 @@ def run_state_dict_round_trip(case, tmp_path):
     other.load_state_dict(ember.load(path))
     for (n, a), (_, b) in zip(em.state_dict().items(), other.state_dict().items()):
         np.testing.assert_array_equal(to_numpy(a), to_numpy(b), err_msg=n)
+
+
+def _forward_backward(case, em, inputs, target, gouts, mode, to_device):
+    """ember forward and backward of one case with every tensor moved by ``to_device``; returns
+    (outputs, input grads, parameter grads, buffers) as NumPy arrays."""
+    em.train(mode == "train")
+    input_grad = case.get("input_grad", True)
+    xs = [Variable(to_device(_ember_tensor(inp)), requires_grad=input_grad) for inp in inputs]
+    args = list(xs)
+    if target is not None:
+        args.append(Variable(to_device(_ember_tensor(target))))
+    outs = _outputs(_call(case, nn, em, args))
+    if gouts is None:
+        rng = np.random.RandomState(7)
+        gouts = [rng.standard_normal(tuple(o.size()) if o.dim() else (1,)) for o in outs]
+    ember.autograd.backward(outs, [to_device(_ember_tensor(g)).view_as(o.data) for g, o in zip(gouts, outs)])
+    result = {"output {}".format(k): to_numpy(o.data) for k, o in enumerate(outs)}
+    if input_grad:
+        result.update(("grad_input {}".format(i), to_numpy(x.grad.data)) for i, x in enumerate(xs))
+    for name, p in em.named_parameters():
+        if p.grad is not None:
+            result["grad of " + name] = to_numpy(p.grad.data)
+            p.grad = None
+    params = dict(em.named_parameters())  # 0.2 has no named_buffers: buffers are the other state_dict entries
+    result.update(("buffer " + name, to_numpy(b)) for name, b in em.state_dict().items() if name not in params)
+    return result, gouts
+
+
+def run_case_on_cuda(case):
+    """The case on CUDA tensors (module.cuda(), inputs .cuda()) against the same case on the CPU: outputs,
+    input and parameter gradients and buffers, in each mode. Random modules only have to run."""
+    rng = np.random.RandomState(abs(hash(case["name"])) % (2 ** 31))
+    inputs = _make_inputs(case, rng)
+    target = np.asarray(case["target_fn"](rng)) if "target_fn" in case else None
+    cpu_module = build_ember(case)
+    gpu_module = build_ember(case).cuda()
+    for p in gpu_module.parameters():
+        assert p.is_cuda, "{}: a parameter stayed on the CPU after .cuda()".format(case["name"])
+    rtol, atol = case.get("rtol", 1e-6), case.get("atol", 1e-7)
+    for mode in case.get("modes", ("train", "eval")):
+        want, gouts = _forward_backward(case, cpu_module, inputs, target, None, mode, lambda t: t)
+        got, _ = _forward_backward(case, gpu_module, inputs, target, gouts, mode, lambda t: t.cuda())
+        assert sorted(got) == sorted(want), "{} [{}]: results {} != CPU {}".format(case["name"], mode,
+                                                                                   sorted(got), sorted(want))
+        if case.get("random"):
+            continue
+        for key in want:
+            assert got[key].shape == want[key].shape, "{} [{}] {}: shape {} != CPU {}".format(
+                case["name"], mode, key, got[key].shape, want[key].shape)
+            np.testing.assert_allclose(got[key], want[key], rtol=max(rtol, 1e-6), atol=max(atol, 1e-7),
+                                       err_msg="{} [{}] {} (CUDA vs CPU)".format(case["name"], mode, key))

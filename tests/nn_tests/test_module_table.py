@@ -30,3 +30,8 @@ def test_forward_backward_runs_without_torch(case):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_state_dict_round_trip(case, tmp_path):
     module_tests.run_state_dict_round_trip(case, tmp_path)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_cuda_matches_cpu(case, device_mode):
+    module_tests.run_case_on_cuda(case)

@@ -1,15 +1,38 @@
-"""Argument checks shared by the kernels. They read only types and shapes (``t._a.shape``), so they
-serve CPU and GPU tensors alike."""
+"""Argument checks and device helpers shared by the kernels. The checks read only types and shapes
+(``t._a.shape``), so they serve CPU and GPU tensors alike; each kernel file sends CUDA tensors to its
+GPU path in ``ember.kernels.cuda`` (CuPy array code, which also runs on ember's fake CUDA)."""
+import contextlib
 import numbers
 
 import numpy as np
 
+from ember import _backend
+from ember import cuda as _cuda
 from ember._threads import get_num_threads  # noqa: F401  (re-exported for the kernel files)
 from ember.tensor import DoubleTensor, FloatTensor, LongTensor, _TensorBase, _fmt_size, _typename_of
 
-# the tensor types the kernels accept; the CUDA twins join here with the GPU path
-FLOAT_TYPES = (FloatTensor, DoubleTensor)
-INDEX_TYPES = (LongTensor,)
+# the tensor types the kernels accept: THNN's (float, double) and THCUNN's (float, double, half)
+CPU_FLOAT_TYPES = (FloatTensor, DoubleTensor)
+CUDA_FLOAT_TYPES = (_cuda.FloatTensor, _cuda.DoubleTensor, _cuda.HalfTensor)
+FLOAT_TYPES = CPU_FLOAT_TYPES + CUDA_FLOAT_TYPES
+INDEX_TYPES = (LongTensor, _cuda.LongTensor)
+
+
+def xp_of(t):
+    """The array module of a tensor: NumPy for CPU tensors, CuPy (or the fake) for CUDA ones."""
+    return type(t)._xp
+
+
+def on_device(t):
+    """Context making ``t``'s GPU current while a kernel runs (a no-op for CPU tensors and when it already is):
+    kernels are called from autograd Functions, outside the tensor methods' device guard."""
+    if not t.is_cuda:
+        return contextlib.nullcontext()
+    cp = _backend.cupy
+    d = t.get_device()
+    if cp.cuda.runtime.getDevice() == d:
+        return contextlib.nullcontext()
+    return cp.cuda.Device(d)
 
 
 def size_str(t):
@@ -20,6 +43,9 @@ def size_str(t):
 
 def float_input(t, op, name="input"):
     if type(t) not in FLOAT_TYPES:
+        if getattr(t, "is_cuda", False):
+            raise TypeError("{}(): expected {} to be a torch.cuda.FloatTensor, torch.cuda.DoubleTensor or "
+                            "torch.cuda.HalfTensor, got {}".format(op, name, _typename_of(t)))
         raise TypeError("{}(): expected {} to be a torch.FloatTensor or torch.DoubleTensor, got {}"
                         .format(op, name, _typename_of(t)))
     if not t._a.size:
@@ -36,6 +62,15 @@ def same_type(t, ref, op, name):
 def index_input(t, op, name):
     if type(t) not in INDEX_TYPES:
         raise TypeError("{}(): expected {} to be a torch.LongTensor, got {}".format(op, name, _typename_of(t)))
+
+
+def same_device(t, ref, op, name):
+    """``t`` (an index tensor, say) must live where ``ref`` does: both on the CPU or both on one GPU."""
+    if t.is_cuda != ref.is_cuda or (t.is_cuda and t.get_device() != ref.get_device()):
+        where = "GPU {}".format(ref.get_device()) if ref.is_cuda else "the CPU"
+        raise TypeError("{}(): expected {} on {} (where the input is), got {}"
+                        .format(op, name, where, _typename_of(t) + (" on GPU {}".format(t.get_device())
+                                                                    if t.is_cuda else "")))
 
 
 def per_class(w, ref, n, op, name="weight"):
@@ -66,9 +101,12 @@ def scalar(grad_output, op):
 
 
 def contiguous(a):
-    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+    if a.flags.c_contiguous:
+        return a
+    return np.ascontiguousarray(a) if isinstance(a, np.ndarray) else _backend.cupy.ascontiguousarray(a)
 
 
 def one(cls, value):
-    """A size-(1,) tensor of ``cls`` holding ``value`` (THNN's criteria return their loss this way)."""
-    return cls._make(np.array([value], cls._dtype))
+    """A size-(1,) tensor of ``cls`` holding ``value`` (THNN's criteria return their loss this way); on
+    CUDA ``value`` may be a 0-d device array (it stays on the device)."""
+    return cls._make(cls._xp.asarray(value, dtype=cls._dtype).reshape(1))

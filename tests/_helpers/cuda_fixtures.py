@@ -1,4 +1,4 @@
-"""Fixtures for the CUDA tests: ``fake_cuda`` runs ember.cuda on the NumPy stand-in (every machine),
+"""Fixtures for the CUDA tests (a pytest plugin loaded by tests/conftest.py): ``fake_cuda`` runs ember.cuda on the NumPy stand-in (every machine),
 ``device_mode`` runs a test once on the fake and once on a real GPU (the latter marked ``gpu``)."""
 import pytest
 
