@@ -8,6 +8,10 @@ the GPU plus ember's per-op Python overhead (CuPy launches are asynchronous). Ca
 ops, a reduction, an index_select, float32 matmul, host-to-device copies from pageable and pinned
 memory, and an MLP training step through autograd (784-1024-1024-10 at batch 256). A row whose torch side
 is missing (no CUDA build of PyTorch) prints n/a; so does one whose ember op raises (its error is noted).
+The nn rows (issue #11's targets, ember <= 1.5x torch): conv A/B forward+backward (benchmarks/bench_conv.py's
+sizes), ResNet-18 forward at batch 64 in eval mode (224x224), the 2-layer LSTM of benchmarks/bench_rnn.py
+forward+backward, and one epoch of the MNIST example (examples/mnist.py's network and SGD, 125 batches of 64
+already on the GPU).
 Needs CuPy and a GPU; with EMBER_FAKE_CUDA=1 it runs on the NumPy stand-in (a smoke test, no timings
 worth reading).
 """
@@ -170,6 +174,125 @@ def cases(quick):
                     w.grad.zero_()
         return step
     out.append(("MLP step 784-{0}-{0}-10, batch {1}".format(width, batch), mlp, mlp_t))
+    return out + nn_cases(quick, rng)
+
+
+def nn_cases(quick, rng):
+    import ember.nn as nn
+    import ember.nn.functional as F
+    out = []
+
+    def conv(n, c, o, size):
+        x = rng.standard_normal((n, c, size, size)).astype(np.float32)
+        w = (rng.standard_normal((o, c, 3, 3)) / np.sqrt(c * 9)).astype(np.float32)
+        b = rng.standard_normal(o).astype(np.float32)
+
+        def make():
+            ex = Variable(ember.from_numpy(x).cuda(), requires_grad=True)
+            ew = Variable(ember.from_numpy(w).cuda(), requires_grad=True)
+            eb = Variable(ember.from_numpy(b).cuda(), requires_grad=True)
+            return lambda: F.conv2d(ex, ew, eb, 1, 1).sum().backward()
+
+        def make_t(torch):
+            tx, tw, tb = (_t(torch, a).requires_grad_() for a in (x, w, b))
+            return lambda: torch.nn.functional.conv2d(tx, tw, tb, 1, 1).sum().backward()
+        return make, make_t
+    for label, shape in (("conv A", (64, 3, 64, 32)), ("conv B", (32, 64, 128, 56))):
+        make, make_t = conv(*shape)
+        out.append(("{} fwd+bwd {}".format(label, "x".join(map(str, shape))), make, make_t))
+
+    batch = 16 if quick else 64
+    images = rng.standard_normal((batch, 3, 224, 224)).astype(np.float32)
+
+    def resnet():
+        import embervision
+        m = embervision.models.resnet18().cuda().eval()
+        x = Variable(ember.from_numpy(images).cuda(), volatile=True)
+        return lambda: m(x)
+
+    def resnet_t(torch):
+        import torchvision
+        m = torchvision.models.resnet18().cuda().eval()
+        x = _t(torch, images)
+
+        def run():
+            with torch.no_grad():
+                m(x)
+        return run
+    out.append(("ResNet-18 forward, batch {}".format(batch), resnet, resnet_t))
+
+    seq, lstm_batch, inp, hidden = 35, 20, 128, 256
+    xs = rng.standard_normal((seq, lstm_batch, inp)).astype(np.float32)
+
+    def lstm():
+        m = nn.LSTM(inp, hidden, num_layers=2).cuda()
+        x = Variable(ember.from_numpy(xs).cuda(), requires_grad=True)
+
+        def step():
+            m.zero_grad()
+            m(x)[0].sum().backward()
+        return step
+
+    def lstm_t(torch):
+        m = torch.nn.LSTM(inp, hidden, num_layers=2).cuda()
+        x = _t(torch, xs).requires_grad_()
+
+        def step():
+            m.zero_grad()
+            m(x)[0].sum().backward()
+        return step
+    out.append(("LSTM 2x{} fwd+bwd, seq {} batch {}".format(hidden, seq, lstm_batch), lstm, lstm_t))
+
+    steps = 20 if quick else 125
+    digits = rng.standard_normal((steps, 64, 1, 28, 28)).astype(np.float32)
+    labels = rng.randint(0, 10, (steps, 64)).astype(np.int64)
+
+    def mnist_epoch():
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"))
+        from mnist import Net
+        import ember.optim as optim
+        model = Net().cuda()
+        opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        batches = [(Variable(ember.from_numpy(d).cuda()), Variable(ember.from_numpy(t).cuda()))
+                   for d, t in zip(digits, labels)]
+
+        def epoch():
+            model.train()
+            for data, target in batches:
+                opt.zero_grad()
+                F.nll_loss(model(data), target).backward()
+                opt.step()
+        return epoch
+
+    def mnist_epoch_t(torch):
+        tnn, tF = torch.nn, torch.nn.functional
+
+        class Net(tnn.Module):
+            def __init__(self):
+                super(Net, self).__init__()
+                self.conv1 = tnn.Conv2d(1, 10, kernel_size=5)
+                self.conv2 = tnn.Conv2d(10, 20, kernel_size=5)
+                self.conv2_drop = tnn.Dropout2d()
+                self.fc1 = tnn.Linear(320, 50)
+                self.fc2 = tnn.Linear(50, 10)
+
+            def forward(self, x):
+                x = tF.relu(tF.max_pool2d(self.conv1(x), 2))
+                x = tF.relu(tF.max_pool2d(self.conv2_drop(self.conv2(x)), 2))
+                x = tF.relu(self.fc1(x.view(-1, 320)))
+                return tF.log_softmax(self.fc2(tF.dropout(x, training=self.training)), dim=1)
+        model = Net().cuda()
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        batches = [(_t(torch, d), _t(torch, t)) for d, t in zip(digits, labels)]
+
+        def epoch():
+            model.train()
+            for data, target in batches:
+                opt.zero_grad()
+                tF.nll_loss(model(data), target).backward()
+                opt.step()
+        return epoch
+    out.append(("MNIST example epoch ({} batches of 64)".format(steps), mnist_epoch, mnist_epoch_t))
     return out
 
 

@@ -5,7 +5,9 @@ MNIST t10k set (examples/data/mnist/raw): its first 8,000 images train, the last
 progress bar per epoch and the validation accuracy, saves the model with ember.save and writes a grid of
 validation digits with the wrong predictions marked in red.
 
-usage: python examples/mnist.py [--epochs N] [--quick] [--out DIR]
+On a machine with a GPU (CuPy) it trains there, as the 0.2 example did; --no-cuda keeps it on the CPU.
+
+usage: python examples/mnist.py [--epochs N] [--quick] [--no-cuda] [--out DIR]
 """
 import argparse
 import os
@@ -73,10 +75,12 @@ class ProgressBar(object):
         self.stream.flush()
 
 
-def train_epoch(model, loader, optimizer, epoch):
+def train_epoch(model, loader, optimizer, epoch, cuda):
     model.train()
     bar = ProgressBar(len(loader), "epoch {:2d}".format(epoch))
     for i, (data, target) in enumerate(loader):
+        if cuda:
+            data, target = data.cuda(**{"async": True}), target.cuda(**{"async": True})
         data, target = Variable(data), Variable(target)
         optimizer.zero_grad()
         loss = F.nll_loss(model(data), target)
@@ -87,14 +91,16 @@ def train_epoch(model, loader, optimizer, epoch):
     bar.close()
 
 
-def evaluate(model, dataset):
+def evaluate(model, dataset, cuda):
     model.eval()
-    data = Variable(dataset.data_tensor, volatile=True)
-    output = model(data)
-    loss = F.nll_loss(output, Variable(dataset.target_tensor, volatile=True)).data[0]
+    data, target = dataset.data_tensor, dataset.target_tensor
+    if cuda:
+        data, target = data.cuda(), target.cuda()
+    output = model(Variable(data, volatile=True))
+    loss = F.nll_loss(output, Variable(target, volatile=True)).data[0]
     pred = output.data.max(1)[1].view(-1)
-    correct = pred.eq(dataset.target_tensor).sum()
-    return loss, correct, pred
+    correct = pred.eq(target).sum()
+    return loss, correct, pred.cpu()
 
 
 def save_mistakes_grid(dataset, pred, path, count=64):
@@ -120,16 +126,20 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=None, help="threads for ember's kernels (default: all cores)")
     parser.add_argument("--quick", action="store_true", help="a short run for CI")
+    parser.add_argument("--no-cuda", action="store_true", help="train on the CPU even when a GPU is there")
     parser.add_argument("--out", default=os.path.join(HERE, "output"), help="where the model and picture go")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    cuda = not args.no_cuda and torch.cuda.is_available()
     torch.manual_seed(args.seed)
+    if cuda:
+        torch.cuda.manual_seed(args.seed)
     n_train, n_val = (1000, 500) if args.quick else (8000, 2000)
     epochs = 1 if args.quick else args.epochs
     train_set, val_set = load_sample(n_train, n_val)
-    loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
-    model = Net()
+    loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, pin_memory=cuda)
+    model = Net().cuda() if cuda else Net()
     optimizer = optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     # a fifth of the rate for the last epochs settles the noisy small-sample optimum
     milestones = [int(epochs * 0.55), int(epochs * 0.8)] if epochs >= 5 else []
@@ -138,11 +148,13 @@ def main(argv=None):
     accuracy = 0.0
     for epoch in range(1, epochs + 1):
         scheduler.step()
-        train_epoch(model, loader, optimizer, epoch)
-        loss, correct, pred = evaluate(model, val_set)
+        epoch_start = time.time()
+        train_epoch(model, loader, optimizer, epoch, cuda)
+        epoch_time = time.time() - epoch_start
+        loss, correct, pred = evaluate(model, val_set, cuda)
         accuracy = 100.0 * correct / len(val_set)
-        print("epoch {:2d}: validation loss {:.4f}, accuracy {}/{} ({:.2f}%)".format(
-            epoch, loss, correct, len(val_set), accuracy))
+        print("epoch {:2d}: validation loss {:.4f}, accuracy {}/{} ({:.2f}%), trained in {:.1f}s{}".format(
+            epoch, loss, correct, len(val_set), accuracy, epoch_time, " on the GPU" if cuda else ""))
     os.makedirs(args.out, exist_ok=True)
     model_path = os.path.join(args.out, "mnist_lenet.pt")
     torch.save(model.state_dict(), model_path)
