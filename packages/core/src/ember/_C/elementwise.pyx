@@ -85,23 +85,28 @@ cdef class Loop:
     cdef readonly object ufunc
 
     def __init__(self, cnp.ufunc ufunc, dtype):
-        cdef int t = (<cnp.dtype>np.dtype(dtype)).type_num
-        cdef int i, j, nargs = ufunc.nargs
+        cdef cnp.dtype dt = np.dtype(dtype)
+        cdef int i
         if ufunc.nout != 1 or ufunc.nin not in (1, 2):
             raise ValueError("Loop: {} must have one or two inputs and one output".format(ufunc.__name__))
+        # ``ufunc.types`` (public: 'ff->f', ...) lists the legacy loops in the order of the functions/data
+        # tables; the raw type table is not part of NumPy 2.5's Cython declarations any more (and, where it
+        # is, ``ufunc.types`` would read it, hence the Python-level lookup)
+        signatures = getattr(ufunc, "types")
+        if len(signatures) != ufunc.ntypes:
+            raise RuntimeError("Loop: {}.types lists {} loops but the ufunc has {}"
+                               .format(ufunc.__name__, len(signatures), ufunc.ntypes))
+        wanted = dt.char * ufunc.nin + "->" + dt.char
         for i in range(ufunc.ntypes):
-            for j in range(nargs):
-                if ufunc.types[i * nargs + j] != t:
-                    break
-            else:
+            if signatures[i] == wanted:
                 # the first match is the loop NumPy itself picks (its SIMD dispatch fills this slot)
                 self.f = <loop_t><void *>ufunc.functions[i]
                 self.data = ufunc.data[i]
                 self.nin = ufunc.nin
-                self.typenum = t
+                self.typenum = dt.type_num
                 self.ufunc = ufunc
                 return
-        raise TypeError("Loop: {} has no loop for {}".format(ufunc.__name__, np.dtype(dtype)))
+        raise TypeError("Loop: {} has no loop for {}".format(ufunc.__name__, dt))
 
     def unary(self, cnp.ndarray x, cnp.ndarray out, int nthreads):
         """``out = ufunc(x)``."""
