@@ -124,3 +124,54 @@ def test_packed_errors_name_the_layer():
         m(PackedSequence(_var(np.zeros((6, 1, 3), np.float32)), [2, 2, 2]))
     with pytest.raises(RuntimeError, match="GRU: the packed sequence's batch_sizes sum to 5 but its data has 6 rows"):
         m(PackedSequence(_var(np.zeros((6, 3), np.float32)), [2, 2, 1]))
+
+
+# ---------------------------------------------------------------------- CUDA
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_cuda_pack_and_pad_match_cpu(device_mode, batch_first):
+    rng = np.random.RandomState(3)
+    lengths = [5, 4, 2, 2]
+    x = rng.randn(*((4, 5, 3) if batch_first else (5, 4, 3)))
+    g = rng.randn(*x.shape)
+    results = []
+    for to in (lambda t: t, lambda t: t.cuda()):
+        ex = Variable(to(ember.from_numpy(x.copy())), requires_grad=True)
+        packed = pack_padded_sequence(ex, ember.LongTensor(lengths), batch_first=batch_first)
+        padded, lens = pad_packed_sequence(packed, batch_first=batch_first)
+        assert packed.data.data.is_cuda == padded.data.is_cuda == ex.data.is_cuda
+        assert packed.batch_sizes == [4, 4, 2, 2, 1] and lens == lengths
+        padded.backward(to(ember.from_numpy(g.copy())))
+        results.append([to_numpy(v) for v in (packed.data.data, padded.data, ex.grad.data)])
+    for got, want in zip(results[1], results[0]):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_cuda_pack_stays_on_the_device_of_its_input(fake_cuda):
+    x = Variable(ember.from_numpy(np.arange(24.0).reshape(4, 2, 3)).cuda(1))   # the current device stays 0
+    packed = pack_padded_sequence(x, [4, 2])
+    padded, _ = pad_packed_sequence(packed)
+    assert packed.data.get_device() == padded.get_device() == 1
+    np.testing.assert_array_equal(to_numpy(padded.data[:, 0]), to_numpy(x.data[:, 0]))
+    np.testing.assert_array_equal(to_numpy(padded.data[2:, 1]), 0)
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU", "RNN"])
+def test_cuda_layers_on_packed_batches_match_cpu(device_mode, cls):
+    """Sequences of lengths 5, 3, 3, 1: in the reverse direction they join at steps 4, 2 and 0."""
+    rng = np.random.RandomState(4)
+    m = getattr(nn, cls)(3, 4, num_layers=2, bidirectional=True).double()
+    x = rng.randn(5, 4, 3)
+    results = []
+    for to in (lambda t: t, lambda t: t.cuda()):
+        mod = to(m)
+        mod.zero_grad()
+        ex = Variable(to(ember.from_numpy(x.copy())), requires_grad=True)
+        out, h = mod(pack_padded_sequence(ex, [5, 3, 3, 1]))
+        padded, _ = pad_packed_sequence(out)
+        hs = list(h) if cls == "LSTM" else [h]
+        (padded.sum() + sum(v.pow(2).sum() for v in hs)).backward()
+        results.append([to_numpy(v) for v in [padded.data, ex.grad.data, mod.weight_hh_l1_reverse.grad.data] +
+                        [v.data for v in hs]])
+    for got, want in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)

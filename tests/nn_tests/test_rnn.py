@@ -47,20 +47,26 @@ def _flat_hidden(h):
     ("RNN", dict()),
 ])
 def test_float32_matches_torch(cls, kwargs):
+    _check_float32_against_torch(cls, kwargs, lambda t: t)
+
+
+def _check_float32_against_torch(cls, kwargs, to):
+    """ember's module (its tensors moved by ``to``) against torch's, outputs and every gradient."""
     torch = require_torch()
     ember.manual_seed(3)
     m = getattr(nn, cls)(6, 8, **kwargs)
     tm = _torch_twin(torch, m)
+    m = to(m)
     rng = np.random.RandomState(0)
     shape = (3, 7, 6) if kwargs.get("batch_first") else (7, 3, 6)
     x = (rng.randn(*shape) * 2).astype(np.float32)   # large enough to reach the saturated ends of the gates
-    ex, tx = _var(x, True), torch.from_numpy(x.copy()).requires_grad_()
+    ex, tx = Variable(to(ember.from_numpy(x.copy())), requires_grad=True), torch.from_numpy(x.copy()).requires_grad_()
     out, h = m(ex)
     tout, th = tm(tx)
     hs, ths = _flat_hidden(h), _flat_hidden(th)
     go = rng.randn(*tout.shape).astype(np.float32)
     gh = [rng.randn(*t.shape).astype(np.float32) for t in ths]
-    ember.autograd.backward([out] + hs, [ember.from_numpy(go)] + [ember.from_numpy(g) for g in gh])
+    ember.autograd.backward([out] + hs, [to(ember.from_numpy(go))] + [to(ember.from_numpy(g)) for g in gh])
     torch.autograd.backward([tout] + ths, [torch.from_numpy(go)] + [torch.from_numpy(g) for g in gh])
     tol = dict(rtol=1e-4, atol=2e-5)
     np.testing.assert_allclose(to_numpy(out.data), to_numpy(tout), **tol)
@@ -494,3 +500,112 @@ def test_cell_errors():
     bad = nn.RNNCell(3, 4, nonlinearity="sigmoid")
     with pytest.raises(RuntimeError, match="Unknown nonlinearity: sigmoid"):
         bad(x, h)
+
+
+# ---------------------------------------------------------------------- CUDA (the module table runs every layout)
+
+def _cuda(x):
+    return x.cuda()
+
+
+@pytest.mark.parametrize("cls,kwargs", [
+    ("LSTM", dict(num_layers=2, bidirectional=True)),
+    ("GRU", dict(num_layers=2, batch_first=True)),
+    ("RNN", dict(nonlinearity="relu")),
+])
+def test_cuda_float32_matches_torch(device_mode, cls, kwargs):
+    _check_float32_against_torch(cls, kwargs, _cuda)
+
+
+def test_cuda_dropout_between_layers(device_mode):
+    x = Variable(ember.from_numpy(np.random.RandomState(0).randn(6, 3, 4).astype(np.float32)).cuda(),
+                 requires_grad=True)
+    m = nn.LSTM(4, 8, num_layers=2, dropout=0.5)
+    cpu = to_numpy(m.eval()(Variable(x.data.cpu()))[0].data)
+    m.cuda()
+    ref = m(x)[0]
+    np.testing.assert_allclose(to_numpy(ref.data), cpu, rtol=1e-5, atol=1e-6)
+    m.train()
+    out = m(x)[0]
+    assert out.data.is_cuda and np.abs(to_numpy(out.data) - cpu).max() > 1e-3   # dropped in training
+    out.sum().backward()
+    assert x.grad.data.is_cuda and np.isfinite(to_numpy(x.grad.data)).all()
+
+
+def test_cuda_hidden_state_carried_between_calls(device_mode):
+    m = nn.GRU(3, 4, num_layers=2, bidirectional=False).double().cuda()
+    x = ember.from_numpy(np.random.RandomState(1).randn(6, 2, 3)).cuda()
+    whole, h = m(Variable(x))
+    first, state = m(Variable(x[:4]))
+    second, h2 = m(Variable(x[4:]), state)
+    np.testing.assert_allclose(to_numpy(ember.cat([first, second], 0).data), to_numpy(whole.data), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(h2.data), to_numpy(h.data), rtol=1e-12)
+
+
+def test_cuda_non_contiguous_input_and_hidden(device_mode):
+    m = nn.LSTM(3, 4, num_layers=2, bidirectional=True).double()
+    rng = np.random.RandomState(4)
+    big, hbig, cbig = rng.randn(2, 6, 5), rng.randn(4, 4, 2), rng.randn(4, 2, 4)
+    results = []
+    for to in (lambda t: t, _cuda):
+        mod = to(m)
+        ex, eh, ec = (Variable(to(ember.from_numpy(a.copy())), requires_grad=True) for a in (big, hbig, cbig))
+        out, (hy, cy) = mod(ex.transpose(0, 1)[:, :, 1:4], (eh.transpose(1, 2), ec))
+        (out.sum() + hy.sum() + cy.sum()).backward()
+        results.append([to_numpy(v) for v in (out.data, hy.data, ex.grad.data, eh.grad.data, ec.grad.data)])
+    for got, want in zip(*results[::-1]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cls", ["LSTM", "GRU", "RNN"])
+def test_cuda_half_layers_match_float(device_mode, cls):
+    ember.manual_seed(0)
+    m = getattr(nn, cls)(3, 6, num_layers=2, bidirectional=True).cuda()
+    mh = getattr(nn, cls)(3, 6, num_layers=2, bidirectional=True).cuda()
+    mh.load_state_dict(m.state_dict())
+    mh.half()
+    x = ember.from_numpy(np.random.RandomState(2).randn(5, 2, 3).astype(np.float32)).cuda()
+    results = []
+    for mod, xv in ((m, Variable(x, requires_grad=True)), (mh, Variable(x.half(), requires_grad=True))):
+        out, _ = mod(xv)
+        out.float().sum().backward()
+        results.append((out.data, xv.grad.data, mod.weight_hh_l0.grad.data))
+    assert all(type(t) is ember.cuda.HalfTensor for t in results[1])
+    for half, full in zip(results[1], results[0]):
+        np.testing.assert_allclose(to_numpy(half.float()), to_numpy(full), rtol=1e-2, atol=1e-2)
+
+
+@pytest.mark.parametrize("cls,states", [("LSTMCell", 2), ("GRUCell", 1), ("RNNCell", 1)])
+def test_cuda_cells_match_cpu_and_run_in_half(device_mode, cls, states):
+    ember.manual_seed(0)
+    cell = getattr(nn, cls)(3, 4)
+    rng = np.random.RandomState(0)
+    x, hs = rng.randn(2, 3).astype(np.float32), [rng.randn(2, 4).astype(np.float32) for _ in range(states)]
+
+    def run(mod, to):
+        xv = Variable(to(ember.from_numpy(x.copy())), requires_grad=True)
+        hv = [Variable(to(ember.from_numpy(h.copy()))) for h in hs]
+        r = mod(xv, tuple(hv) if states == 2 else hv[0])
+        r = r[0] + r[1] if states == 2 else r
+        r.float().sum().backward()
+        return r.data, xv.grad.data
+
+    cpu = run(cell, lambda t: t)
+    gpu = run(cell.cuda(), _cuda)
+    half = run(cell.half(), lambda t: t.cuda().half())
+    assert gpu[0].is_cuda and type(half[0]) is ember.cuda.HalfTensor
+    for g, h, c in zip(gpu, half, cpu):
+        np.testing.assert_allclose(to_numpy(g), to_numpy(c), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(to_numpy(h.float()), to_numpy(c), rtol=1e-2, atol=1e-2)
+
+
+def test_cuda_layer_errors(device_mode):
+    m = nn.LSTM(3, 4).cuda()
+    x = Variable(ember.cuda.FloatTensor(5, 2, 3).zero_())
+    with pytest.raises(TypeError, match="LSTM: input is a torch.FloatTensor but the parameters are "
+                                        "torch.cuda.FloatTensor"):
+        m(Variable(x.data.cpu()))
+    h = Variable(ember.cuda.FloatTensor(1, 2, 4).zero_())
+    with pytest.raises(TypeError, match=r"LSTM: hidden\[1\] is a torch.FloatTensor but the parameters are "
+                                        "torch.cuda.FloatTensor"):
+        m(x, (h, Variable(h.data.cpu())))

@@ -17,14 +17,15 @@ None (zero).
 The input projection of all steps is one gemm; each step is one gemm with W_hh and one fused pass over the
 gates (ember/_C/rnn.pyx); backward runs the steps in reverse the same way and then forms every weight
 gradient with one gemm over the whole sequence. The kernels' private buffers are recycled across calls;
-``ember.kernels.rnn.release_workspaces()`` frees them (an ember extra).
+``ember.kernels.rnn.release_workspaces()`` frees them (an ember extra). CUDA tensors take the same route in
+CuPy array code (ember/kernels/cuda/rnn.py); every tensor argument must then be on the input's GPU.
 """
 import numpy as np
 
 from ember._C import rnn as _k
 from ember.tensor import _typename_of
 
-from ._common import contiguous, float_input, get_num_threads, same_type, size_str
+from ._common import contiguous, float_input, get_num_threads, on_device, same_device, same_type, size_str, xp_of
 
 __all__ = ["rnn_forward", "rnn_backward", "RNN_MODES"]
 
@@ -106,6 +107,8 @@ def rnn_forward(mode, input, weight_ih, weight_hh, bias_ih=None, bias_hh=None, h
     bh = _bias(bias_hh, input, G, op, "bias_hh")
     h = _state(hx, input, B, H, op, "hx")
     c = _state(cx, input, B, H, op, "cx") if m == _LSTM else None
+    if input.is_cuda:
+        return _forward_gpu(m, input, weight_ih, weight_hh, b, bh, h, c, sizes, bool(reverse))
     return _forward_cpu(m, input, weight_ih, weight_hh, b, bh, h, c, sizes, bool(reverse), H, G)
 
 
@@ -115,22 +118,38 @@ def rnn_backward(grad_output, grad_hy, grad_cy, input, weight_ih, weight_hh, ws,
     grad_weight_ih, grad_weight_hh, grad_bias_ih, grad_bias_hh); the ``need_*`` flags skip the input's,
     the weights' or the biases' (None then), grad_cx is None but for LSTM."""
     op = "rnn_backward"
-    if not isinstance(ws, RNNWorkspace):
+    if not isinstance(ws, _workspace_type(input)):
         raise TypeError("{}(): ws must be the workspace rnn_forward returned, got {}".format(op, _typename_of(ws)))
     for name, t in (("input", input), ("weight_ih", weight_ih), ("weight_hh", weight_hh)):
-        same_type(t, input, op, name)
+        _like(t, input, op, name)
     N, H = ws.out.shape
     B = int(ws.sizes[0])
     if input._a.shape != ws.shape or weight_hh._a.shape != (ws.gates.shape[1], H):
         raise ValueError("{}(): input {} and weight_hh {} are not the ones of the forward pass"
                          .format(op, size_str(input), size_str(weight_hh)))
-    go = _grad(grad_output, input, (N, H), ws.shape[:-1] + (H,), op, "grad_output")
-    ghy = _grad(grad_hy, input, (B, H), (B, H), op, "grad_hy")
-    gcy = _grad(grad_cy, input, (B, H), (B, H), op, "grad_cy") if ws.mode == _LSTM else None
+    with on_device(input):  # the gradients may need a contiguous copy
+        go = _grad(grad_output, input, (N, H), ws.shape[:-1] + (H,), op, "grad_output")
+        ghy = _grad(grad_hy, input, (B, H), (B, H), op, "grad_hy")
+        gcy = _grad(grad_cy, input, (B, H), (B, H), op, "grad_cy") if ws.mode == _LSTM else None
+        if input.is_cuda:
+            return _backward_gpu(go, ghy, gcy, input, weight_ih, weight_hh, ws, need_input, need_weights, need_bias)
     return _backward_cpu(go, ghy, gcy, input, weight_ih, weight_hh, ws, need_input, need_weights, need_bias)
 
 
 # ---------------------------------------------------------------------- argument checks
+
+def _like(t, input, op, name):
+    """``t`` must be a tensor of the input's type on the input's device."""
+    same_type(t, input, op, name)
+    same_device(t, input, op, name)
+
+
+def _workspace_type(input):
+    if input.is_cuda:
+        from .cuda import rnn as _gpu
+        return _gpu.Workspace
+    return RNNWorkspace
+
 
 def _mode(mode, op):
     try:
@@ -155,8 +174,8 @@ def _sizes(batch_sizes, N, op):
 
 
 def _weights(m, input, weight_ih, weight_hh, I, op):
-    same_type(weight_ih, input, op, "weight_ih")
-    same_type(weight_hh, input, op, "weight_hh")
+    _like(weight_ih, input, op, "weight_ih")
+    _like(weight_hh, input, op, "weight_hh")
     wh = weight_hh._a.shape
     if len(wh) != 2 or wh[1] < 1 or wh[0] != _GATES[m] * wh[1]:
         raise ValueError("{}(): weight_hh must be ({} x hidden_size) x hidden_size for {}, got size {}"
@@ -171,40 +190,70 @@ def _weights(m, input, weight_ih, weight_hh, I, op):
 def _bias(b, input, G, op, name):
     if b is None:
         return None
-    same_type(b, input, op, name)
+    _like(b, input, op, name)
     if b._a.shape != (G,):
         raise ValueError("{}(): {} has size {}, expected [{}]".format(op, name, size_str(b), G))
     return b._a
 
 
 def _state(s, input, B, H, op, name):
-    """A fresh B x H copy of an initial state (zeros for None): the kernel advances it in place."""
+    """The array of an initial state, checked to be B x H (None stays None: zeros)."""
     if s is None:
-        return np.zeros((B, H), input._a.dtype)
-    same_type(s, input, op, name)
+        return None
+    _like(s, input, op, name)
     if s._a.shape != (B, H):
         raise ValueError("{}(): {} has size {}, expected [{} x {}] (batch x hidden_size)"
                          .format(op, name, size_str(s), B, H))
-    return np.array(s._a, order="C")
+    return s._a
 
 
 def _grad(g, input, shape2d, shape, op, name):
+    """The array of a gradient as rows (``shape2d``), checked to be ``shape`` or ``shape2d`` (None stays
+    None: zeros)."""
     if g is None:
-        return np.zeros(shape2d, input._a.dtype)
-    same_type(g, input, op, name)
+        return None
+    _like(g, input, op, name)
     if g._a.shape != shape and g._a.shape != shape2d:
         raise ValueError("{}(): {} has size {}, expected {}".format(op, name, size_str(g),
                                                                      "[" + " x ".join(map(str, shape)) + "]"))
     return contiguous(g._a).reshape(shape2d)
 
 
-# ---------------------------------------------------------------------- CPU (a GPU path joins above these)
+# ---------------------------------------------------------------------- GPU
+
+def _forward_gpu(m, input, weight_ih, weight_hh, b_ih, b_hh, h, c, sizes, reverse):
+    from .cuda import rnn as _gpu
+    a = input._a
+    with on_device(input):
+        x = contiguous(a).reshape(-1, a.shape[-1])
+        out, hy, cy, ws = _gpu.layer_forward(xp_of(input), m, x, weight_ih._a, weight_hh._a, b_ih, b_hh, h, c, sizes,
+                                             reverse, a.shape)
+    cls = type(input)
+    output = cls._make(out.reshape(a.shape[:-1] + out.shape[1:]))
+    return output, cls._make(hy), (cls._make(cy) if cy is not None else None), ws
+
+
+def _backward_gpu(go, ghy, gcy, input, weight_ih, weight_hh, ws, need_input, need_weights, need_bias):
+    """(runs inside rnn_backward's device guard)"""
+    from .cuda import rnn as _gpu
+    grads = _gpu.layer_backward(xp_of(input), ws, go, ghy, gcy, weight_ih._a, weight_hh._a, need_input, need_weights,
+                                need_bias)
+    cls = type(input)
+    return tuple(None if g is None else cls._make(g) for g in grads)
+
+
+# ---------------------------------------------------------------------- CPU
 
 def _forward_cpu(m, input, weight_ih, weight_hh, b_ih, b_hh, h, c, sizes, reverse, H, G):
     a = input._a
     N = int(sizes.sum())
     x = contiguous(a).reshape(N, a.shape[-1])
     dt = x.dtype
+    B = int(sizes[0])
+    # fresh copies of the initial states: the kernel advances them in place
+    h = np.zeros((B, H), dt) if h is None else np.array(h, order="C")
+    if m == _LSTM:
+        c = np.zeros((B, H), dt) if c is None else np.array(c, order="C")
     nt = get_num_threads()
     w_hh = contiguous(weight_hh._a)
     # the input projection of every step at once, with the biases that simply add (all but GRU's b_hn)
@@ -254,11 +303,13 @@ def _empty(dt):
 def _backward_cpu(go, ghy, gcy, input, weight_ih, weight_hh, ws, need_input, need_weights, need_bias):
     m = ws.mode
     N, H = ws.out.shape
+    B = int(ws.sizes[0])
     G = ws.gates.shape[1]
-    dt = go.dtype
+    dt = input._a.dtype
     nt = get_num_threads()
-    dh = np.array(ghy, order="C")
-    dc = np.array(gcy, order="C") if gcy is not None else _empty(dt)[0]
+    go = np.zeros((N, H), dt) if go is None else go
+    dh = np.zeros((B, H), dt) if ghy is None else np.array(ghy, order="C")
+    dc = (np.zeros((B, H), dt) if gcy is None else np.array(gcy, order="C")) if m == _LSTM else _empty(dt)[0]
     dgi = _take((N, G), dt)
     dghn = _take((N, H), dt) if m == _GRU else _empty(dt)[0]
     w_hh = contiguous(weight_hh._a)
@@ -291,5 +342,5 @@ def _backward_cpu(go, ghy, gcy, input, weight_ih, weight_hh, ws, need_input, nee
         else:
             gb_hh = cls._make(s.copy())
     _give(dgi, dghn)
-    return (gx, cls._make(dh), cls._make(dc) if gcy is not None else None, gw_ih, gw_hh, gb_ih, gb_hh)
+    return (gx, cls._make(dh), cls._make(dc) if m == _LSTM else None, gw_ih, gw_hh, gb_ih, gb_hh)
 

@@ -2,8 +2,8 @@
 torch/nn/_functions/rnn.py; 0.2's nn.functional has no recurrent functions, so nothing is exported).
 
 A whole layer and direction over a sequence is one Function, ``RNNLayer``, on ember.kernels.rnn_forward /
-rnn_backward (the time loop, per-step gemm and fused gates run in C; the backward forms every weight gradient
-with one gemm over the sequence). ``rnn`` stacks layers and directions the way 0.2 does: the directions'
+rnn_backward (the time loop, per-step gemm and fused gates run in C, or in CuPy array code for CUDA tensors;
+the backward forms every weight gradient with one gemm over the sequence). ``rnn`` stacks layers and directions the way 0.2 does: the directions'
 outputs are concatenated along the features, dropout goes between layers, and the final states come out
 stacked as (num_layers * num_directions) x batch x hidden_size. The layer Function differentiates once;
 the cells are compositions of Variable ops (0.2's formulas), so they differentiate any number of times.

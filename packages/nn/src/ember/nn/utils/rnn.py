@@ -111,5 +111,9 @@ def _lengths(lengths, op, name="lengths"):
 
 
 def _index(flat, like):
+    """The row indices ``flat`` as a LongTensor (a Variable when ``like`` is one) on ``like``'s device."""
     idx = LongTensor._make(np.ascontiguousarray(flat, np.int64))
+    data = like.data if isinstance(like, Variable) else like
+    if data.is_cuda:
+        idx = idx.cuda(data.get_device())
     return Variable(idx) if isinstance(like, Variable) else idx

@@ -1,0 +1,322 @@
+"""Recurrent layers on the GPU: one layer and direction of an RNN (tanh or ReLU), LSTM or GRU over a whole
+sequence, forward and backward, with the CPU kernel's layout and formulas (ember/kernels/rnn.py).
+
+A sequence is N rows in time-major packed order, step t holding sizes[t] rows (non-increasing; a padded
+T x B batch is T steps of B). The input projection of every step is one matmul; each step is one matmul
+with W_hh and a handful of whole-batch pointwise ops on its (rows x gates) block, the gates of one kind
+being column slices of it. Backward runs the steps in reverse the same way and then forms each weight
+gradient with one matmul over the whole sequence.
+
+No state is copied per step: a step reads its previous hidden (and cell) state from the rows the step
+before wrote (a sequence that has ended keeps its last rows; in the reverse direction of a packed batch, a
+sequence joining starts from its initial state), and backward gathers every step's previous state at once.
+Half inputs compute in float32, as do the kept arrays; results round once at the end.
+"""
+import numpy as np
+
+from ember import _backend
+
+from . import widened
+from ..rnn import RNN_MODES
+
+_RELU, _TANH, _LSTM, _GRU = (RNN_MODES.index(name) for name in ("RNN_RELU", "RNN_TANH", "LSTM", "GRU"))
+
+
+class Workspace(object):
+    """What layer_forward keeps for layer_backward (ember.kernels.rnn checks ``mode``, ``sizes``, ``shape``,
+    ``out`` and ``gates`` against the backward's arguments). ``gates`` holds the gate activations (for RNN
+    modes, the output itself); ``cells`` and ``tanh_cells`` each step's LSTM cell state and its tanh;
+    ``hidden_n`` each step's W_hn h + b_hn of a GRU."""
+    __slots__ = ("mode", "sizes", "steps", "shape", "x", "h0", "c0", "gates", "out", "cells", "tanh_cells",
+                 "hidden_n")
+
+    def __init__(self, mode, sizes, steps, shape, x, h0, c0, gates, out, cells=None, tanh_cells=None,
+                 hidden_n=None):
+        self.mode, self.sizes, self.steps, self.shape, self.x = mode, sizes, steps, shape, x
+        self.h0, self.c0, self.gates, self.out = h0, c0, gates, out
+        self.cells, self.tanh_cells, self.hidden_n = cells, tanh_cells, hidden_n
+
+
+class _Steps(object):
+    """The time steps of the packed layout in the order a direction runs them (host-side bookkeeping: the
+    step sizes are host ints, so slicing by them never waits for the GPU)."""
+    __slots__ = ("sizes", "offs", "order")
+
+    def __init__(self, sizes, reverse):
+        self.sizes = [int(s) for s in sizes]
+        self.offs = (np.cumsum(sizes) - sizes).tolist()
+        T = len(self.sizes)
+        self.order = list(range(T - 1, -1, -1)) if reverse else list(range(T))
+
+    def rows(self, t):
+        return slice(self.offs[t], self.offs[t] + self.sizes[t])
+
+    def previous(self, xp, store, init, k):
+        """The state the k-th step run starts from: the first rows the step run before wrote to ``store``
+        and, for sequences that join at this step, their rows of ``init``."""
+        bs = self.sizes[self.order[k]]
+        if k == 0:
+            return init[:bs]
+        p = self.order[k - 1]
+        o, bp = self.offs[p], self.sizes[p]
+        if bs <= bp:
+            return store[o:o + bs]
+        return xp.concatenate((store[o:o + bp], init[bp:bs]))
+
+    def previous_index(self):
+        """previous() of every row at once, as row indices into concatenate((init, store))."""
+        sizes, offs = np.array(self.sizes), np.array(self.offs)
+        order = np.array(self.order)
+        before = np.full(len(sizes), -1)
+        before[order[1:]] = order[:-1]
+        t = np.repeat(np.arange(len(sizes)), sizes)
+        b = np.arange(int(sizes.sum())) - offs[t]
+        p = before[t]
+        joins = (p < 0) | (b >= sizes[p])
+        return np.where(joins, b, sizes[0] + offs[p] + b)
+
+    def last_index(self):
+        """Each sequence's row of the last step run that holds it (where its final state is)."""
+        sizes = np.array(self.sizes)
+        b = np.arange(sizes[0])
+        if self.order[0] != 0:  # reverse: every sequence ends at step 0
+            return b
+        lengths = (sizes[None, :] > b[:, None]).sum(1)
+        return np.array(self.offs)[lengths - 1] + b
+
+
+def layer_forward(xp, mode, x, w_ih, w_hh, b_ih, b_hh, h0, c0, sizes, reverse, shape):
+    """One layer and direction: ``x`` (N x I, C-contiguous) the input rows, ``h0``/``c0`` (B x H) the initial
+    states or None (zeros), ``sizes`` the host array of step sizes, ``shape`` the input tensor's. Returns
+    (output N x H, hy, cy (None but for LSTM), workspace), the arrays in x's dtype."""
+    dt = x.dtype
+    x, w_ih, w_hh = widened(x), widened(w_ih), widened(w_hh)
+    cdt = x.dtype
+    H = w_hh.shape[1]
+    B = int(sizes[0])
+    h0 = xp.zeros((B, H), cdt) if h0 is None else widened(h0)
+    gates = x @ w_ih.T
+    bias = _summed_bias(xp, mode, b_ih, b_hh, H)
+    if bias is not None:
+        gates += bias
+    steps = _Steps(sizes, reverse)
+    N = x.shape[0]
+    cells = None
+    if mode == _LSTM:
+        c0 = xp.zeros((B, H), cdt) if c0 is None else widened(c0)
+        out, cells, tanh_cells = (xp.empty((N, H), cdt) for _ in range(3))
+        _lstm_forward(xp, steps, gates, w_hh, h0, c0, out, cells, tanh_cells)
+        ws = Workspace(mode, sizes, steps, shape, x, h0, c0, gates, out, cells=cells, tanh_cells=tanh_cells)
+    elif mode == _GRU:
+        b_hn = widened(b_hh[2 * H:]) if b_hh is not None else xp.zeros(H, cdt)
+        out, hidden_n = xp.empty((N, H), cdt), xp.empty((N, H), cdt)
+        _gru_forward(xp, steps, gates, w_hh, b_hn, h0, out, hidden_n)
+        ws = Workspace(mode, sizes, steps, shape, x, h0, None, gates, out, hidden_n=hidden_n)
+    else:
+        out = gates  # the activations are the output
+        _rnn_forward(xp, steps, gates, w_hh, h0, mode == _RELU)
+        ws = Workspace(mode, sizes, steps, shape, x, h0, None, gates, out)
+    last = xp.asarray(steps.last_index())
+    cy = None if cells is None else _narrowed(cells.take(last, axis=0), dt)
+    return _narrowed(out, dt), _narrowed(out.take(last, axis=0), dt), cy, ws
+
+
+def layer_backward(xp, ws, grad_output, grad_hy, grad_cy, w_ih, w_hh, need_input, need_weights, need_bias):
+    """Gradients of layer_forward's inputs from those of its outputs (grad_output N x H, grad_hy / grad_cy
+    B x H, each None for zero): (grad_input (the input's shape), grad_hx, grad_cx (None but for LSTM),
+    grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh), the unwanted ones None, in w_ih's dtype."""
+    dt = w_ih.dtype
+    w_ih, w_hh = widened(w_ih), widened(w_hh)
+    steps, out = ws.steps, ws.out
+    cdt = out.dtype
+    (N, H), G, B = out.shape, ws.gates.shape[1], steps.sizes[0]
+    go = xp.zeros((N, H), cdt) if grad_output is None else widened(grad_output)
+    dh = _fresh(xp, grad_hy, (B, H), cdt)
+    index = xp.asarray(steps.previous_index())
+    hprev = xp.concatenate((ws.h0, out)).take(index, axis=0)
+    d = xp.empty((N, G), cdt)
+    dc = None
+    if ws.mode == _LSTM:
+        dc = _fresh(xp, grad_cy, (B, H), cdt)
+        cprev = xp.concatenate((ws.c0, ws.cells)).take(index, axis=0)
+        _lstm_backward(xp, steps, ws, w_hh, go, dh, dc, cprev, d)
+        d_hidden = d
+    elif ws.mode == _GRU:
+        d_hidden = xp.empty((N, G), cdt)
+        _gru_backward(xp, steps, ws, w_hh, go, dh, hprev, d, d_hidden)
+    else:
+        _rnn_backward(xp, steps, ws, w_hh, go, dh, d, ws.mode == _RELU)
+        d_hidden = d
+    gx = gw_ih = gw_hh = gb_ih = gb_hh = None
+    if need_input:
+        gx = (d @ w_ih).reshape(ws.shape)
+    if need_weights:
+        gw_ih, gw_hh = d.T @ ws.x, d_hidden.T @ hprev
+    if need_bias:
+        gb_ih, gb_hh = d.sum(0), d_hidden.sum(0)
+    grads = (gx, dh, dc, gw_ih, gw_hh, gb_ih, gb_hh)
+    return tuple(None if g is None else _narrowed(g, dt) for g in grads)
+
+
+# ---------------------------------------------------------------------- the cells, one step on a whole batch
+# Forward steps take the step's gate block (input projection and biases, as layer_forward filled it) and
+# turn it into the gate activations in place; backward steps take the gradient ``g`` of the step's output
+# (from the output and from the next step) and fill the step's rows of the pre-activation gradients.
+
+def _rnn_forward(xp, steps, gates, w_hh, h0, relu):
+    for k, t in enumerate(steps.order):
+        a = gates[steps.rows(t)]
+        a += steps.previous(xp, gates, h0, k) @ w_hh.T
+        if relu:
+            xp.maximum(a, 0, out=a)
+        else:
+            xp.tanh(a, out=a)
+
+
+def _rnn_backward(xp, steps, ws, w_hh, go, dh, d, relu):
+    for t in reversed(steps.order):
+        r, bs = steps.rows(t), steps.sizes[t]
+        g = go[r] + dh[:bs]
+        y, dr = ws.out[r], d[r]
+        if relu:
+            xp.multiply(g, y > 0, out=dr)
+        else:
+            xp.multiply(y, y, out=dr)
+            xp.subtract(1, dr, out=dr)
+            dr *= g
+        xp.matmul(dr, w_hh, out=dh[:bs])
+
+
+def _lstm_forward(xp, steps, gates, w_hh, h0, c0, out, cells, tanh_cells):
+    """Gates i, f, g, o: c' = f * c + i * g, h' = o * tanh(c')."""
+    expit = _backend.special().expit
+    H = out.shape[1]
+    for k, t in enumerate(steps.order):
+        r = steps.rows(t)
+        a = gates[r]
+        a += steps.previous(xp, out, h0, k) @ w_hh.T
+        expit(a[:, :2 * H], out=a[:, :2 * H])
+        i, f, g, o = _split(a, H)
+        xp.tanh(g, out=g)
+        expit(o, out=o)
+        c, tc = cells[r], tanh_cells[r]
+        xp.multiply(f, steps.previous(xp, cells, c0, k), out=c)
+        c += i * g
+        xp.tanh(c, out=tc)
+        xp.multiply(o, tc, out=out[r])
+
+
+def _lstm_backward(xp, steps, ws, w_hh, go, dh, dc, cprev, d):
+    """``dc`` carries the cell state's gradient from step to step, as ``dh`` the hidden state's."""
+    H = dh.shape[1]
+    lift = _tanh_columns(xp, d.shape[1], H, d.dtype)
+    for t in reversed(steps.order):
+        r, bs = steps.rows(t), steps.sizes[t]
+        g = go[r] + dh[:bs]
+        a, tc, dcs, dr = ws.gates[r], ws.tanh_cells[r], dc[:bs], d[r]
+        i, f, n, o = _split(a, H)
+        u = tc * tc
+        xp.subtract(1, u, out=u)
+        u *= o
+        u *= g
+        dcs += u
+        di, df, dn, do = _split(dr, H)
+        xp.multiply(dcs, n, out=di)
+        xp.multiply(dcs, cprev[r], out=df)
+        xp.multiply(dcs, i, out=dn)
+        xp.multiply(g, tc, out=do)
+        dr *= _slopes(a, lift)
+        dcs *= f
+        xp.matmul(dr, w_hh, out=dh[:bs])
+
+
+def _gru_forward(xp, steps, gates, w_hh, b_hn, h0, out, hidden_n):
+    """Gates r, z, n: n = tanh(x_n + r * (W_hn h + b_hn)), h' = n + z * (h - n); the gate block holds the
+    input parts with every bias but b_hn."""
+    expit = _backend.special().expit
+    H = out.shape[1]
+    for k, t in enumerate(steps.order):
+        r = steps.rows(t)
+        a, q, h = gates[r], hidden_n[r], out[r]
+        hp = steps.previous(xp, out, h0, k)
+        hh = hp @ w_hh.T
+        rz = a[:, :2 * H]
+        rz += hh[:, :2 * H]
+        expit(rz, out=rz)
+        xp.add(hh[:, 2 * H:], b_hn, out=q)
+        n = a[:, 2 * H:]
+        n += a[:, :H] * q
+        xp.tanh(n, out=n)
+        xp.subtract(hp, n, out=h)
+        h *= a[:, H:2 * H]
+        h += n
+
+
+def _gru_backward(xp, steps, ws, w_hh, go, dh, hprev, d, d_hidden):
+    """``d`` receives the gradients of the gates' input parts, ``d_hidden`` those of their hidden parts
+    (W_hh h + b_hh): the same for r and z, reset-scaled for n."""
+    H = dh.shape[1]
+    lift = _tanh_columns(xp, d.shape[1], H, d.dtype)
+    for t in reversed(steps.order):
+        r, bs = steps.rows(t), steps.sizes[t]
+        g = go[r] + dh[:bs]
+        a, q, hp, dr, dhr = ws.gates[r], ws.hidden_n[r], hprev[r], d[r], d_hidden[r]
+        reset, update, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
+        direct = g * update                       # the part of h' that is z * h
+        slopes = _slopes(a, lift)
+        dn = dr[:, 2 * H:]
+        xp.subtract(g, direct, out=dn)
+        dn *= slopes[:, 2 * H:]
+        xp.multiply(dn, q, out=dhr[:, :H])
+        dz = dhr[:, H:2 * H]
+        xp.subtract(hp, n, out=dz)
+        dz *= g
+        dhr[:, :2 * H] *= slopes[:, :2 * H]
+        xp.multiply(dn, reset, out=dhr[:, 2 * H:])
+        xp.matmul(dhr, w_hh, out=dh[:bs])
+        dh[:bs] += direct
+    d[:, :2 * H] = d_hidden[:, :2 * H]
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _split(a, H):
+    return a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+
+
+def _tanh_columns(xp, G, H, dt):
+    """1 on the columns of the tanh gate (LSTM's g, GRU's n: both the third block), 0 on the sigmoid ones."""
+    lift = xp.zeros(G, dt)
+    lift[2 * H:3 * H] = 1
+    return lift
+
+
+def _slopes(a, lift):
+    """The derivatives of the gate nonlinearities from their values, all gates at once: sigmoid's
+    s * (1 - s) and tanh's (1 + y) * (1 - y) are both (a + lift) * (1 - a)."""
+    s = a + lift
+    s *= 1 - a
+    return s
+
+
+def _summed_bias(xp, mode, b_ih, b_hh, H):
+    """The biases that add to the input projection: b_ih + b_hh (GRU: all but b_hn, which the reset gate
+    scales); None without biases."""
+    if b_ih is None and b_hh is None:
+        return None
+    if b_hh is None:
+        return widened(b_ih)
+    b_hh = widened(b_hh)
+    if mode == _GRU:
+        b_hh = xp.concatenate((b_hh[:2 * H], xp.zeros(H, b_hh.dtype)))
+    return b_hh if b_ih is None else widened(b_ih) + b_hh
+
+
+def _fresh(xp, a, shape, dt):
+    """A new array of a state's gradient (zeros for None): the backward loop advances it in place."""
+    return xp.zeros(shape, dt) if a is None else xp.array(a, dtype=dt)
+
+
+def _narrowed(a, dt):
+    """``a`` in the caller's dtype: Half results round from float32 here, others are ``a`` itself."""
+    return a.astype(dt, copy=False)
