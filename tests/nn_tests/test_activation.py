@@ -433,3 +433,93 @@ def test_matches_lua_nn(name):
     assert_same(x.grad.data, d["gradInput"], tol, tol)
     if "gradWeight" in d:
         assert_same(layer.weight.grad.data, d["gradWeight"], tol, tol)
+
+
+# ---------------------------------------------------------------------- CUDA (fake CUDA here; a real GPU under `gpu`)
+
+def _prelu(x, per_channel):
+    n = x.size(1) if per_channel else 1
+    return F.prelu(x, Variable(x.data.new(n).copy_(ember.from_numpy(np.linspace(0.1, 0.5, n, dtype=np.float32)))))
+
+
+def _on_copy(fn):
+    """``fn`` applied to a copy of its input (an in-place form cannot modify a leaf that requires grad)."""
+    return lambda x: fn(x * 1)
+
+
+# every activation of nn.functional
+CUDA_FUNCS = dict(
+    {name: efn for name, (efn, _, _) in FUNCS.items()},
+    **{name + "_inplace": _on_copy(efn) for name, (efn, _) in INPLACE.items()},
+    prelu=lambda x: _prelu(x, False),
+    prelu_channels=lambda x: _prelu(x, True),
+    softmax_dim0=lambda x: F.softmax(x, dim=0),
+    log_softmax_dim0=lambda x: F.log_softmax(x, 0),
+    softmin_dim0=lambda x: F.softmin(x, 0),
+)
+
+
+def _cpu_and_cuda(fn, base, transpose=False, dtype=np.float32):
+    """fn's output and input gradient (for a fixed random upstream gradient) on the CPU and on CUDA."""
+    results = []
+    for to in (lambda t: t, lambda t: t.cuda()):
+        x = Variable(to(ember.from_numpy(base.astype(dtype))), requires_grad=True)
+        y = fn(x.t() if transpose else x)
+        y.backward(to(ember.from_numpy(_data(tuple(y.size()), dtype, 1, seed=1))))
+        results.append((y.data, x.grad.data))
+    return results
+
+
+@pytest.mark.parametrize("name", sorted(CUDA_FUNCS))
+def test_cuda_matches_cpu(device_mode, name):
+    base = _data((6, 8), np.float32, 2)
+    for transpose in (False, True):
+        (y, gx), (cy, cgx) = _cpu_and_cuda(CUDA_FUNCS[name], base, transpose)
+        assert cy.is_cuda and cgx.is_cuda and cy.type() == "torch.cuda.FloatTensor"
+        assert_same(cy, to_numpy(y), rtol=1e-5, atol=1e-6)
+        assert_same(cgx, to_numpy(gx), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+def test_cuda_softmax_half_matches_float(device_mode, name):
+    base = _data((3, 4, 5), np.float32, 3)
+    fn = CUDA_FUNCS[name]
+    _, (y, gx) = _cpu_and_cuda(fn, base)
+    x = Variable(ember.from_numpy(base).cuda().half(), requires_grad=True)
+    yh = fn(x)
+    yh.backward(ember.from_numpy(_data((3, 4, 5), np.float32, 1, seed=1)).cuda().half())
+    assert yh.data.type() == x.grad.data.type() == "torch.cuda.HalfTensor"
+    np.testing.assert_allclose(to_numpy(yh.data).astype(np.float32), to_numpy(y), rtol=1e-2, atol=1e-3)
+    np.testing.assert_allclose(to_numpy(x.grad.data).astype(np.float32), to_numpy(gx), rtol=1e-2, atol=1e-2)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+def test_cuda_softmax_double_backward_matches_cpu(device_mode, name):
+    base = _data((3, 4), np.float64, 1.5, seed=5)
+    go = _data((3, 4), np.float64, 1, seed=6)
+    results = []
+    for to in (lambda t: t, lambda t: t.cuda()):
+        x = Variable(to(ember.from_numpy(base.copy())), requires_grad=True)
+        g, = ember.autograd.grad([GRADGRAD[name](x)], [x], [to(ember.from_numpy(go.copy()))], create_graph=True)
+        (g * g).sum().backward()
+        results.append((g.data, x.grad.data))
+    for cuda_value, cpu_value in zip(results[1], results[0]):
+        assert cuda_value.is_cuda
+        assert_same(cuda_value, to_numpy(cpu_value), rtol=1e-10, atol=1e-12)
+
+
+def test_cuda_rrelu_training_slopes_in_bounds(device_mode):
+    lower, upper = 0.1, 0.3
+    x = np.concatenate([-np.linspace(0.5, 3, 2000), np.linspace(0.5, 3, 2000)]).astype(np.float32)
+    xv = Variable(ember.from_numpy(x.copy()).cuda(), requires_grad=True)
+    y = F.rrelu(xv, lower, upper, training=True)
+    slopes = to_numpy(y.data) / x
+    neg = slopes[:2000]
+    assert y.data.is_cuda and (neg >= lower * (1 - 1e-6)).all() and (neg <= upper * (1 + 1e-6)).all()
+    assert len(np.unique(neg)) > 1900  # one draw per element
+    np.testing.assert_array_equal(slopes[2000:], 1)
+    y.backward(ember.from_numpy(np.ones_like(x)).cuda())
+    np.testing.assert_allclose(to_numpy(xv.grad.data), slopes, rtol=1e-6)
+    # evaluation: the fixed slope, as on the CPU
+    ev = F.rrelu(Variable(ember.from_numpy(x.copy()).cuda()), lower, upper)
+    assert_same(ev.data, to_numpy(F.rrelu(Variable(ember.from_numpy(x.copy())), lower, upper).data))

@@ -276,3 +276,79 @@ def test_functional_errors():
         F.batch_norm(x, [0, 0, 0], ember.ones(3))
     with pytest.raises(ValueError, match=r"running_mean of size \[3\], got \[4\]"):
         F.batch_norm(x, ember.zeros(4), ember.ones(3))
+
+
+# ---------------------------------------------------------------------- CUDA (fake CUDA here; a real GPU under `gpu`)
+
+def _functional_run(to, x, go, rm, rv, w, b, training):
+    """F.batch_norm's output, gradients and running statistics afterwards (None stays None), with the tensors
+    put where ``to`` puts them; the input is non-contiguous."""
+    ex = Variable(to(_noncontig(x)), requires_grad=True)
+    stats = [None if s is None else to(ember.from_numpy(s.copy())) for s in (rm, rv)]
+    params = [None if p is None else Variable(to(ember.from_numpy(p.copy())), requires_grad=True) for p in (w, b)]
+    out = F.batch_norm(ex, stats[0], stats[1], params[0], params[1], training=training, momentum=0.3, eps=1e-3)
+    out.backward(to(ember.from_numpy(go.copy())))
+    return [out.data, ex.grad.data] + stats + [None if p is None else p.grad.data for p in params]
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("shape", [(5, 3), (2, 3, 4, 5)])
+def test_cuda_functional_matches_cpu(device_mode, training, affine, shape):
+    rng = np.random.RandomState(7)
+    for dtype in (np.float64, np.float32):
+        x, go = _arr(rng, shape, dtype), _arr(rng, shape, dtype)
+        rm, rv = _arr(rng, 3, dtype), rng.uniform(0.5, 2, 3).astype(dtype)
+        w, b = (_arr(rng, 3, dtype), _arr(rng, 3, dtype)) if affine else (None, None)
+        if training and not affine:  # training needs no running statistics (ember extra)
+            rm = rv = None
+        want = _functional_run(lambda t: t, x, go, rm, rv, w, b, training)
+        got = _functional_run(lambda t: t.cuda(), x, go, rm, rv, w, b, training)
+        for g, e in zip(got, want):
+            assert (g is None) == (e is None)
+            if e is not None:
+                assert g.is_cuda
+                assert_same(g, to_numpy(e), *TOL[dtype])
+
+
+def test_cuda_double_backward_matches_cpu(device_mode):
+    rng = np.random.RandomState(3)
+    x, w, b, go = _arr(rng, (4, 3, 2)), _arr(rng, 3), _arr(rng, 3), _arr(rng, (4, 3, 2))
+    results = []
+    for to in (lambda t: t, lambda t: t.cuda()):
+        ex, ew, eb = (Variable(to(ember.from_numpy(a.copy())), requires_grad=True) for a in (x, w, b))
+        out = F.batch_norm(ex, None, None, ew, eb, training=True)
+        gx, gw = ember.autograd.grad([out], [ex, ew], [Variable(to(ember.from_numpy(go.copy())))], create_graph=True)
+        (gx.pow(2).sum() + (gw * gw).sum()).backward()
+        results.append((gx.data, gw.data, ex.grad.data, ew.grad.data))
+    for g, e in zip(results[1], results[0]):
+        assert g.is_cuda
+        assert_same(g, to_numpy(e), 1e-10, 1e-12)
+
+
+def test_cuda_half_module_matches_float(device_mode):
+    rng = np.random.RandomState(8)
+    x = _arr(rng, (4, 3, 5, 5), np.float32) * 2 + 1
+    bn, bnh = nn.BatchNorm2d(3).cuda(), nn.BatchNorm2d(3).cuda().half()
+    bnh.load_state_dict({k: v.half() for k, v in bn.state_dict().items()})
+    for mode in (True, False):
+        outs = []
+        for m, cast in ((bn, lambda t: t), (bnh, lambda t: t.half())):
+            m.train(mode)
+            xv = Variable(cast(ember.from_numpy(x.copy()).cuda()), requires_grad=True)
+            out = m(xv)
+            out.backward(cast(ember.from_numpy(x[::-1].copy()).cuda()))
+            outs.append([out.data, xv.grad.data, m.weight.grad.data, m.running_mean, m.running_var])
+        for h, f in zip(outs[1], outs[0]):
+            assert h.type() == "torch.cuda.HalfTensor"
+            np.testing.assert_allclose(to_numpy(h).astype(np.float32), to_numpy(f), rtol=1e-2, atol=2e-2)
+
+
+def test_cuda_module_with_cpu_input_raises(device_mode):
+    bn = nn.BatchNorm1d(3).cuda()
+    with pytest.raises(TypeError, match=r"batch_norm_forward\(\): expected weight to be a torch.FloatTensor \(the "
+                                        r"input's type\), got torch.cuda.FloatTensor"):
+        bn(Variable(ember.randn(4, 3)))
+    with pytest.raises(TypeError, match=r"batch_norm_forward\(\): expected running_mean to be a "
+                                        r"torch.cuda.FloatTensor \(the input's type\), got torch.FloatTensor"):
+        F.batch_norm(Variable(ember.randn(4, 3).cuda()), ember.zeros(3), ember.ones(3).cuda(), training=True)

@@ -121,3 +121,41 @@ def test_wrong_input_size(cls, shape, msg):
 def test_one_value_per_instance():
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         nn.InstanceNorm1d(3)(Variable(ember.randn(2, 3, 1)))
+
+
+# ---------------------------------------------------------------------- CUDA (fake CUDA here; a real GPU under `gpu`)
+
+def _module_run(m, to, x, go):
+    """The module's output, input and parameter gradients and running statistics, on ``to``'s device."""
+    xv = Variable(to(ember.from_numpy(x.copy())), requires_grad=True)
+    out = m(xv)
+    out.backward(to(ember.from_numpy(go.copy())))
+    params = [p.grad.data for p in m.parameters()]
+    return [out.data, xv.grad.data, m.running_mean, m.running_var] + params
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 5), (2, 3, 4, 5), (2, 2, 3, 2, 3)])
+@pytest.mark.parametrize("affine", [False, True])
+def test_cuda_matches_cpu(device_mode, shape, affine):
+    rng = np.random.RandomState(len(shape) + affine)
+    x, go = rng.standard_normal(shape).astype(np.float32), rng.standard_normal(shape).astype(np.float32)
+    ember.manual_seed(0)
+    m = CLASSES[len(shape)](shape[1], momentum=0.3, affine=affine)
+    want = _module_run(m, lambda t: t, x, go)
+    ember.manual_seed(0)
+    got = _module_run(CLASSES[len(shape)](shape[1], momentum=0.3, affine=affine).cuda(), lambda t: t.cuda(), x, go)
+    for g, e in zip(got, want):
+        assert g.type() == "torch.cuda.FloatTensor"
+        assert_same(g, to_numpy(e), 2e-5, 2e-5)
+
+
+def test_cuda_half_matches_float(device_mode):
+    rng = np.random.RandomState(3)
+    x, go = rng.standard_normal((2, 3, 4, 5)).astype(np.float32), rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
+    ember.manual_seed(0)
+    want = _module_run(nn.InstanceNorm2d(3, affine=True).cuda(), lambda t: t.cuda(), x, go)
+    ember.manual_seed(0)
+    got = _module_run(nn.InstanceNorm2d(3, affine=True).cuda().half(), lambda t: t.cuda().half(), x, go)
+    for g, e in zip(got, want):
+        assert g.type() == "torch.cuda.HalfTensor"
+        np.testing.assert_allclose(to_numpy(g).astype(np.float32), to_numpy(e), rtol=1e-2, atol=2e-2)

@@ -114,3 +114,32 @@ def test_errors():
         nn.CrossMapLRN2d(3)(Variable(ember.randn(3, 4, 4)))
     with pytest.raises(ValueError, match="size must be a positive int, got 0"):
         nn.CrossMapLRN2d(0)(Variable(ember.randn(1, 3, 4, 4)))
+
+
+# ---------------------------------------------------------------------- CUDA (fake CUDA here; a real GPU under `gpu`)
+
+@pytest.mark.parametrize("name,size,alpha,beta,k", [
+    ("SpatialCrossMapLRN", 3, 0.5, 0.75, 2),
+    ("SpatialCrossMapLRN_nobatch", 5, 1, 0.5, 1),
+])
+def test_cuda_matches_lua_nn(device_mode, name, size, alpha, beta, k):
+    d = _lua(name)
+    inp = d["input"]
+    x = Variable((inp if inp.dim() == 4 else inp.unsqueeze(0)).cuda(), requires_grad=True)
+    out = nn.CrossMapLRN2d(size, alpha, beta, k)(x)
+    out.backward(d["gradOutput"].cuda().view_as(out.data))
+    assert out.data.is_cuda and x.grad.data.is_cuda
+    assert_same(out.data.view_as(d["output"]), d["output"], 1e-12, 1e-12)
+    assert_same(x.grad.data.view_as(d["gradInput"]), d["gradInput"], 1e-12, 1e-12)
+
+
+def test_cuda_float_and_half(device_mode):
+    rng = np.random.RandomState(6)
+    x = rng.standard_normal((2, 7, 3, 4)).astype(np.float32)
+    m = nn.CrossMapLRN2d(5, alpha=0.3, beta=0.6, k=1.5)
+    want = _numpy_lrn(x.astype(np.float64), 5, 0.3, 0.6, 1.5)
+    out = m(Variable(ember.from_numpy(x.copy()).cuda()))
+    outh = m(Variable(ember.from_numpy(x.copy()).cuda().half()))
+    assert out.data.type() == "torch.cuda.FloatTensor" and outh.data.type() == "torch.cuda.HalfTensor"
+    np.testing.assert_allclose(to_numpy(out.data), want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(outh.data).astype(np.float64), want, rtol=1e-2, atol=1e-3)

@@ -196,3 +196,124 @@ def test_running_stats_numpy_formula():
     K.batch_norm_forward(E(x), None, None, erm, erv, True, 0.25, 1e-5)
     np.testing.assert_allclose(erm._a, 0.75 * rm + 0.25 * x.mean((0, 2)), rtol=1e-12)
     np.testing.assert_allclose(erv._a, 0.75 * rv + 0.25 * x.var((0, 2), ddof=1), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------- CUDA (fake CUDA here; a real GPU under `gpu`)
+
+def _on(to):
+    """``to`` (an array -> tensor conversion) that passes None through."""
+    return lambda a: None if a is None else to(a)
+
+
+def _forward_backward(to, x, go, w, b, rm, rv, training, momentum=0.3, eps=1e-4):
+    """Every result of the two kernels, as tensors: output, the running statistics after the forward,
+    save_mean, save_invstd, and the three gradients (evaluation: through the running statistics)."""
+    to = _on(to)
+    erm, erv = to(rm.copy()), to(rv.copy())
+    y, sm, si = K.batch_norm_forward(to(x), to(w), to(b), erm, erv, training, momentum, eps)
+    grads = K.batch_norm_backward(to(go), to(x), to(w), sm, si, training, erm, erv, eps)
+    return (y, erm, erv, sm, si) + grads
+
+
+def _cuda(a):
+    return E(a).cuda()
+
+
+@pytest.mark.parametrize("shape", [(7, 5), (4, 3, 6), (2, 3, 4, 5), (2, 2, 3, 4, 3)])
+@pytest.mark.parametrize("training", [True, False])
+def test_cuda_matches_cpu(device_mode, shape, training):
+    for dtype in DTYPES:
+        for affine in (True, False):
+            x = (rng.randn(*shape) * 2 + 3).astype(dtype)
+            go = rng.randn(*shape).astype(dtype)
+            params = _params(shape[1], dtype, affine)
+            want = _forward_backward(E, x, go, *params, training)
+            got = _forward_backward(_cuda, x, go, *params, training)
+            for g, w in zip(got, want):
+                if w is None:
+                    assert g is None
+                    continue
+                assert g.is_cuda and g.type() == "torch.cuda." + w.type()[len("torch."):]
+                assert_same(g, w._a, **TOL[dtype])
+
+
+def test_cuda_non_contiguous_input_and_running_stats(device_mode):
+    C = 4
+    x = rng.randn(C, 9).astype(np.float32)
+    go = rng.randn(9, C).astype(np.float32)
+    w, b, rm, rv = _params(C, np.float32)
+    want = _forward_backward(E, x.T, go, w, b, rm, rv, True)
+    stores = [E(np.stack([s, np.zeros(C, np.float32)], 1)).cuda() for s in (rm, rv)]
+    erm, erv = (s.select(1, 0) for s in stores)  # strided views: the update must land in the stores
+    y, sm, si = K.batch_norm_forward(_cuda(x).t(), _cuda(w), _cuda(b), erm, erv, True, 0.3, 1e-4)
+    grads = K.batch_norm_backward(_cuda(go), _cuda(x).t(), _cuda(w), sm, si, True)
+    for g, e in zip((y, stores[0].select(1, 0), stores[1].select(1, 0), sm, si) + grads, want):
+        assert_same(g, e._a, **TOL[np.float32])
+    assert (stores[0].select(1, 1).cpu().numpy() == 0).all() and (stores[1].select(1, 1).cpu().numpy() == 0).all()
+
+
+def test_cuda_output_mask_and_no_running_stats(device_mode):
+    x = rng.randn(5, 4, 3)
+    go = rng.randn(5, 4, 3)
+    w = np.ones(4)
+    y, sm, si = K.batch_norm_forward(_cuda(x), None, None, None, None, True)
+    cy, csm, csi = K.batch_norm_forward(E(x), None, None, None, None, True)
+    assert_same(y, cy._a, rtol=1e-12, atol=1e-12)
+    for mask in [(False, True, False), (True, False, False), (False, False, True)]:
+        got = K.batch_norm_backward(_cuda(go), _cuda(x), _cuda(w), sm, si, True, output_mask=mask)
+        want = K.batch_norm_backward(E(go), E(x), E(w), csm, csi, True, output_mask=mask)
+        for g, e in zip(got, want):
+            assert (g is None) == (e is None) and (g is None or np.allclose(g.cpu().numpy(), e._a, rtol=1e-12))
+
+
+def test_cuda_constant_channel_without_eps(device_mode):
+    x = rng.randn(6, 3)
+    x[:, 1] = 2.5  # zero variance and eps = 0: invstd 0 (not inf), output = bias, as on the CPU
+    b = np.array([0.5, -1, 2])
+    want = K.batch_norm_forward(E(x), None, E(b), None, None, True, 0.1, 0)
+    got = K.batch_norm_forward(_cuda(x), None, _cuda(b), None, None, True, 0.1, 0)
+    for g, e in zip(got, want):
+        assert_same(g, e._a, rtol=1e-12, atol=1e-12)
+    assert got[2].cpu().numpy()[1] == 0 and (got[0].cpu().numpy()[:, 1] == -1).all()
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_cuda_half_matches_float(device_mode, training):
+    x = (rng.randn(6, 3, 5) * 2 + 3).astype(np.float32)
+    go = rng.randn(6, 3, 5).astype(np.float32)
+    params = _params(3, np.float32)
+    want = _forward_backward(_cuda, x, go, *params, training)
+    got = _forward_backward(lambda a: _cuda(a).half(), x, go, *params, training)
+    for g, e in zip(got, want):
+        assert type(g) is ember.cuda.HalfTensor
+        np.testing.assert_allclose(g.float().cpu().numpy(), e.cpu().numpy(), rtol=1e-2, atol=1e-2)
+
+
+def test_cuda_errors(device_mode):
+    x = _cuda(rng.randn(4, 3).astype(np.float32))
+    ones = _cuda(np.ones(3, np.float32))
+    with pytest.raises(TypeError, match=r"batch_norm_forward\(\): expected weight to be a torch.cuda.FloatTensor "
+                                        r"\(the input's type\), got torch.FloatTensor"):
+        K.batch_norm_forward(x, E(np.ones(3, np.float32)), None, ones, ones, True)
+    with pytest.raises(TypeError, match=r"expected running_var to be a torch.cuda.FloatTensor \(the input's type\), "
+                                        r"got torch.FloatTensor"):
+        K.batch_norm_forward(x, None, None, ones, E(np.ones(3, np.float32)), False)
+    with pytest.raises(ValueError, match=r"expected more than 1 value per channel when training, got input size "
+                                         r"\[1 x 3\]"):
+        K.batch_norm_forward(_cuda(np.ones((1, 3), np.float32)), None, None, ones, ones, True)
+    with pytest.raises(TypeError, match=r"batch_norm_backward\(\): expected grad_output to be a "
+                                        r"torch.cuda.FloatTensor \(the input's type\), got torch.FloatTensor"):
+        K.batch_norm_backward(E(np.ones((4, 3), np.float32)), x, None, ones, ones, True)
+
+
+def test_cuda_runs_on_the_device_of_its_input(fake_cuda):
+    x = rng.randn(5, 3)
+    rm, rv = E(np.zeros(3)).cuda(1), E(np.ones(3)).cuda(1)
+    y, sm, si = K.batch_norm_forward(E(x).cuda(1), None, None, rm, rv, True)  # the current device stays 0
+    assert y.get_device() == sm.get_device() == si.get_device() == 1
+    np.testing.assert_allclose(rm.cpu().numpy(), 0.1 * x.mean(0), rtol=1e-12)
+    gi, _, _ = K.batch_norm_backward(y.clone(), E(x).cuda(1), None, sm, si, True)
+    assert gi.get_device() == 1
+    with pytest.raises(TypeError, match=r"batch_norm_forward\(\): expected running_mean on GPU 1 \(where the input "
+                                        r"is\), got torch.cuda.DoubleTensor on GPU 0"):
+        K.batch_norm_forward(E(x).cuda(1), None, None, rm.cuda(0), rv, True)

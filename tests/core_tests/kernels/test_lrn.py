@@ -92,3 +92,67 @@ def test_errors():
         K.cross_map_lrn_backward(ember.randn(1, 3, 2), x, out, scale, 3)
     with pytest.raises(TypeError, match="scale to be a torch.FloatTensor"):
         K.cross_map_lrn_backward(ember.randn(1, 3, 2, 2), x, out, scale.double(), 3)
+
+
+# ---------------------------------------------------------------------- CUDA (fake CUDA here; a real GPU under `gpu`)
+
+def _forward_backward(x, go, size, alpha=0.3, beta=0.6, k=1.5):
+    out, scale = K.cross_map_lrn_forward(x, size, alpha, beta, k)
+    return out, scale, K.cross_map_lrn_backward(go, x, out, scale, size, alpha, beta)
+
+
+@pytest.mark.parametrize("shape,size", [((2, 7, 3, 4), 5), ((2, 6, 3, 2), 4), ((3, 4, 2, 3), 1), ((5, 3, 4), 3),
+                                        ((1, 3, 2, 2), 7)])
+def test_cuda_matches_cpu(device_mode, shape, size):
+    rng = np.random.RandomState(size)
+    for dtype in (np.float64, np.float32):
+        x = rng.standard_normal(shape).astype(dtype)
+        go = rng.standard_normal(shape).astype(dtype)
+        want = _forward_backward(E(x), E(go), size)
+        got = _forward_backward(E(x).cuda(), E(go).cuda(), size)
+        tol = 1e-12 if dtype == np.float64 else 1e-5
+        for g, w in zip(got, want):
+            assert g.is_cuda and g.size() == shape
+            assert_same(g, w._a, rtol=tol, atol=tol)
+
+
+def test_cuda_non_contiguous_input(device_mode):
+    rng = np.random.RandomState(3)
+    x = rng.standard_normal((3, 2, 4, 4))
+    go = rng.standard_normal((2, 3, 4, 4))
+    got = _forward_backward(E(x.transpose(1, 0, 2, 3)).cuda().transpose(0, 1), E(go).cuda().transpose(0, 1), 3)
+    want = _forward_backward(E(x.transpose(1, 0, 2, 3)).transpose(0, 1), E(go).transpose(0, 1), 3)
+    for g, w in zip(got, want):
+        assert_same(g, w._a, rtol=1e-12, atol=1e-12)
+
+
+def test_cuda_half_matches_float(device_mode):
+    rng = np.random.RandomState(5)
+    x = E(rng.standard_normal((2, 6, 3, 3)).astype(np.float32)).cuda()
+    go = E(rng.standard_normal((2, 6, 3, 3)).astype(np.float32)).cuda()
+    want = _forward_backward(x, go, 5, 0.5, 0.75, 2)
+    got = _forward_backward(x.half(), go.half(), 5, 0.5, 0.75, 2)
+    for g, w in zip(got, want):
+        assert type(g) is ember.cuda.HalfTensor
+        np.testing.assert_allclose(g.float().cpu().numpy(), w.cpu().numpy(), rtol=1e-2, atol=1e-3)
+
+
+def test_cuda_errors(device_mode):
+    x = ember.randn(1, 3, 2, 2).cuda()
+    out, scale = K.cross_map_lrn_forward(x, 3)
+    with pytest.raises(TypeError, match=r"cross_map_lrn_backward\(\): expected scale to be a torch.cuda.FloatTensor "
+                                        r"\(the input's type\), got torch.FloatTensor"):
+        K.cross_map_lrn_backward(out, x, out, scale.cpu(), 3)
+    with pytest.raises(ValueError, match=r"cross_map_lrn_forward\(\): expected a 3D \(C x H x W\) or 4D "
+                                         r"\(N x C x H x W\) input, got size \[3 x 2\]"):
+        K.cross_map_lrn_forward(ember.randn(3, 2).cuda(), 3)
+
+
+def test_cuda_runs_on_the_device_of_its_input(fake_cuda):
+    x = E(np.random.RandomState(0).standard_normal((2, 4, 3, 3))).cuda(1)  # the current device stays 0
+    out, scale = K.cross_map_lrn_forward(x.transpose(2, 3), 3)
+    assert out.get_device() == scale.get_device() == 1
+    assert K.cross_map_lrn_backward(out, x.transpose(2, 3), out, scale, 3).get_device() == 1
+    with pytest.raises(TypeError, match=r"cross_map_lrn_backward\(\): expected grad_output on GPU 1 \(where the "
+                                        r"input is\), got torch.cuda.DoubleTensor on GPU 0"):
+        K.cross_map_lrn_backward(out.cuda(0), x, out, scale, 3)

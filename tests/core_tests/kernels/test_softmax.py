@@ -166,3 +166,72 @@ def test_backward_matches_finite_differences(shape, dim, logsm):
         xm[i] -= h
         num[i] = ((fwd(ember.from_numpy(xp), dim)._a - fwd(ember.from_numpy(xm), dim)._a) * go).sum() / (2 * h)
     np.testing.assert_allclose(g, num, rtol=1e-6, atol=1e-8)
+
+
+# ---------------------------------------------------------------------- CUDA (fake CUDA here; a real GPU under `gpu`)
+
+def _kernels(logsm):
+    return (K.log_softmax_forward, K.log_softmax_backward) if logsm else (K.softmax_forward, K.softmax_backward)
+
+
+@pytest.mark.parametrize("shape,dim", [((5,), 0), ((4, 7), 1), ((4, 7), 0), ((3, 4, 5), 2), ((2, 3, 4, 5), -3)])
+@pytest.mark.parametrize("logsm", [False, True])
+def test_cuda_matches_cpu(device_mode, shape, dim, logsm):
+    fwd, bwd = _kernels(logsm)
+    for dtype in DTYPES:
+        x = (rng.randn(*shape) * 4).astype(dtype)
+        go = rng.randn(*shape).astype(dtype)
+        y = fwd(ember.from_numpy(x), dim)
+        cy = fwd(ember.from_numpy(x).cuda(), dim)
+        cg = bwd(ember.from_numpy(go).cuda(), cy, dim)
+        assert type(cy) is type(cg) is type(ember.from_numpy(x).cuda())
+        assert_same(cy, y._a, **TOL[dtype])
+        assert_same(cg, bwd(ember.from_numpy(go), y, dim)._a, **TOL[dtype])
+
+
+@pytest.mark.parametrize("logsm", [False, True])
+def test_cuda_non_contiguous_and_large_inputs(device_mode, logsm):
+    fwd, bwd = _kernels(logsm)
+    x = rng.randn(9, 12).astype(np.float32) * 3
+    x[:, 0] += 1e4  # overflows a naive exp
+    go = rng.randn(12, 9).astype(np.float32)
+    for dim in (0, 1):
+        y = fwd(ember.from_numpy(x).t(), dim)
+        cy = fwd(ember.from_numpy(x).cuda().t(), dim)
+        cg = bwd(ember.from_numpy(go.T.copy()).cuda().t(), cy, dim)
+        assert cy.is_contiguous() and cg.is_contiguous() and np.isfinite(cy.cpu().numpy()).all()
+        assert_same(cy, y._a, **TOL[np.float32])
+        assert_same(cg, bwd(ember.from_numpy(go), y, dim)._a, **TOL[np.float32])
+
+
+@pytest.mark.parametrize("logsm", [False, True])
+def test_cuda_half_matches_float(device_mode, logsm):
+    fwd, bwd = _kernels(logsm)
+    x = ember.from_numpy(rng.randn(3, 6, 5).astype(np.float32) * 3).cuda()
+    go = ember.from_numpy(rng.randn(3, 6, 5).astype(np.float32)).cuda()
+    y, yh = fwd(x, 1), fwd(x.half(), 1)
+    g, gh = bwd(go, y, 1), bwd(go.half(), yh, 1)
+    assert type(yh) is type(gh) is ember.cuda.HalfTensor
+    np.testing.assert_allclose(yh.float().cpu().numpy(), y.cpu().numpy(), rtol=1e-2, atol=1e-3)
+    np.testing.assert_allclose(gh.float().cpu().numpy(), g.cpu().numpy(), rtol=1e-2, atol=1e-2)
+
+
+def test_cuda_errors(device_mode):
+    y = K.softmax_forward(ember.cuda.FloatTensor(3, 4).fill_(1), 1)
+    with pytest.raises(TypeError, match=r"softmax_backward\(\): expected grad_output to be a "
+                                        r"torch.cuda.FloatTensor \(the input's type\), got torch.FloatTensor"):
+        K.softmax_backward(ember.FloatTensor(3, 4).fill_(1), y, 1)
+    with pytest.raises(TypeError, match=r"log_softmax_forward\(\): expected input to be a torch.cuda.FloatTensor, "
+                                        r"torch.cuda.DoubleTensor or torch.cuda.HalfTensor, got torch.cuda.LongTensor"):
+        K.log_softmax_forward(ember.cuda.LongTensor(3, 4).fill_(1), 1)
+
+
+def test_cuda_runs_on_the_device_of_its_input(fake_cuda):
+    x = ember.from_numpy(rng.randn(3, 4)).cuda(1)  # the current device stays 0
+    y = K.log_softmax_forward(x.t(), 0)
+    assert y.get_device() == 1
+    np.testing.assert_allclose(y.cpu().numpy(), K.log_softmax_forward(x.cpu().t(), 0)._a, rtol=1e-12)
+    assert K.log_softmax_backward(y.clone(), y, 0).get_device() == 1
+    with pytest.raises(TypeError, match=r"log_softmax_backward\(\): expected grad_output on GPU 1 \(where the input "
+                                        r"is\), got torch.cuda.DoubleTensor on GPU 0"):
+        K.log_softmax_backward(y.cuda(0), y, 0)

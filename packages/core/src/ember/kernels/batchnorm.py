@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from ember._C import nn_batchnorm as _k
-from ._common import contiguous, float_input, get_num_threads, same_type, size_str
+from ._common import contiguous, float_input, get_num_threads, on_device, same_device, same_type, size_str, xp_of
 
 
 def batch_norm_forward(input, weight, bias, running_mean, running_var, training, momentum=0.1, eps=1e-5):
@@ -34,6 +34,8 @@ def batch_norm_forward(input, weight, bias, running_mean, running_var, training,
     if training and shape[0] * math.prod(shape[2:]) < 2:
         raise ValueError("{}(): expected more than 1 value per channel when training, got input size {}"
                          .format(op, size_str(input)))
+    if input.is_cuda:
+        return _forward_gpu(input, w, b, rm, rv, bool(training), float(momentum), float(eps))
     return _forward_cpu(input, w, b, rm, rv, bool(training), float(momentum), float(eps))
 
 
@@ -46,6 +48,7 @@ def batch_norm_backward(grad_output, input, weight, save_mean, save_invstd, trai
     op = "batch_norm_backward"
     shape = _input_shape(input, op)
     same_type(grad_output, input, op, "grad_output")
+    same_device(grad_output, input, op, "grad_output")
     if grad_output._a.shape != shape:
         raise ValueError("{}(): grad_output has size {} but input has size {}"
                          .format(op, size_str(grad_output), size_str(input)))
@@ -60,6 +63,9 @@ def batch_norm_backward(grad_output, input, weight, save_mean, save_invstd, trai
         var = _param(running_var, input, C, op, "running_var")
         invstd = None
     want_gi, want_gw, want_gb = (bool(m) for m in output_mask)
+    if input.is_cuda:
+        return _backward_gpu(grad_output, input, w, mean, invstd, var, float(eps), bool(training), want_gi,
+                             want_gw and w is not None, want_gb and w is not None)
     return _backward_cpu(grad_output, input, w, mean, invstd, var, float(eps), bool(training), want_gi,
                          want_gw and w is not None, want_gb and w is not None)
 
@@ -80,6 +86,7 @@ def _param(t, ref, C, op, name, required=False):
             raise TypeError("{}(): {} is required, got None".format(op, name))
         return None
     same_type(t, ref, op, name)
+    same_device(t, ref, op, name)
     a = t._a
     if a.size != C:
         raise ValueError("{}(): expected {} to have {} elements (one per channel), got size {}"
@@ -94,6 +101,7 @@ def _running(t, ref, C, op, name, required):
             raise TypeError("{}(): {} is required in evaluation mode (training=False), got None".format(op, name))
         return None
     same_type(t, ref, op, name)
+    same_device(t, ref, op, name)
     a = t._a
     if a.shape != (C,):
         raise ValueError("{}(): expected {} of size [{}], got {}".format(op, name, C, size_str(t)))
@@ -104,7 +112,29 @@ def _as3d(a):
     return contiguous(a).reshape(a.shape[0], a.shape[1], -1)
 
 
-# ---------------------------------------------------------------------- CPU (a GPU path joins above these)
+# ---------------------------------------------------------------------- GPU (ember.kernels.cuda.batchnorm)
+
+def _forward_gpu(input, w, b, rm, rv, training, momentum, eps):
+    from .cuda import batchnorm as _gpu
+    with on_device(input):
+        y, save_mean, save_invstd = _gpu.batch_norm_forward(xp_of(input), _as3d(input._a), w, b, rm, rv, training,
+                                                            momentum, eps)
+    cls = type(input)
+    return cls._make(y.reshape(input._a.shape)), cls._make(save_mean), cls._make(save_invstd)
+
+
+def _backward_gpu(grad_output, input, w, mean, invstd, var, eps, training, want_gi, want_gw, want_gb):
+    from .cuda import batchnorm as _gpu
+    with on_device(input):
+        gi, gw, gb = _gpu.batch_norm_backward(xp_of(input), _as3d(grad_output._a), _as3d(input._a), w, mean,
+                                              invstd, var, eps, training, want_gi, want_gw, want_gb)
+    cls = type(input)
+    return (cls._make(gi.reshape(input._a.shape)) if want_gi else None,
+            cls._make(gw) if want_gw else None,
+            cls._make(gb) if want_gb else None)
+
+
+# ---------------------------------------------------------------------- CPU
 
 def _forward_cpu(input, w, b, rm, rv, training, momentum, eps):
     x = _as3d(input._a)

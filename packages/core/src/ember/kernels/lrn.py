@@ -15,7 +15,7 @@ import numbers
 
 import numpy as np
 
-from ._common import contiguous, float_input, same_type, size_str
+from ._common import contiguous, float_input, on_device, same_device, same_type, size_str, xp_of
 
 __all__ = ["cross_map_lrn_forward", "cross_map_lrn_backward"]
 
@@ -23,36 +23,54 @@ __all__ = ["cross_map_lrn_forward", "cross_map_lrn_backward"]
 def cross_map_lrn_forward(input, size, alpha=1e-4, beta=0.75, k=1):
     """(output, scale); cross_map_lrn_backward takes both."""
     op = "cross_map_lrn_forward"
-    x = _input3(input, op)
+    _check_input(input, op)
     size = _size(size, op)
-    return _forward_cpu(input, x, size, float(alpha), float(beta), float(k))
+    alpha, beta, k = float(alpha), float(beta), float(k)
+    if input.is_cuda:
+        from .cuda import lrn as _gpu
+        with on_device(input):
+            output, scale = _gpu.cross_map_lrn_forward(xp_of(input), _as3d(input), size, alpha, beta, k)
+        return _as_input(input, output), _as_input(input, scale)
+    return _forward_cpu(input, _as3d(input), size, alpha, beta, k)
 
 
 def cross_map_lrn_backward(grad_output, input, output, scale, size, alpha=1e-4, beta=0.75):
     """The gradient of the input, from the forward's input, output and scale."""
     op = "cross_map_lrn_backward"
-    x = _input3(input, op)
+    _check_input(input, op)
     size = _size(size, op)
-    arrays = []
+    alpha, beta = float(alpha), float(beta)
     for t, name in ((grad_output, "grad_output"), (output, "output"), (scale, "scale")):
         same_type(t, input, op, name)
+        same_device(t, input, op, name)
         if t._a.shape != input._a.shape:
             raise ValueError("{}(): {} has size {} but input has size {}"
                              .format(op, name, size_str(t), size_str(input)))
-        arrays.append(contiguous(t._a).reshape(x.shape))
-    go, out, sc = arrays
-    return _backward_cpu(input, x, go, out, sc, size, float(alpha), float(beta))
+    tensors = (input, grad_output, output, scale)
+    if input.is_cuda:
+        from .cuda import lrn as _gpu
+        with on_device(input):
+            grad_input = _gpu.cross_map_lrn_backward(xp_of(input), *map(_as3d, tensors), size, alpha, beta)
+        return _as_input(input, grad_input)
+    return _backward_cpu(input, *map(_as3d, tensors), size, alpha, beta)
 
 
-def _input3(input, op):
-    """The input as a C-contiguous (N, C, H*W) array."""
+def _check_input(input, op):
     float_input(input, op)
-    a = input._a
-    if a.ndim not in (3, 4):
+    if input._a.ndim not in (3, 4):
         raise ValueError("{}(): expected a 3D (C x H x W) or 4D (N x C x H x W) input, got size {}"
                          .format(op, size_str(input)))
-    a = contiguous(a)
+
+
+def _as3d(t):
+    """The array of a checked input-sized tensor as a C-contiguous (N, C, H*W) array."""
+    a = contiguous(t._a)
     return a.reshape(1 if a.ndim == 3 else a.shape[0], a.shape[-3], -1)
+
+
+def _as_input(input, a):
+    """A (N, C, H*W) result as a tensor of the input's type and size."""
+    return type(input)._make(a.reshape(input._a.shape))
 
 
 def _size(size, op):

@@ -14,7 +14,8 @@ import numpy as np
 
 from ember._C import nn_softmax as _k
 
-from ._common import contiguous, float_input, get_num_threads, same_type, size_str
+from ._common import (contiguous, float_input, get_num_threads, on_device, same_device, same_type, size_str,
+                      xp_of)
 from ember.tensor import _wrap_dim
 
 
@@ -43,17 +44,27 @@ def _forward(input, dim, logsm, op):
     float_input(input, op)
     shape = input._a.shape
     d = _wrap_dim(dim, len(shape), op)
+    if input.is_cuda:
+        from .cuda import softmax as _gpu
+        with on_device(input):
+            return type(input)._make(_gpu.softmax_forward(xp_of(input), contiguous(input._a), d, logsm))
     return _forward_cpu(input, _split(shape, d), logsm)
 
 
 def _backward(grad_output, output, dim, logsm, op):
     float_input(output, op, "output")
     same_type(grad_output, output, op, "grad_output")
+    same_device(grad_output, output, op, "grad_output")
     shape = output._a.shape
     if grad_output._a.shape != shape:
         raise ValueError("{}(): grad_output has size {} but output has size {}"
                          .format(op, size_str(grad_output), size_str(output)))
     d = _wrap_dim(dim, len(shape), op)
+    if output.is_cuda:
+        from .cuda import softmax as _gpu
+        with on_device(output):
+            return type(output)._make(_gpu.softmax_backward(xp_of(output), contiguous(grad_output._a),
+                                                            contiguous(output._a), d, logsm))
     return _backward_cpu(grad_output, output, _split(shape, d), logsm)
 
 
