@@ -12,7 +12,7 @@ import ember.nn as nn
 import ember.nn.functional as F
 from ember.autograd import Variable, gradcheck
 from ember.autograd.gradcheck import gradgradcheck
-from _helpers.oracle import assert_same, require_torch
+from _helpers.oracle import assert_same, require_torch, to_numpy
 
 # PyTorch 2's notices about its own kl_div reduction and size_average arguments
 pytestmark = pytest.mark.filterwarnings("ignore:reduction.*batchmean:UserWarning")
@@ -721,3 +721,140 @@ def test_no_numpy_warnings_on_edge_values():
         t = _var(np.array([0.0, 0.5, 3.0]))
         F.kl_div(_x(3), t).backward()
         F.poisson_nll_loss(_x(3), t, full=True).backward()
+
+
+# ---------------------------------------------------------------------- CUDA
+
+_W3 = np.array([1.0, 2.0, 0.5])
+_P = rng.uniform(0.1, 0.9, (4, 3))  # probabilities
+# name: (fn(*inputs, *targets, weight), differentiable inputs, targets, weight (moved to the device) or None)
+CUDA_CALLS = {
+    "nll_loss_weight_ignore_index": (lambda x, t, w: F.nll_loss(x, t, w, ignore_index=0), [_X],
+                                     [np.array([0, 1, 2, 1])], _W3),
+    "nll_loss_4d_sum": (lambda x, t, w: F.nll_loss(x, t, w, size_average=False, ignore_index=2),
+                        [rng.standard_normal((2, 3, 2, 2))], [rng.randint(0, 3, (2, 2, 2))], _W3),
+    "cross_entropy_weight_ignore_index": (lambda x, t, w: F.cross_entropy(x, t, w, ignore_index=1), [_X],
+                                          [np.array([0, 1, 2, 1])], _W3),
+    "cross_entropy_4d_sum": (lambda x, t, w: F.cross_entropy(x, t, w, size_average=False),
+                             [rng.standard_normal((2, 3, 2, 2))], [rng.randint(0, 3, (2, 2, 2))], _W3),
+    "binary_cross_entropy_broadcast_weight_sum": (lambda x, t, w: F.binary_cross_entropy(x, t, w, False), [_P],
+                                                  [rng.uniform(0, 1, (4, 3))], _W3),
+    "binary_cross_entropy_with_logits_weight": (lambda x, t, w: F.binary_cross_entropy_with_logits(x, t, w), [_X],
+                                                [rng.uniform(0, 1, (4, 3))], rng.uniform(0.5, 2, (4, 3))),
+    "kl_div_sum": (lambda x, t, w: F.kl_div(x, t, size_average=False), [_X], [_P * (_P > 0.3)], None),
+    "mse_loss": (lambda x, t, w: F.mse_loss(x, t), [_X], [rng.standard_normal(12)], None),
+    "l1_loss_sum": (lambda x, t, w: F.l1_loss(x, t, False), [_X], [rng.standard_normal((4, 3))], None),
+    "smooth_l1_loss": (lambda x, t, w: F.smooth_l1_loss(x, t), [_X], [rng.standard_normal((4, 3)) * 2], None),
+    "soft_margin_loss_sum": (lambda x, t, w: F.soft_margin_loss(x, t, False), [_X], [_signs(4, 3)], None),
+    "multi_margin_loss_p2_weight": (lambda x, t, w: F.multi_margin_loss(x, t, 2, 0.8, w), [_X], [_class(4, 3)], _W3),
+    "multi_margin_loss_1d_sum": (lambda x, t, w: F.multi_margin_loss(x, t, size_average=False),
+                                 [rng.standard_normal(5) * 0.3], [np.array([2])], None),
+    "multilabel_margin_loss": (lambda x, t, w: F.multilabel_margin_loss(x, t), [_X],
+                               [np.array([[0, -1, 0], [2, 1, -1], [1, 0, 2], [-1, 1, 1]])], None),
+    "multilabel_margin_loss_1d_sum": (lambda x, t, w: F.multilabel_margin_loss(x, t, False),
+                                      [rng.standard_normal(4)], [np.array([3, 3, 0, -1])], None),
+    "multilabel_soft_margin_loss_weight": (lambda x, t, w: F.multilabel_soft_margin_loss(x, t, w), [_X],
+                                           [rng.randint(0, 2, (4, 3)).astype(np.float64)], _W3),
+    "hinge_embedding_loss_margin_sum": (lambda x, t, w: F.hinge_embedding_loss(x, t, 0.5, False), [_X],
+                                        [_signs(4, 3)], None),
+    "poisson_nll_loss_full": (lambda x, t, w: F.poisson_nll_loss(x, t, full=True), [_X],
+                              [rng.poisson(2.0, (4, 3)).astype(float)], None),
+    "poisson_nll_loss_no_log_input_sum": (lambda x, t, w: F.poisson_nll_loss(x, t, False, size_average=False),
+                                          [_P], [rng.poisson(2.0, (4, 3)).astype(float)], None),
+    "margin_ranking_loss": (lambda a, b, t, w: F.margin_ranking_loss(a, b, t, 0.1), [_X[:, 0], _X[:, 1]],
+                            [_signs(4)], None),
+    "cosine_embedding_loss_sum": (lambda a, b, t, w: F.cosine_embedding_loss(a, b, t, -0.2, False),
+                                  [_X, _X[::-1].copy()], [_signs(4)], None),
+    "triplet_margin_loss_p1_swap": (lambda a, p, n, w: F.triplet_margin_loss(a, p, n, 2.0, 1, swap=True),
+                                    [_X, rng.standard_normal((4, 3)), rng.standard_normal((4, 3))], [], None),
+}
+
+
+def _cuda_call(name, device, dtype=np.float64):
+    """The loss of a CUDA_CALLS case on ``device`` ("cpu" or "cuda") with Variables of its inputs
+    (requiring grad)."""
+    fn, diff, const, weight = CUDA_CALLS[name]
+
+    def put(a, grad=False):
+        t = _var(a, dtype).data
+        return Variable(t.cuda() if device == "cuda" else t, requires_grad=grad)
+    xs = [put(a, True) for a in diff]
+    w = None if weight is None else put(weight).data
+    return fn(*(xs + [put(a) for a in const] + [w])), xs
+
+
+def _cuda_results(name, device):
+    """The loss, its input gradients (the kernel backward), and the input gradients again and the gradients
+    of sum(g * g * x) over them (the backward built of Variable expressions, create_graph=True), as NumPy
+    arrays."""
+    out, xs = _cuda_call(name, device)
+    go = ember.DoubleTensor([GO])
+    out.backward(go.cuda() if device == "cuda" else go)
+    results = [out.data] + [x.grad.data for x in xs]
+    out, xs = _cuda_call(name, device)
+    grads = ember.autograd.grad(out, xs, Variable(go.cuda() if device == "cuda" else go), create_graph=True)
+    sum((g * g * x).sum() for g, x in zip(grads, xs)).backward()  # x: some gradients are constant in x
+    results += [g.data for g in grads] + [x.grad.data for x in xs]
+    assert all(r.is_cuda == (device == "cuda") for r in results)
+    return [to_numpy(r) for r in results]
+
+
+@pytest.mark.parametrize("name", sorted(CUDA_CALLS))
+def test_cuda_matches_cpu(device_mode, name):
+    for got, want in zip(_cuda_results(name, "cuda"), _cuda_results(name, "cpu")):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["nll_loss_4d_sum", "cross_entropy_weight_ignore_index", "mse_loss",
+                                  "binary_cross_entropy_broadcast_weight_sum", "multi_margin_loss_p2_weight",
+                                  "multilabel_margin_loss", "binary_cross_entropy_with_logits_weight"])
+def test_cuda_half_matches_float(device_mode, name):
+    out, xs = _cuda_call(name, "cuda", np.float32)
+    out.backward()
+    hout, hxs = _cuda_call(name, "cuda", np.float16)
+    hout.backward()
+    assert type(hout.data) is type(hxs[0].grad.data) is ember.cuda.HalfTensor
+    np.testing.assert_allclose(to_numpy(hout.data), to_numpy(out.data), rtol=1e-2, atol=1e-3)
+    np.testing.assert_allclose(to_numpy(hxs[0].grad.data), to_numpy(xs[0].grad.data), rtol=1e-2, atol=1e-3)
+
+
+def test_cuda_criteria_modules_keep_their_weight_on_the_device(device_mode):
+    x = Variable(ember.from_numpy(_X).cuda(), requires_grad=True)
+    t = Variable(ember.LongTensor([0, 1, 2, 1]).cuda())
+    m = nn.CrossEntropyLoss(ember.from_numpy(_W3), ignore_index=0).cuda()
+    assert m.weight.is_cuda
+    out = m(x, t)
+    out.backward()
+    ref = F.cross_entropy(_var(_X), _var(np.array([0, 1, 2, 1])), ember.from_numpy(_W3), ignore_index=0)
+    assert out.data.is_cuda and x.grad.data.is_cuda
+    np.testing.assert_allclose(to_numpy(out.data), to_numpy(ref.data), rtol=1e-12)
+
+
+def test_cuda_errors(device_mode):
+    x = Variable(ember.from_numpy(_X).cuda(), requires_grad=True)
+    cpu_classes, cpu_signs = _var(np.array([0, 1, 2, 1])), _var(_signs(4, 3))
+    for name, call in (("nll_loss", lambda: F.nll_loss(x, cpu_classes)),
+                       ("cross_entropy", lambda: F.cross_entropy(x, cpu_classes)),
+                       ("multi_margin_loss", lambda: F.multi_margin_loss(x, cpu_classes)),
+                       ("multilabel_margin_loss", lambda: F.multilabel_margin_loss(x, _var(np.zeros((4, 3), int)))),
+                       ("hinge_embedding_loss", lambda: F.hinge_embedding_loss(x, cpu_signs)),
+                       ("cosine_embedding_loss", lambda: F.cosine_embedding_loss(x, x, _var(_signs(4))))):
+        with pytest.raises(TypeError, match=r"^{}\(\): expected target on GPU 0 \(where the input is\), got "
+                                            r"torch.(Long|Double)Tensor$".format(name)):
+            call()
+    with pytest.raises(TypeError, match=r"^mse_loss: expected target to be a torch.cuda.DoubleTensor \(the input's "
+                                        r"type\), got torch.DoubleTensor$"):
+        F.mse_loss(x, cpu_signs)
+    with pytest.raises(TypeError, match=r"^nll_loss: expected target to be a Variable of torch.cuda.LongTensor \(class "
+                                        r"indices\), got torch.cuda.IntTensor$"):
+        F.nll_loss(x, Variable(ember.cuda.IntTensor([0, 1, 2, 1])))
+    with pytest.raises(TypeError, match=r"^cross_entropy: expected weight to be a torch.cuda.DoubleTensor \(the "
+                                        r"input's type\), got torch.DoubleTensor$"):
+        F.cross_entropy(x, Variable(cpu_classes.data.cuda()), ember.from_numpy(_W3))
+    with pytest.raises(TypeError, match=r"^nll_loss: expected input to be a Variable of torch.cuda.FloatTensor, "
+                                        r"torch.cuda.DoubleTensor or torch.cuda.HalfTensor, "
+                                        r"got torch.cuda.LongTensor$"):
+        F.nll_loss(Variable(ember.cuda.LongTensor(4, 3).zero_()), Variable(cpu_classes.data.cuda()))
+    with pytest.raises(IndexError, match=r"^nll_loss_forward\(\): target 3 is out of bounds: expected a class index in "
+                                         r"\[0, 3\) \(C = 3\) or ignore_index \(-100\)$"):
+        F.nll_loss(x, Variable(ember.LongTensor([0, 3, 1, 2]).cuda()))

@@ -446,3 +446,231 @@ def test_forward_numpy_formulas():
     np.testing.assert_allclose(K.smooth_l1_loss_forward(E(x), E(y), size_average=False)._a,
                                [np.where(np.abs(d) < 1, 0.5 * d * d, np.abs(d) - 0.5).sum()], rtol=1e-12)
     np.testing.assert_allclose(K.mse_loss_forward(E(x), E(y))._a, [(d * d).mean()], rtol=1e-12)
+
+
+# ---------------------------------------------------------------------- CUDA (ember.kernels.cuda.loss)
+
+def _cuda(v):
+    """``v`` moved to the GPU when it is a tensor (tuples and dicts of them too)."""
+    if isinstance(v, tuple):
+        return tuple(_cuda(e) for e in v)
+    if isinstance(v, dict):
+        return {k: _cuda(e) for k, e in v.items()}
+    return v.cuda() if hasattr(v, "_typename") else v
+
+
+def _as_type(v, dtype):
+    """Float tensors (tuples and dicts of them too) cast to ``dtype``; index tensors stay."""
+    if isinstance(v, tuple):
+        return tuple(_as_type(e, dtype) for e in v)
+    if isinstance(v, dict):
+        return {k: _as_type(e, dtype) for k, e in v.items()}
+    if hasattr(v, "_typename") and v._a.dtype.kind == "f":
+        return ember.from_numpy(v._a.astype(dtype))
+    return v
+
+
+def _forward_backward(name, x, args, kw, go):
+    """(loss, gradient) of a loss kernel; cross_entropy's backward runs on the log-probabilities."""
+    out = getattr(K, name + "_forward")(x, *args, **kw)
+    if name == "cross_entropy":
+        loss, total, logp = out
+        return loss, K.cross_entropy_backward(go, logp, *args, total_weight=total, **kw)
+    loss = out[0] if isinstance(out, tuple) else out
+    return loss, getattr(K, name + "_backward")(go, x, *args, **kw)
+
+
+@pytest.mark.parametrize("case", range(13))
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cuda_matches_cpu(device_mode, case, dtype):
+    name, x, args, kw = _loss_cases()[case]
+    x, args, kw = E(x.astype(dtype)), _as_type(args, dtype), _as_type(kw, dtype)
+    loss, g = _forward_backward(name, x, args, kw, 0.8)
+    cx, cargs, ckw = _cuda((x, args, kw))
+    for go in (0.8, ember.from_numpy(np.array([0.8], dtype)).cuda()):  # a CUDA grad_output stays on the device
+        closs, cg = _forward_backward(name, cx, cargs, ckw, go)
+        assert type(closs) is type(cg) is type(cx) and closs.size() == ember.Size([1])
+        assert_same(closs, loss._a, **TOL[dtype])
+        assert_same(cg, g._a, **TOL[dtype])
+
+
+@pytest.mark.parametrize("shape", [(6,), (7, 5), (3, 4, 6), (2, 3, 4, 5), (2, 3, 2, 3, 2)])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("size_average", [True, False])
+def test_cuda_nll_loss_options(device_mode, shape, weighted, size_average):
+    C = shape[0] if len(shape) == 1 else shape[1]
+    x = rng.randn(*shape)
+    t = np.array([2]) if len(shape) == 1 else rng.randint(0, C, (shape[0],) + shape[2:])
+    t.reshape(-1)[::3] = 1  # ignored
+    kw = dict(weight=E(rng.rand(C) + 0.1) if weighted else None, size_average=size_average, ignore_index=1)
+    out, total = K.nll_loss_forward(E(x), L(t), **kw)
+    ckw = _cuda(kw)
+    cout, ctotal = K.nll_loss_forward(E(x).cuda(), L(t).cuda(), **ckw)
+    assert_same(cout, out._a, rtol=1e-12, atol=1e-14)
+    assert_same(ctotal, total._a, rtol=1e-12, atol=1e-14)
+    g = K.nll_loss_backward(1.3, E(x), L(t), total_weight=total, **kw)
+    for tw in (ctotal, None, float(total._a[0])):  # the forward's total weight, recomputed, or a number
+        assert_same(K.nll_loss_backward(1.3, E(x).cuda(), L(t).cuda(), total_weight=tw, **ckw), g._a,
+                    rtol=1e-12, atol=1e-14)
+
+
+def test_cuda_class_losses_non_contiguous_and_all_ignored(device_mode):
+    x = rng.randn(5, 9).T[::2]  # (5, 5), strided and transposed
+    t = np.array([0, 4, 2, 2, 3])
+    for name in ("nll_loss", "cross_entropy"):
+        loss, g = _forward_backward(name, E(x), (L(t),), {}, 0.6)
+        closs, cg = _forward_backward(name, E(x).cuda().t().t(), (L(t).cuda(),), {}, 0.6)
+        assert_same(closs, loss._a, rtol=1e-12, atol=1e-14)
+        assert_same(cg, g._a, rtol=1e-12, atol=1e-14)
+        # THNN: nothing to average over leaves a zero loss and gradient
+        closs, cg = _forward_backward(name, E(x).cuda(), (L([2] * 5).cuda(),), dict(ignore_index=2), 0.6)
+        assert closs.cpu().numpy()[0] == 0 and not cg.cpu().numpy().any()
+    x[0, 0] = -np.inf  # an ignored target may point at it: it must not turn the loss into NaN
+    out, _ = K.nll_loss_forward(E(x).cuda(), L([0, 1, 1, 1, 1]).cuda(), ignore_index=0)
+    assert_same(out, [-x[1:, 1].mean()], rtol=1e-12)
+
+
+def test_cuda_pointwise_broadcast_weight_and_non_contiguous(device_mode):
+    x = rng.rand(6, 4).T  # (4, 6), non-contiguous
+    t = rng.rand(4, 6)
+    for w in (rng.rand(6) + 0.5, rng.rand(4, 1) + 0.5, rng.rand(24) + 0.5):
+        for name in ("binary_cross_entropy", "binary_cross_entropy_with_logits"):
+            loss, g = _forward_backward(name, E(x), (E(t), E(w)), {}, 1.5)
+            closs, cg = _forward_backward(name, E(x).cuda().t().t(), (E(t).cuda(), E(w).cuda()), {}, 1.5)
+            assert_same(closs, loss._a, rtol=1e-12, atol=1e-14)
+            assert_same(cg, g._a, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("x", [1e4, -1e4, 800.0, -800.0])
+def test_cuda_logit_losses_stay_finite(device_mode, x):
+    xs = ember.FloatTensor([x, -x, 0.5]).cuda()
+    for name, t in (("binary_cross_entropy_with_logits", [1.0, 0.0, 1.0]), ("soft_margin_loss", [1.0, -1.0, 1.0])):
+        t = ember.FloatTensor(t).cuda()
+        loss, g = _forward_backward(name, xs, (t,), {}, 1.0)
+        cpu_loss, cpu_g = _forward_backward(name, xs.cpu(), (t.cpu(),), {}, 1.0)
+        assert np.isfinite(loss.cpu().numpy()).all() and np.isfinite(g.cpu().numpy()).all()
+        assert_same(loss, cpu_loss._a, rtol=1e-6)
+        assert_same(g, cpu_g._a, rtol=1e-6, atol=1e-30)
+
+
+@pytest.mark.parametrize("case", range(13))
+def test_cuda_half_matches_float(device_mode, case):
+    name, x, args, kw = _loss_cases()[case]
+    x, args, kw = _cuda((E(x.astype(np.float32)), _as_type(args, np.float32), _as_type(kw, np.float32)))
+    loss, g = _forward_backward(name, x, args, kw, 0.8)
+    hloss, hg = _forward_backward(name, x.half(), _half(args), _half(kw), 0.8)
+    assert type(hloss) is type(hg) is ember.cuda.HalfTensor
+    np.testing.assert_allclose(hloss.float().cpu().numpy(), loss.cpu().numpy(), rtol=1e-2, atol=1e-3)
+    np.testing.assert_allclose(hg.float().cpu().numpy(), g.cpu().numpy(), rtol=1e-2, atol=1e-3)
+
+
+def _half(v):
+    if isinstance(v, tuple):
+        return tuple(_half(e) for e in v)
+    if isinstance(v, dict):
+        return {k: _half(e) for k, e in v.items()}
+    return v.half() if type(v) is ember.cuda.FloatTensor else v
+
+
+def test_cuda_errors(device_mode):
+    x = ember.cuda.FloatTensor(3, 4).fill_(0.5)
+    t = ember.cuda.LongTensor([0, 1, 2])
+    with pytest.raises(TypeError, match=r"^nll_loss_forward\(\): expected target on GPU 0 \(where the input is\), "
+                                        r"got torch.LongTensor$"):
+        K.nll_loss_forward(x, ember.LongTensor([0, 1, 2]))
+    with pytest.raises(TypeError, match=r"^cross_entropy_backward\(\): expected target on GPU 0"):
+        K.cross_entropy_backward(1.0, x, ember.LongTensor([0, 1, 2]))
+    with pytest.raises(TypeError, match=r"^multi_margin_loss_forward\(\): expected target on GPU 0"):
+        K.multi_margin_loss_forward(x, ember.LongTensor([0, 1, 2]))
+    with pytest.raises(TypeError, match=r"^mse_loss_forward\(\): expected target to be a torch.cuda.FloatTensor "
+                                        r"\(the input's type\), got torch.FloatTensor$"):
+        K.mse_loss_forward(x, ember.FloatTensor(3, 4))
+    with pytest.raises(TypeError, match=r"^nll_loss_forward\(\): expected weight to be a torch.cuda.FloatTensor "
+                                        r"\(the input's type\), got torch.FloatTensor$"):
+        K.nll_loss_forward(x, t, weight=ember.FloatTensor(4).fill_(1))
+    with pytest.raises(TypeError, match=r"^nll_loss_forward\(\): expected input to be a torch.cuda.FloatTensor, "
+                                        r"torch.cuda.DoubleTensor or torch.cuda.HalfTensor, "
+                                        r"got torch.cuda.LongTensor$"):
+        K.nll_loss_forward(t, t)
+    with pytest.raises(TypeError, match=r"^nll_loss_forward\(\): expected target on the CPU \(where the input is\), "
+                                        r"got torch.cuda.LongTensor on GPU 0$"):
+        K.nll_loss_forward(x.cpu(), t)
+    # value checks: the CPU's texts
+    with pytest.raises(IndexError, match=r"^nll_loss_forward\(\): target 4 is out of bounds: expected a class index "
+                                         r"in \[0, 4\) \(C = 4\) or ignore_index \(-100\)$"):
+        K.nll_loss_forward(x, ember.LongTensor([0, 4, 1]).cuda())
+    with pytest.raises(IndexError, match=r"^nll_loss_backward\(\): target -3 is out of bounds"):
+        K.nll_loss_backward(1.0, x, ember.LongTensor([0, -3, 1]).cuda())
+    with pytest.raises(IndexError, match=r"^cross_entropy_forward\(\): target 7 is out of bounds"):
+        K.cross_entropy_forward(x, ember.LongTensor([0, 7, 1]).cuda())
+    with pytest.raises(IndexError, match=r"^cross_entropy_backward\(\): target -2 is out of bounds"):
+        K.cross_entropy_backward(1.0, x, ember.LongTensor([0, -2, 1]).cuda())
+    with pytest.raises(IndexError, match=r"^multi_margin_loss_forward\(\): target 4 is out of range: expected a "
+                                         r"class index in \[0, 4\)$"):
+        K.multi_margin_loss_forward(x, ember.LongTensor([0, 4, 1]).cuda())
+    with pytest.raises(IndexError, match=r"^multi_margin_loss_backward\(\): target -1 is out of range"):
+        K.multi_margin_loss_backward(1.0, x, ember.LongTensor([0, -1, 5]).cuda())
+    with pytest.raises(IndexError, match=r"^multilabel_margin_loss_forward\(\): target -2 is out of range: expected "
+                                         r"class indices in \[0, 4\) or -1 \(end of labels\)$"):
+        K.multilabel_margin_loss_forward(x, ember.LongTensor([[0, -1, 0, 0], [-2, 1, 9, 0], [1, 2, 3, 0]]).cuda())
+    with pytest.raises(ValueError, match=r"^binary_cross_entropy_forward\(\): input values should be between 0 and 1 "
+                                         r"\(probabilities\), but got 1.5$"):
+        K.binary_cross_entropy_forward(ember.FloatTensor([0.5, 1.5, -1]).cuda(), ember.FloatTensor(3).cuda())
+    with pytest.raises(ValueError, match=r"but got nan"):
+        K.binary_cross_entropy_forward(ember.FloatTensor([float("nan")]).cuda(), ember.FloatTensor(1).cuda())
+
+
+def test_cuda_runs_on_the_device_of_its_input(fake_cuda):
+    x = ember.from_numpy(rng.randn(4, 3)).cuda(1)  # the current device stays 0
+    t = L([0, 2, 1, 1]).cuda(1)
+    loss, total, logp = K.cross_entropy_forward(x, t)
+    assert loss.get_device() == total.get_device() == logp.get_device() == 1
+    assert K.cross_entropy_backward(ember.DoubleTensor([1.0]).cuda(1), logp, t).get_device() == 1
+    for name, args in (("nll_loss", (t,)), ("multi_margin_loss", (t,)), ("mse_loss", (x.clone(),)),
+                       ("multilabel_margin_loss", (L([[0, -1, 1]] * 4).cuda(1),))):
+        loss, g = _forward_backward(name, x, args, {}, 1.0)
+        cpu_loss, cpu_g = _forward_backward(name, x.cpu(), tuple(a.cpu() for a in args), {}, 1.0)
+        assert loss.get_device() == g.get_device() == 1
+        assert_same(loss, cpu_loss._a, rtol=1e-12)
+        assert_same(g, cpu_g._a, rtol=1e-12)
+    with pytest.raises(TypeError, match=r"^nll_loss_forward\(\): expected target on GPU 1 \(where the input is\), "
+                                        r"got torch.cuda.LongTensor on GPU 0$"):
+        K.nll_loss_forward(x, t.cuda(0))
+    with pytest.raises(TypeError, match=r"^nll_loss_forward\(\): expected weight on GPU 1"):
+        K.nll_loss_forward(x, t, weight=ember.DoubleTensor(3).fill_(1).cuda(0))
+    with pytest.raises(TypeError, match=r"^mse_loss_backward\(\): expected grad_output on GPU 1"):
+        K.mse_loss_backward(ember.DoubleTensor([1.0]).cuda(0), x, x)
+
+
+@pytest.fixture
+def host_reads(fake_cuda, monkeypatch):
+    """Counts the fake's device-to-host reads (each one would make a real GPU's host wait)."""
+    from ember.cuda import _fake
+    reads = []
+
+    def counting(name):
+        original = getattr(_fake.ndarray, name)
+
+        def read(self, *args, **kwargs):
+            reads.append(name)
+            return original(self, *args, **kwargs)
+        return read
+    for name in ("__bool__", "__int__", "__float__", "__index__", "get"):
+        monkeypatch.setattr(_fake.ndarray, name, counting(name))
+    return reads
+
+
+@pytest.mark.parametrize("case", range(13))
+def test_cuda_reads_back_only_the_value_checks(host_reads, case):
+    name, x, args, kw = _loss_cases()[case]
+    x, args, kw = _cuda((E(x), args, kw))
+    go = ember.DoubleTensor([0.8]).cuda()
+    out = getattr(K, name + "_forward")(x, *args, **kw)
+    checked = name in ("nll_loss", "cross_entropy", "multi_margin_loss", "multilabel_margin_loss")
+    assert len(host_reads) == (1 if checked or name == "binary_cross_entropy" else 0), host_reads
+    del host_reads[:]
+    if name == "cross_entropy":
+        K.cross_entropy_backward(go, out[2], *args, total_weight=out[1], **kw)
+    else:
+        getattr(K, name + "_backward")(go, x, *args, **kw)
+    assert len(host_reads) == (1 if checked else 0), host_reads

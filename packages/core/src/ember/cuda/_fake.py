@@ -453,6 +453,13 @@ def get_array_module(*args):
     return _this_module if any(type(a) is ndarray for a in args) else _np
 
 
+def where(condition, *xy):
+    """CuPy's where(condition, x, y) calls ``condition.astype``: a Python bool or number is refused."""
+    if xy and not hasattr(condition, "astype"):
+        raise AttributeError("'{}' object has no attribute 'astype'".format(type(condition).__name__))
+    return _call(_np.where, (condition,) + xy, {})
+
+
 class _StrideTricks(object):
     @staticmethod
     def as_strided(x, shape=None, strides=None):  # CuPy builds it from a pointer: no base

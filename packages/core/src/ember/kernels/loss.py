@@ -15,6 +15,10 @@ one-element tensor, or None for 1) and returns the input's gradient scaled by it
   kl_div: input and target of one type with the same number of elements; size_average divides by it.
 - multi_margin_loss (p = 1 or 2, margin, per-class weight), multilabel_margin_loss (targets: class
   indices, ended by -1): sums divided by the class count, and by N with size_average.
+
+CUDA inputs (index targets: cuda.LongTensor on the input's GPU) run ``ember.kernels.cuda.loss``: the loss
+and its total weight stay on the device, and so does a CUDA grad_output; only the value checks (targets
+in range, BCE's probabilities) read one value back.
 """
 import math
 import operator
@@ -23,10 +27,11 @@ import numpy as np
 
 from ember._C import nn_loss as _k
 from ember._C import nn_softmax as _sk
-from ember.tensor import _fmt_size
+from ember.tensor import _TensorBase, _fmt_size
 
-from ._common import (contiguous, float_input, get_num_threads, index_input, one, per_class, same_type, scalar,
-                      size_str)
+from ._common import (contiguous, float_input, get_num_threads, index_input, on_device, one, per_class, same_device,
+                      same_type, scalar, size_str, xp_of)
+from .cuda import loss as _gpu
 
 # ---------------------------------------------------------------------- class NLL
 
@@ -36,7 +41,9 @@ def nll_loss_forward(input, target, weight=None, size_average=True, ignore_index
     targets t that are not ``ignore_index``."""
     op = "nll_loss_forward"
     xshape, tshape = _nll_shapes(input, target, op)
-    w = per_class(weight, input, xshape[1], op)
+    w = _class_weight(weight, input, xshape[1], op)
+    if input.is_cuda:
+        return _nll_forward_gpu(input, target, w, xshape, tshape, size_average, _index(ignore_index, op), op)
     return _nll_forward_cpu(input, target, w, xshape, tshape, size_average, _index(ignore_index, op), op)
 
 
@@ -45,7 +52,10 @@ def nll_loss_backward(grad_output, input, target, weight=None, size_average=True
     """The gradient of nll_loss_forward (``total_weight``: its second result; recomputed when None)."""
     op = "nll_loss_backward"
     xshape, tshape = _nll_shapes(input, target, op)
-    w = per_class(weight, input, xshape[1], op)
+    w = _class_weight(weight, input, xshape[1], op)
+    if input.is_cuda:
+        return _nll_backward_gpu(_device_scalar(grad_output, input, op), input, target, w, xshape, tshape,
+                                 size_average, _index(ignore_index, op), total_weight, op)
     return _nll_backward_cpu(scalar(grad_output, op), input, target, w, xshape, tshape, size_average,
                              _index(ignore_index, op), total_weight, op)
 
@@ -57,10 +67,32 @@ def _index(v, op, name="ignore_index"):
         raise TypeError("{}(): {} must be an int, got {}".format(op, name, type(v).__name__)) from None
 
 
+def _class_weight(weight, input, n_classes, op):
+    """per_class's array of a per-class weight, which must be on the input's device."""
+    w = per_class(weight, input, n_classes, op)
+    if w is not None:
+        same_device(weight, input, op, "weight")
+    return w
+
+
+def _index_target(target, input, op):
+    index_input(target, op, "target")
+    same_device(target, input, op, "target")
+
+
+def _device_scalar(value, input, op, name="grad_output"):
+    """scalar() for a CUDA input: a one-element CUDA tensor stays a 0-d device array (reading it back
+    would wait for the GPU)."""
+    if isinstance(value, _TensorBase) and value.is_cuda and value._a.size == 1:
+        same_device(value, input, op, name)
+        return value._a.reshape(())
+    return scalar(value, op)
+
+
 def _nll_shapes(input, target, op):
     """Input viewed as (N, C, S) and target as (N, S)."""
     float_input(input, op)
-    index_input(target, op, "target")
+    _index_target(target, input, op)
     shape = input._a.shape
     t = target._a
     if len(shape) == 1:
@@ -77,10 +109,15 @@ def _nll_shapes(input, target, op):
 
 
 def _check_classes(t, n_classes, ignore_index, op):
-    bad = _k.first_bad_target(t, n_classes, ignore_index)
-    if bad >= 0:
+    """``t``: the targets, a flat host array or a device array (of any shape)."""
+    if isinstance(t, np.ndarray):
+        i = _k.first_bad_target(t, n_classes, ignore_index)
+        bad = None if i < 0 else int(t[i])
+    else:
+        bad = _gpu.first_bad_class(t, n_classes, ignore_index)
+    if bad is not None:
         raise IndexError("{}(): target {} is out of bounds: expected a class index in [0, {}) (C = {}) or "
-                         "ignore_index ({})".format(op, int(t[bad]), n_classes, n_classes, ignore_index))
+                         "ignore_index ({})".format(op, bad, n_classes, n_classes, ignore_index))
 
 
 def _total_weight(total_weight, op):
@@ -115,6 +152,35 @@ def _nll_backward_cpu(go, input, target, w, xshape, tshape, size_average, ignore
     return type(input)._make(g.reshape(x.shape))
 
 
+def _nll_forward_gpu(input, target, w, xshape, tshape, size_average, ignore_index, op):
+    with on_device(input):
+        t = target._a.reshape(tshape)
+        _check_classes(t, xshape[1], ignore_index, op)
+        loss, total = _gpu.nll_forward(xp_of(input), input._a.reshape(xshape), t, w, ignore_index, size_average)
+        cls = type(input)
+        return one(cls, loss), one(cls, total)
+
+
+def _nll_backward_gpu(go, input, target, w, xshape, tshape, size_average, ignore_index, total_weight, op):
+    xp, x = xp_of(input), input._a
+    with on_device(input):
+        t = target._a.reshape(tshape)
+        _check_classes(t, xshape[1], ignore_index, op)
+        total = _gpu_total(total_weight, input, t, w, ignore_index, size_average, op)
+        g = _gpu.nll_backward(xp, go, xshape, x.dtype, t, w, ignore_index, size_average, total)
+        return type(input)._make(g.reshape(x.shape))
+
+
+def _gpu_total(total_weight, input, t, w, ignore_index, size_average, op):
+    """The total weight a GPU backward divides by: as given (a CUDA tensor stays on the device), or
+    recomputed; None when size_average is off (nothing is divided)."""
+    if not size_average:
+        return None
+    if total_weight is None:
+        return _gpu.total_weight(xp_of(input), t, w, ignore_index, input._a.dtype)
+    return _device_scalar(total_weight, input, op, "total_weight")
+
+
 # ---------------------------------------------------------------------- fused cross entropy
 
 def cross_entropy_forward(input, target, weight=None, size_average=True, ignore_index=-100):
@@ -122,7 +188,9 @@ def cross_entropy_forward(input, target, weight=None, size_average=True, ignore_
     in one pass (``log_probs`` is what cross_entropy_backward needs)."""
     op = "cross_entropy_forward"
     _ce_shapes(input, target, op)
-    w = per_class(weight, input, input._a.shape[1], op)
+    w = _class_weight(weight, input, input._a.shape[1], op)
+    if input.is_cuda:
+        return _ce_forward_gpu(input, target, w, size_average, _index(ignore_index, op), op)
     return _ce_forward_cpu(input, target, w, size_average, _index(ignore_index, op), op)
 
 
@@ -131,14 +199,17 @@ def cross_entropy_backward(grad_output, log_probs, target, weight=None, size_ave
     """The gradient of cross_entropy_forward with respect to its input: (softmax - onehot) * w[t]."""
     op = "cross_entropy_backward"
     _ce_shapes(log_probs, target, op, "log_probs")
-    w = per_class(weight, log_probs, log_probs._a.shape[1], op)
+    w = _class_weight(weight, log_probs, log_probs._a.shape[1], op)
+    if log_probs.is_cuda:
+        return _ce_backward_gpu(_device_scalar(grad_output, log_probs, op), log_probs, target, w, size_average,
+                                _index(ignore_index, op), total_weight, op)
     return _ce_backward_cpu(scalar(grad_output, op), log_probs, target, w, size_average,
                             _index(ignore_index, op), total_weight, op)
 
 
 def _ce_shapes(input, target, op, name="input"):
     float_input(input, op, name)
-    index_input(target, op, "target")
+    _index_target(target, input, op)
     shape = input._a.shape
     if len(shape) != 2:
         raise ValueError("{}(): expected a 2D {} (N x C), got size {} (use log_softmax_forward and "
@@ -176,6 +247,24 @@ def _ce_backward_cpu(go, log_probs, target, w, size_average, ignore_index, total
         go /= total
     _sk.cross_entropy_backward(y, t, w, ignore_index, go, g, get_num_threads())
     return type(log_probs)._make(g)
+
+
+def _ce_forward_gpu(input, target, w, size_average, ignore_index, op):
+    x, t = input._a, target._a
+    with on_device(input):
+        _check_classes(t, x.shape[1], ignore_index, op)
+        loss, total, logp = _gpu.cross_entropy_forward(xp_of(input), x, t, w, ignore_index, size_average)
+        cls = type(input)
+        return one(cls, loss), one(cls, total), cls._make(logp)
+
+
+def _ce_backward_gpu(go, log_probs, target, w, size_average, ignore_index, total_weight, op):
+    y, t = log_probs._a, target._a
+    with on_device(log_probs):
+        _check_classes(t, y.shape[1], ignore_index, op)
+        total = _gpu_total(total_weight, log_probs, t, w, ignore_index, size_average, op)
+        return type(log_probs)._make(_gpu.cross_entropy_backward(xp_of(log_probs), go, y, t, w, ignore_index,
+                                                                 size_average, total))
 
 
 # ---------------------------------------------------------------------- pointwise criteria
@@ -252,6 +341,7 @@ def _pointwise_args(input, target, weight, op):
     """The arrays of input, target and the weight broadcast to the input's shape (or None)."""
     float_input(input, op)
     same_type(target, input, op, "target")
+    same_device(target, input, op, "target")
     x = input._a
     if target._a.size != x.size:
         raise ValueError("{}(): input and target must have the same number of elements, but input {} has {} "
@@ -260,12 +350,13 @@ def _pointwise_args(input, target, weight, op):
     if weight is None:
         return None
     same_type(weight, input, op, "weight")
+    same_device(weight, input, op, "weight")
     w = weight._a
     if w.shape != x.shape:
         if w.size == x.size:
             return w.reshape(x.shape)
         try:
-            return np.broadcast_to(w, x.shape)
+            return xp_of(input).broadcast_to(w, x.shape)
         except ValueError:
             raise ValueError("{}(): weight of size {} cannot be broadcast to the input's size {}"
                              .format(op, size_str(weight), size_str(input))) from None
@@ -274,11 +365,15 @@ def _pointwise_args(input, target, weight, op):
 
 def _pointwise_forward(kind, input, target, weight, size_average, op):
     w = _pointwise_args(input, target, weight, op)
+    if input.is_cuda:
+        return _pointwise_forward_gpu(kind, input, target, w, size_average, op)
     return _pointwise_forward_cpu(kind, input, target, w, size_average, op)
 
 
 def _pointwise_backward(kind, grad_output, input, target, weight, size_average, op):
     w = _pointwise_args(input, target, weight, op)
+    if input.is_cuda:
+        return _pointwise_backward_gpu(kind, _device_scalar(grad_output, input, op), input, target, w, size_average)
     return _pointwise_backward_cpu(kind, scalar(grad_output, op), input, target, w, size_average)
 
 
@@ -286,13 +381,21 @@ def _flat(a):
     return contiguous(a).reshape(-1)
 
 
+def _check_probabilities(x, op):
+    """``x``: BCE's input, a flat host array or a device array."""
+    if isinstance(x, np.ndarray):
+        i = _k.first_outside(x, 0.0, 1.0)
+        bad = None if i < 0 else float(x[i])
+    else:
+        bad = _gpu.first_outside_unit(x)
+    if bad is not None:
+        raise ValueError("{}(): input values should be between 0 and 1 (probabilities), but got {}".format(op, bad))
+
+
 def _pointwise_forward_cpu(kind, input, target, w, size_average, op):
     x = _flat(input._a)
     if kind == _k.BCE:
-        bad = _k.first_outside(x, 0.0, 1.0)
-        if bad >= 0:
-            raise ValueError("{}(): input values should be between 0 and 1 (probabilities), but got {}"
-                             .format(op, float(x[bad])))
+        _check_probabilities(x, op)
     total = _k.pointwise_forward(kind, x, _flat(target._a), None if w is None else _flat(w), get_num_threads())
     if size_average:
         total /= x.size
@@ -308,6 +411,24 @@ def _pointwise_backward_cpu(kind, go, input, target, w, size_average):
     return type(input)._make(g.reshape(input._a.shape))
 
 
+def _pointwise_forward_gpu(kind, input, target, w, size_average, op):
+    with on_device(input):
+        x = input._a.reshape(-1)
+        if kind == _k.BCE:
+            _check_probabilities(x, op)
+        total = _gpu.pointwise_forward(xp_of(input), kind, x, target._a.reshape(-1),
+                                       None if w is None else w.reshape(-1))
+        return one(type(input), total / x.size if size_average else total)
+
+
+def _pointwise_backward_gpu(kind, go, input, target, w, size_average):
+    x = input._a
+    with on_device(input):
+        g = _gpu.pointwise_backward(xp_of(input), kind, go / x.size if size_average else go, x.reshape(-1),
+                                    target._a.reshape(-1), None if w is None else w.reshape(-1))
+        return type(input)._make(g.reshape(x.shape))
+
+
 # ---------------------------------------------------------------------- margin criteria
 
 def multi_margin_loss_forward(input, target, p=1, margin=1, weight=None, size_average=True):
@@ -315,18 +436,23 @@ def multi_margin_loss_forward(input, target, p=1, margin=1, weight=None, size_av
     with size_average)."""
     op = "multi_margin_loss_forward"
     x, t, w = _multi_margin_args(input, target, p, weight, op)
+    if input.is_cuda:
+        return _multi_margin_forward_gpu(input, x, t, p, float(margin), w, size_average)
     return _multi_margin_forward_cpu(input, x, t, p, float(margin), w, size_average)
 
 
 def multi_margin_loss_backward(grad_output, input, target, p=1, margin=1, weight=None, size_average=True):
     op = "multi_margin_loss_backward"
     x, t, w = _multi_margin_args(input, target, p, weight, op)
+    if input.is_cuda:
+        return _multi_margin_backward_gpu(_device_scalar(grad_output, input, op), input, x, t, p, float(margin), w,
+                                          size_average)
     return _multi_margin_backward_cpu(scalar(grad_output, op), input, x, t, p, float(margin), w, size_average)
 
 
 def _multi_margin_args(input, target, p, weight, op):
     float_input(input, op)
-    index_input(target, op, "target")
+    _index_target(target, input, op)
     if p != 1 and p != 2:
         raise ValueError("{}(): only p == 1 and p == 2 supported, got p = {}".format(op, p))
     x = input._a
@@ -337,14 +463,23 @@ def _multi_margin_args(input, target, p, weight, op):
     if t.size != x.shape[0] or t.ndim != 1:
         raise ValueError("{}(): expected target of size [{}] for input of size {}, got {}"
                          .format(op, x.shape[0], size_str(input), size_str(target)))
-    return x, t, per_class(weight, input, x.shape[1], op)
+    return x, t, _class_weight(weight, input, x.shape[1], op)
+
+
+def _outside(t, low, high):
+    """The target to report as outside [low, high): the smallest when it is below ``low``, else the
+    largest; None when every target lies inside. ``t``: a host or a device array."""
+    if not isinstance(t, np.ndarray):
+        return _gpu.out_of_range(t, low, high)
+    lo, hi = int(t.min()), int(t.max())
+    return lo if lo < low else (hi if hi >= high else None)
 
 
 def _check_margin_targets(t, n_classes, op):
-    lo, hi = int(t.min()), int(t.max())
-    if lo < 0 or hi >= n_classes:
+    bad = _outside(t, 0, n_classes)
+    if bad is not None:
         raise IndexError("{}(): target {} is out of range: expected a class index in [0, {})"
-                         .format(op, lo if lo < 0 else hi, n_classes))
+                         .format(op, bad, n_classes))
 
 
 def _multi_margin_forward_cpu(input, x, t, p, margin, w, size_average):
@@ -365,17 +500,36 @@ def _multi_margin_backward_cpu(go, input, x, t, p, margin, w, size_average):
     return type(input)._make(g.reshape(input._a.shape))
 
 
+def _multi_margin_forward_gpu(input, x, t, p, margin, w, size_average):
+    with on_device(input):
+        _check_margin_targets(t, x.shape[1], "multi_margin_loss_forward")
+        total = _gpu.multi_margin_forward(xp_of(input), x, t, p, margin, w) / x.shape[1]
+        return one(type(input), total / x.shape[0] if size_average else total)
+
+
+def _multi_margin_backward_gpu(go, input, x, t, p, margin, w, size_average):
+    with on_device(input):
+        _check_margin_targets(t, x.shape[1], "multi_margin_loss_backward")
+        scale = go / (x.shape[1] * (x.shape[0] if size_average else 1))
+        g = _gpu.multi_margin_backward(xp_of(input), scale, x, t, p, margin, w)
+        return type(input)._make(g.reshape(input._a.shape))
+
+
 def multilabel_margin_loss_forward(input, target, size_average=True):
     """Per sample: the labels are target's entries before the first -1; the loss sums
     max(0, 1 - x[label] + x[d]) over labels and non-label classes d, divided by C (and by N with
     size_average)."""
     x, t = _multilabel_args(input, target, "multilabel_margin_loss_forward")
+    if input.is_cuda:
+        return _multilabel_forward_gpu(input, x, t, size_average)
     return _multilabel_forward_cpu(input, x, t, size_average)
 
 
 def multilabel_margin_loss_backward(grad_output, input, target, size_average=True):
     op = "multilabel_margin_loss_backward"
     x, t = _multilabel_args(input, target, op)
+    if input.is_cuda:
+        return _multilabel_backward_gpu(_device_scalar(grad_output, input, op), input, x, t, size_average)
     return _multilabel_backward_cpu(scalar(grad_output, op), input, x, t, size_average)
 
 
@@ -393,9 +547,21 @@ def _multilabel_backward_cpu(go, input, x, t, size_average):
     return type(input)._make(g.reshape(input._a.shape))
 
 
+def _multilabel_forward_gpu(input, x, t, size_average):
+    with on_device(input):
+        total = _gpu.multilabel_margin_forward(xp_of(input), x, t) / x.shape[1]
+        return one(type(input), total / x.shape[0] if size_average else total)
+
+
+def _multilabel_backward_gpu(go, input, x, t, size_average):
+    with on_device(input):
+        scale = go / (x.shape[1] * (x.shape[0] if size_average else 1))
+        return type(input)._make(_gpu.multilabel_margin_backward(xp_of(input), scale, x, t).reshape(input._a.shape))
+
+
 def _multilabel_args(input, target, op):
     float_input(input, op)
-    index_input(target, op, "target")
+    _index_target(target, input, op)
     x = input._a
     if x.ndim not in (1, 2):
         raise ValueError("{}(): expected a 1D or 2D input (C or N x C), got size {}".format(op, size_str(input)))
@@ -403,10 +569,11 @@ def _multilabel_args(input, target, op):
     if t.shape != x.shape:
         raise ValueError("{}(): expected target of the input's size {}, got {}"
                          .format(op, size_str(input), size_str(target)))
-    lo, hi = int(t.min()), int(t.max())
-    if lo < -1 or hi >= x.shape[-1]:
+    with on_device(input):
+        bad = _outside(t, -1, x.shape[-1])
+    if bad is not None:
         raise IndexError("{}(): target {} is out of range: expected class indices in [0, {}) or -1 (end of labels)"
-                         .format(op, lo if lo < -1 else hi, x.shape[-1]))
+                         .format(op, bad, x.shape[-1]))
     if x.ndim == 1:
         return x.reshape(1, -1), t.reshape(1, -1)
     return x, t

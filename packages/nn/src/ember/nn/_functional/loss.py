@@ -15,8 +15,8 @@ import warnings
 import ember
 import ember.kernels as K
 from ember.autograd import Function, Variable
-from ember.kernels._common import FLOAT_TYPES, size_str
-from ember.tensor import LongTensor, _fmt_size, _typename_of
+from ember.kernels._common import FLOAT_TYPES, INDEX_TYPES, same_device, size_str
+from ember.tensor import _fmt_size, _typename_of
 from .distance import pairwise_distance
 
 __all__ = ["nll_loss", "poisson_nll_loss", "kl_div", "cross_entropy", "binary_cross_entropy",
@@ -40,8 +40,9 @@ def _variable(v):
 def _float_input(op, x, name="input"):
     t = _data(x)
     if type(t) not in FLOAT_TYPES:
-        raise TypeError("{}: expected {} to be a Variable of torch.FloatTensor or torch.DoubleTensor, got {}"
-                        .format(op, name, _typename_of(t)))
+        types = ("torch.cuda.FloatTensor, torch.cuda.DoubleTensor or torch.cuda.HalfTensor"
+                 if getattr(t, "is_cuda", False) else "torch.FloatTensor or torch.DoubleTensor")
+        raise TypeError("{}: expected {} to be a Variable of {}, got {}".format(op, name, types, _typename_of(t)))
     return t
 
 
@@ -96,7 +97,7 @@ def _class_target(op, input, target):
     dim = x.dim()
     if dim != 2 and dim != 4:
         raise ValueError("Expected 2 or 4 dimensions (got {})".format(dim))
-    t = _index_target(op, target)
+    t = _index_target(op, target, x)
     shape = x._a.shape
     expected = shape[:1] + shape[2:]
     if t._a.shape != expected:
@@ -105,11 +106,13 @@ def _class_target(op, input, target):
     return x, t
 
 
-def _index_target(op, target):
+def _index_target(op, target, x):
+    """The LongTensor (cuda.LongTensor for CUDA input) of class indices, on the input's device."""
     t = _data(target)
-    if type(t) is not LongTensor:
-        raise TypeError("{}: expected target to be a Variable of torch.LongTensor (class indices), got {}"
-                        .format(op, _typename_of(t)))
+    if type(t) not in INDEX_TYPES:
+        raise TypeError("{}: expected target to be a Variable of torch.{}LongTensor (class indices), got {}"
+                        .format(op, "cuda." if x.is_cuda else "", _typename_of(t)))
+    same_device(t, x, op, "target")
     return t
 
 
@@ -366,7 +369,7 @@ def _margin_input(op, input, target):
     x = _float_input(op, input)
     if x.dim() not in (1, 2):
         raise ValueError("{}: expected a 1D or 2D input (C or N x C), got size {}".format(op, size_str(x)))
-    return x, _index_target(op, target)
+    return x, _index_target(op, target, x)
 
 
 def multi_margin_loss(input, target, p=1, margin=1, weight=None, size_average=True):
@@ -427,6 +430,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=True):
     op = "hinge_embedding_loss"
     x = _float_input(op, input)
     y = _data(target)
+    same_device(y, x, op, "target")
     _same_numel(op, x, y)
     y = y.contiguous().view_as(x)
     loss = input.masked_fill(Variable(y == -1), 0) + (-input + margin).clamp(min=0).masked_fill(Variable(y == 1), 0)
@@ -459,6 +463,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=True):
     if x1.dim() != 2:
         raise ValueError("{}: expected 2D inputs (N x D), got size {}".format(op, size_str(x1)))
     y = _data(target)
+    same_device(y, x1, op, "target")
     if y.numel() != x1.size(0):
         raise RuntimeError("{}: expected target of size [{}] (one per row of the inputs of size {}), got target "
                            "of size {}".format(op, x1.size(0), size_str(x1), size_str(y)))
