@@ -277,3 +277,98 @@ def test_embedding_bag_errors():
         nn.EmbeddingBag(5, 2, mode="max")
     with pytest.raises(IndexError, match="EmbeddingBag: indices must be in"):
         m(_idx([1, 7]), ember.LongTensor([0]))
+
+
+# ---------------------------------------------------------------------- CUDA, against the CPU
+
+def _cuda(t):
+    return t.cuda()
+
+
+def _same(t):
+    return t
+
+
+def _run_embedding(kwargs, w, idx, go, r, move):
+    """An Embedding on move's device: output, weight (renormalised in place), weight gradient and the double
+    backward's gradient for grad_output along r."""
+    m = nn.Embedding(*w.shape, **kwargs).double()
+    m.weight.data.copy_(ember.from_numpy(w.copy()))
+    m = move(m)
+    ego = Variable(move(ember.from_numpy(go.copy())), requires_grad=True)
+    y = m(Variable(move(ember.from_numpy(idx))))
+    (gw,) = ember.autograd.grad(y, m.weight, ego, create_graph=True)
+    (gw * Variable(move(ember.from_numpy(r.copy())))).sum().backward()
+    return [t.cpu().numpy() for t in (y.data, m.weight.data, gw.data, ego.grad.data)]
+
+
+@pytest.mark.parametrize("kwargs", [{}, dict(padding_idx=2), dict(scale_grad_by_freq=True),
+                                    dict(padding_idx=0, scale_grad_by_freq=True, max_norm=1.2, norm_type=3),
+                                    dict(max_norm=1.0)])
+def test_cuda_embedding_matches_cpu(device_mode, kwargs):
+    rng = np.random.RandomState(7)
+    w, idx = rng.standard_normal((6, 3)), rng.randint(0, 6, size=(4, 5))
+    go, r = rng.standard_normal((4, 5, 3)), rng.standard_normal((6, 3))
+    for a, b in zip(_run_embedding(kwargs, w, idx, go, r, _cuda), _run_embedding(kwargs, w, idx, go, r, _same)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+
+
+def _run_bag(kwargs, w, idx, offsets, go, move):
+    m = nn.EmbeddingBag(*w.shape, **kwargs).double()
+    m.weight.data.copy_(ember.from_numpy(w.copy()))
+    m = move(m)
+    args = (Variable(move(ember.from_numpy(idx))),)
+    if offsets is not None:
+        args += (Variable(move(ember.LongTensor(offsets))),)
+    out = m(*args)
+    out.backward(move(ember.from_numpy(go.copy())))
+    return [t.cpu().numpy() for t in (out.data, m.weight.data, m.weight.grad.data)]
+
+
+@pytest.mark.parametrize("kwargs", [dict(mode="sum"), dict(mode="mean", scale_grad_by_freq=True),
+                                    dict(mode="mean", max_norm=1.0, norm_type=1)])
+@pytest.mark.parametrize("offsets", [None, [0, 0, 4, 4, 9, 12]])  # None: 2D input; empty bags give zeros
+def test_cuda_embedding_bag_matches_cpu(device_mode, kwargs, offsets):
+    rng = np.random.RandomState(8)
+    w = rng.standard_normal((7, 3))
+    idx = rng.randint(0, 7, size=(3, 4) if offsets is None else 12)
+    go = rng.standard_normal((3 if offsets is None else len(offsets), 3))
+    cpu = _run_bag(kwargs, w, idx, offsets, go, _same)
+    for a, b in zip(_run_bag(kwargs, w, idx, offsets, go, _cuda), cpu):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+
+
+def test_cuda_embedding_errors(device_mode):
+    m = nn.Embedding(5, 2).cuda()
+    with pytest.raises(TypeError, match="Embedding: expected the indices to be a torch.cuda.LongTensor, got "
+                                        "torch.LongTensor"):
+        m(_idx([1, 2]))
+    with pytest.raises(TypeError, match="embedding: expected the indices to be a torch.LongTensor, got "
+                                        "torch.cuda.LongTensor"):
+        F.embedding(Variable(ember.LongTensor([1]).cuda()), Variable(ember.randn(5, 2)))
+    with pytest.raises(IndexError, match="Embedding: indices must be in 0 <= index < num_embeddings = 5"):
+        m(Variable(ember.LongTensor([1, 5]).cuda()))
+    bag = nn.EmbeddingBag(5, 2).cuda()
+    idx = Variable(ember.LongTensor([1, 2, 3]).cuda())
+    with pytest.raises(ValueError, match="offsets has to be a 1D torch.cuda.LongTensor, got torch.LongTensor"):
+        bag(idx, ember.LongTensor([0]))
+    with pytest.raises(ValueError, match=r"offsets\[0\] has to be 0.*However, got 1"):
+        bag(idx, ember.LongTensor([1]).cuda())
+    with pytest.raises(ValueError, match=r"offsets\[-1\] can't be greater than input's length \(3\), but got "
+                                         r"offsets\[-1\] of 4"):
+        bag(idx, ember.LongTensor([0, 4]).cuda())
+    with pytest.raises(ValueError, match=r"offsets must be non-decreasing, got \[0, 2, 1\]"):
+        bag(idx, ember.LongTensor([0, 2, 1]).cuda())
+
+
+def test_cuda_indices_on_another_gpu(fake_cuda):  # the fake has two devices
+    m = nn.Embedding(5, 2).cuda(0)
+    with pytest.raises(TypeError, match=r"Embedding: expected the indices on GPU 0 \(where the weight is\), got them "
+                                        r"on GPU 1"):
+        m(Variable(ember.LongTensor([1, 2]).cuda(1)))
+    bag = nn.EmbeddingBag(5, 2, mode="sum").cuda(1)
+    out = bag(Variable(ember.LongTensor([[1, 2], [3, 3]]).cuda(1)))
+    out.sum().backward()
+    assert out.data.get_device() == 1 and bag.weight.grad.data.get_device() == 1
+    w = bag.weight.data.cpu().numpy()
+    np.testing.assert_allclose(out.data.cpu().numpy(), [w[1] + w[2], 2 * w[3]], rtol=1e-6)

@@ -148,3 +148,44 @@ def test_matches_lua_nn(name, args, make):
     out.backward(d["gradOutput"])
     assert_same(out.data, d["output"], 0, 0)
     assert_same(x.grad.data, d["gradInput"], 1e-12, 1e-12)
+
+
+# ---------------------------------------------------------------------- CUDA, against the CPU
+
+def _value_and_grads(f, x, go, r, move):
+    """f(x), its gradient for go, and grad_output's gradient through that gradient along r (the double
+    backward), with every tensor on move's device."""
+    v = Variable(move(ember.from_numpy(x.copy())), requires_grad=True)
+    ego = Variable(move(ember.from_numpy(go.copy())), requires_grad=True)
+    y = f(v)
+    (g,) = ember.autograd.grad(y, v, ego, create_graph=True)
+    (g * Variable(move(ember.from_numpy(r.copy())))).sum().backward()
+    return [t.data.cpu().numpy() for t in (y, g, ego.grad)]
+
+
+@pytest.mark.parametrize("shape,pad,mode,value", [
+    ((2, 3, 4, 5), (1, 2, -1, 3), "constant", 1.5), ((3, 4), (2, 0), "constant", 0),
+    ((2, 3, 4, 5), (3, 1, 2, 2), "reflect", 0), ((2, 3, 6), (2, 4), "reflect", 0),
+    ((2, 3, 4, 5), (2, 1, -1, 3), "replicate", 0), ((1, 2, 3, 4, 3), (1, 2, 0, 1, 2, 1), "replicate", 0),
+])
+def test_cuda_matches_cpu(device_mode, shape, pad, mode, value):
+    rng = np.random.RandomState(4)
+    x = rng.standard_normal(shape)
+
+    def f(v):
+        return F.pad(v, pad, mode, value)
+
+    go = rng.standard_normal(tuple(f(Variable(ember.from_numpy(x))).size()))
+    r = rng.standard_normal(shape)
+    got = _value_and_grads(f, x, go, r, lambda t: t.cuda())
+    for a, b in zip(got, _value_and_grads(f, x, go, r, lambda t: t)):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate"])
+def test_cuda_pad_stays_on_the_input_gpu(fake_cuda, mode):  # the fake has two devices
+    x = Variable(ember.randn(1, 2, 3, 4).cuda(1), requires_grad=True)
+    y = F.pad(x, (1, 2, 2, 1), mode)
+    y.sum().backward()
+    assert y.data.get_device() == 1 and x.grad.data.get_device() == 1
+    np.testing.assert_array_equal(y.data.cpu().numpy(), F.pad(Variable(x.data.cpu()), (1, 2, 2, 1), mode).data.numpy())

@@ -44,3 +44,17 @@ def test_pixel_shuffle_errors():
         F.pixel_shuffle(Variable(ember.randn(1, 6, 2, 2)), 2)
     with pytest.raises(ValueError, match="upscale_factor must be a positive int, got 0"):
         F.pixel_shuffle(Variable(ember.randn(1, 4, 2, 2)), 0)
+
+
+def test_cuda_matches_cpu(device_mode):
+    x = np.random.RandomState(1).standard_normal((2, 8, 3, 4))
+    go = np.random.RandomState(2).standard_normal((2, 2, 6, 8))
+    results = []
+    for move in (lambda t: t, lambda t: t.cuda()):
+        v = Variable(move(ember.from_numpy(x.copy())), requires_grad=True)
+        y = F.pixel_shuffle(v, 2)
+        y.backward(Variable(move(ember.from_numpy(go.copy()))))
+        assert y.is_cuda == v.is_cuda
+        results.append((y.data.cpu().numpy(), v.grad.data.cpu().numpy()))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

@@ -151,3 +151,34 @@ def test_errors():
         nn.Upsample(size=(7, 8))(x4)
     with pytest.raises(RuntimeError, match="input aspect ratio doesn't match the output ratio"):
         F.upsample(x4, size=(6, 12))
+
+
+# ---------------------------------------------------------------------- CUDA, against the CPU
+
+def _value_and_grads(f, x, go, r, move):
+    """f(x), its gradient for go, and grad_output's gradient through that gradient along r (the double
+    backward), with every tensor on move's device."""
+    v = Variable(move(ember.from_numpy(x.copy())), requires_grad=True)
+    ego = Variable(move(ember.from_numpy(go.copy())), requires_grad=True)
+    y = f(v)
+    (g,) = autograd_grad(y, v, ego, create_graph=True)
+    (g * Variable(move(ember.from_numpy(r.copy())))).sum().backward()
+    return [t.data.cpu().numpy() for t in (y, g, ego.grad)]
+
+
+@pytest.mark.parametrize("mode,shape,kw", [("nearest", (2, 3, 5), dict(scale_factor=2)),
+                                           ("nearest", (1, 2, 2, 3, 2), dict(size=(4, 6, 4))),
+                                           ("bilinear", (1, 2, 3, 4), dict(size=(5, 7))),
+                                           ("trilinear", (1, 2, 2, 3, 2), dict(scale_factor=(2, 1, 3)))])
+def test_cuda_matches_cpu(device_mode, mode, shape, kw):
+    rng = np.random.RandomState(3)
+    x = rng.standard_normal(shape)
+
+    def f(v):
+        return F.upsample(v, mode=mode, **kw)
+
+    go = rng.standard_normal(tuple(f(Variable(ember.from_numpy(x))).size()))
+    r = rng.standard_normal(shape)
+    got = _value_and_grads(f, x, go, r, lambda t: t.cuda())
+    for a, b in zip(got, _value_and_grads(f, x, go, r, lambda t: t)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

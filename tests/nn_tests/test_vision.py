@@ -120,3 +120,35 @@ def test_errors():
         F.affine_grid(Variable(ember.zeros(1, 2, 3)), (2, 1, 3, 3))
     with pytest.raises(TypeError, match="torch.DoubleTensor"):
         F.grid_sample(x, Variable(ember.zeros(1, 2, 2, 2).double()))
+
+
+# ---------------------------------------------------------------------- CUDA, against the CPU
+
+def _transform(x, theta, go, move):
+    """A spatial transformer (affine_grid, then grid_sample) on move's device: output and the gradients of
+    input and theta."""
+    xv = Variable(move(ember.from_numpy(x.copy())), requires_grad=True)
+    tv = Variable(move(ember.from_numpy(theta.copy())), requires_grad=True)
+    y = F.grid_sample(xv, F.affine_grid(tv, (2, 3, 4, 6)))
+    y.backward(Variable(move(ember.from_numpy(go.copy()))))
+    return [t.data.cpu().numpy() for t in (y, xv.grad, tv.grad)]
+
+
+def test_cuda_matches_cpu(device_mode):
+    rng = np.random.RandomState(5)
+    x, theta, go = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((2, 2, 3)), rng.standard_normal((2, 3, 4, 6))
+    for a, b in zip(_transform(x, theta, go, lambda t: t.cuda()), _transform(x, theta, go, lambda t: t)):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-12)
+
+
+def test_cuda_affine_grid_double_backward(device_mode):
+    rng = np.random.RandomState(6)
+    theta, go, r = rng.standard_normal((2, 2, 3)), rng.standard_normal((2, 3, 4, 2)), rng.standard_normal((2, 2, 3))
+    grads = []
+    for move in (lambda t: t, lambda t: t.cuda()):
+        tv = Variable(move(ember.from_numpy(theta.copy())), requires_grad=True)
+        gv = Variable(move(ember.from_numpy(go.copy())), requires_grad=True)
+        (g,) = autograd_grad(F.affine_grid(tv, (2, 1, 3, 4)), tv, gv, create_graph=True)
+        (g * Variable(move(ember.from_numpy(r.copy())))).sum().backward()
+        grads.append(gv.grad.data.cpu().numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-12)

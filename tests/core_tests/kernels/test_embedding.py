@@ -135,3 +135,60 @@ def test_errors():
         K.embedding_renorm_(E(np.ones((5, 4))), L([0]), 1.0, 0)
     with pytest.raises(ValueError, match=r"expected a 2D weight"):
         K.embedding_renorm_(E(np.ones(5)), L([0]), 1.0)
+
+
+# ---------------------------------------------------------------------- CUDA, against the CPU kernels
+
+def G(a):
+    return ember.from_numpy(np.ascontiguousarray(a)).cuda()
+
+
+@pytest.mark.parametrize("padding_idx,scale", [(None, False), (2, False), (None, True), (0, True)])
+def test_cuda_backward_matches_cpu(device_mode, padding_idx, scale):
+    idx = rng.randint(0, 6, (4, 5))
+    idx[0, :3] = 2  # repeats: the scatter-add must count each
+    go = rng.randn(4, 5, 3)
+    want = K.embedding_backward(E(go), L(idx), 7, padding_idx, scale)
+    out = K.embedding_backward(G(go), L(idx).cuda(), 7, padding_idx, scale)
+    assert type(out) is ember.cuda.DoubleTensor
+    np.testing.assert_allclose(out.cpu().numpy(), want.numpy(), rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("norm_type", [1, 2, 3.5])
+def test_cuda_renorm_matches_cpu(device_mode, norm_type):
+    w = rng.randn(8, 5) * 2
+    idx = L([1, 3, 3, 0, 6, 1])
+    want = K.embedding_renorm_(E(w.copy()), idx, 1.5, norm_type).numpy()
+    weight = G(w)
+    assert K.embedding_renorm_(weight, idx.cuda(), 1.5, norm_type) is weight
+    np.testing.assert_allclose(weight.cpu().numpy(), want, rtol=1e-12, atol=1e-13)
+
+
+def test_cuda_half(device_mode):
+    idx = L(rng.randint(0, 5, 12))
+    go = rng.randn(12, 4).astype(np.float16).astype(np.float32)
+    out = K.embedding_backward(G(go).half(), idx.cuda(), 5, 1, True)
+    assert type(out) is ember.cuda.HalfTensor
+    np.testing.assert_allclose(out.float().cpu().numpy(), K.embedding_backward(E(go), idx, 5, 1, True).numpy(),
+                               rtol=1e-2, atol=1e-2)
+    w = (rng.randn(5, 4) * 2).astype(np.float16).astype(np.float32)
+    weight = G(w).half()
+    K.embedding_renorm_(weight, idx.cuda(), 1.0)
+    np.testing.assert_allclose(weight.float().cpu().numpy(), K.embedding_renorm_(E(w), idx, 1.0).numpy(),
+                               rtol=1e-2, atol=1e-3)
+
+
+def test_cuda_errors(device_mode):
+    go = G(rng.randn(3, 4).astype(np.float32))
+    with pytest.raises(IndexError, match=r"embedding_backward\(\): indices need to be in the range 0 <= index < 5, "
+                                         r"but got index 7"):
+        K.embedding_backward(go, L([0, 7, -1]).cuda(), 5)
+    with pytest.raises(IndexError, match=r"embedding_renorm_\(\): indices need to be in the range 0 <= index < 5, "
+                                         r"but got index -2"):
+        K.embedding_renorm_(G(np.ones((5, 4), np.float32)), L([0, -2, 9]).cuda(), 1.0)
+    with pytest.raises(TypeError, match=r"embedding_backward\(\): expected indices on GPU 0 \(where the input is\), "
+                                        r"got torch.LongTensor"):
+        K.embedding_backward(go, L([0, 1, 2]), 5)
+    with pytest.raises(TypeError, match=r"embedding_renorm_\(\): expected indices on the CPU \(where the input is\), "
+                                        r"got torch.cuda.LongTensor on GPU 0"):
+        K.embedding_renorm_(E(np.ones((5, 4))), L([0]).cuda(), 1.0)

@@ -99,3 +99,39 @@ def test_errors():
         K.reflection_pad1d_backward(ember.FloatTensor(2, 4).zero_(), (2, 3), 1)
     with pytest.raises(RuntimeError, match="expected input_size of 2 or 3 positive entries"):
         K.replication_pad1d_backward(ember.FloatTensor(2, 4).zero_(), (2, 0, 3), 1)
+
+
+# ---------------------------------------------------------------------- CUDA, against the CPU kernels
+
+def on_gpu(arr, layout="contig"):
+    """``arr`` as a CUDA tensor; the "t" layout is a transposed (strided) view on the device."""
+    if layout == "contig":
+        return ember.from_numpy(np.ascontiguousarray(arr)).cuda()
+    return on_gpu(np.swapaxes(arr, -1, -2)).transpose(arr.ndim - 1, arr.ndim - 2)
+
+
+@pytest.mark.parametrize("kind,nd,shape,pad", [c for c in CASES if np.prod(c[2]) < 1000])
+def test_cuda_matches_cpu(device_mode, kind, nd, shape, pad):
+    forward = getattr(K, "{}_pad{}d_forward".format(kind, nd))
+    backward = getattr(K, "{}_pad{}d_backward".format(kind, nd))
+    x = rng.randn(*shape)
+    want = forward(make(x), pad)
+    out = forward(on_gpu(x, "t"), pad)
+    assert type(out) is ember.cuda.DoubleTensor
+    np.testing.assert_array_equal(out.cpu().numpy(), want.numpy())
+    go = rng.randn(*want.size())
+    gx = backward(on_gpu(go, "t"), shape, pad)
+    np.testing.assert_allclose(gx.cpu().numpy(), backward(make(go), shape, pad).numpy(), rtol=1e-13, atol=1e-13)
+
+
+def test_cuda_half(device_mode):
+    x = rng.randn(2, 3, 4, 5).astype(np.float16)
+    out = K.reflection_pad2d_forward(on_gpu(x.astype(np.float32)).half(), (3, 1, 2, 2))
+    assert type(out) is ember.cuda.HalfTensor
+    want = K.reflection_pad2d_forward(make(x.astype(np.float32)), (3, 1, 2, 2))
+    np.testing.assert_array_equal(out.float().cpu().numpy(), want.numpy())  # a gather: exact
+    go = rng.randn(*want.size()).astype(np.float16).astype(np.float32)
+    gx = K.replication_pad2d_backward(on_gpu(go).half(), x.shape, (3, 1, 2, 2))
+    assert type(gx) is ember.cuda.HalfTensor
+    np.testing.assert_allclose(gx.float().cpu().numpy(), K.replication_pad2d_backward(make(go), x.shape, (3, 1, 2, 2))
+                               .numpy(), rtol=1e-2, atol=1e-2)

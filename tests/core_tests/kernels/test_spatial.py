@@ -113,3 +113,64 @@ def test_errors():
         K.affine_grid_backward(ember.FloatTensor(2, 4, 4, 3).zero_(), (2, 1, 4, 4))
     with pytest.raises(TypeError, match="expected theta to be a torch.FloatTensor or torch.DoubleTensor"):
         K.affine_grid_forward(ember.LongTensor(2, 2, 3).zero_(), (2, 1, 4, 4))
+
+
+# ---------------------------------------------------------------------- CUDA, against the CPU kernels
+
+def on_gpu(arr):
+    return ember.from_numpy(np.ascontiguousarray(arr)).cuda()
+
+
+def test_cuda_grid_sample_matches_cpu(device_mode):
+    x = rng.randn(2, 3, 5, 6)
+    grid = rng.uniform(-1.3, 1.3, (2, 4, 7, 2))
+    grid[0, 0, :3] = [[np.nan, 0.5], [1e30, 0.0], [-1.0, 1.0]]  # no neighbour inside; a corner pixel's centre
+    go = rng.randn(2, 3, 4, 7)
+    want = K.grid_sample_forward(make(x), make(grid))
+    out = K.grid_sample_forward(on_gpu(np.swapaxes(x, 1, 2)).transpose(1, 2), on_gpu(grid))
+    assert type(out) is ember.cuda.DoubleTensor
+    np.testing.assert_allclose(out.cpu().numpy(), want.numpy(), rtol=1e-12, atol=1e-12)
+    gx, ggrid = K.grid_sample_backward(on_gpu(go), on_gpu(x), on_gpu(grid))
+    want_gx, want_ggrid = K.grid_sample_backward(make(go), make(x), make(grid))
+    np.testing.assert_allclose(gx.cpu().numpy(), want_gx.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ggrid.cpu().numpy(), want_ggrid.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_cuda_affine_grid_matches_cpu(device_mode):
+    theta, g = rng.randn(3, 2, 3), rng.randn(3, 4, 5, 2)
+    out = K.affine_grid_forward(on_gpu(theta), (3, 2, 4, 5))
+    assert type(out) is ember.cuda.DoubleTensor
+    np.testing.assert_allclose(out.cpu().numpy(), K.affine_grid_forward(make(theta), (3, 2, 4, 5)).numpy(),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(K.affine_grid_backward(on_gpu(g), (3, 2, 4, 5)).cpu().numpy(),
+                               K.affine_grid_backward(make(g), (3, 2, 4, 5)).numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_cuda_half(device_mode):
+    x = rng.randn(2, 3, 5, 6).astype(np.float16).astype(np.float32)
+    theta = rng.randn(2, 2, 3).astype(np.float16).astype(np.float32) / 2
+    grid = K.affine_grid_forward(on_gpu(theta).half(), (2, 3, 4, 7))
+    assert type(grid) is ember.cuda.HalfTensor
+    want_grid = K.affine_grid_forward(make(theta), (2, 3, 4, 7))
+    np.testing.assert_allclose(grid.float().cpu().numpy(), want_grid.numpy(), rtol=1e-2, atol=1e-3)
+    grid = grid.float().cpu().numpy()
+    out = K.grid_sample_forward(on_gpu(x).half(), on_gpu(grid).half())
+    assert type(out) is ember.cuda.HalfTensor
+    np.testing.assert_allclose(out.float().cpu().numpy(), K.grid_sample_forward(make(x), make(grid)).numpy(),
+                               rtol=1e-2, atol=1e-2)
+
+
+def test_cuda_errors(device_mode):
+    x = on_gpu(np.zeros((2, 3, 4, 5), np.float32))
+    with pytest.raises(TypeError, match="grid_sample: expected grid to be a torch.cuda.FloatTensor \\(the type of "
+                                        "input\\), got torch.FloatTensor"):
+        K.grid_sample_forward(x, ember.FloatTensor(2, 3, 3, 2).zero_())
+    with pytest.raises(TypeError, match="expected grad_output to be a torch.cuda.FloatTensor"):
+        K.grid_sample_backward(ember.FloatTensor(2, 3, 3, 3).zero_(), x, on_gpu(np.zeros((2, 3, 3, 2), np.float32)))
+
+
+def test_cuda_grid_on_another_gpu(fake_cuda):  # the fake has two devices
+    x = on_gpu(np.zeros((2, 3, 4, 5), np.float32))
+    with pytest.raises(TypeError, match=r"grid_sample\(\): expected grid on GPU 0 \(where the input is\), got "
+                                        r"torch.cuda.FloatTensor on GPU 1"):
+        K.grid_sample_forward(x, ember.FloatTensor(2, 3, 3, 2).zero_().cuda(1))

@@ -149,3 +149,49 @@ def test_backward_argument_errors():
         K.upsample_trilinear3d_backward(g, (1, 2, 3, 4))
     with pytest.raises(TypeError, match="grad_output to be a torch.FloatTensor or torch.DoubleTensor"):
         K.upsample_bilinear2d_backward(ember.LongTensor(1, 2, 6, 8).zero_(), (1, 2, 3, 4))
+
+
+# ---------------------------------------------------------------------- CUDA, against the CPU kernels
+
+def on_gpu(arr, layout="contig"):
+    """``arr`` as a CUDA tensor; the "t" layout is a transposed (strided) view on the device."""
+    if layout == "contig":
+        return ember.from_numpy(np.ascontiguousarray(arr)).cuda()
+    return on_gpu(np.swapaxes(arr, -1, -2)).transpose(arr.ndim - 1, arr.ndim - 2)
+
+
+KERNELS = {"nearest": (K.upsample_nearest_forward, K.upsample_nearest_backward),
+           "bilinear": (K.upsample_bilinear2d_forward, K.upsample_bilinear2d_backward),
+           "trilinear": (K.upsample_trilinear3d_forward, K.upsample_trilinear3d_backward)}
+CUDA_CASES = [("nearest", (2, 3, 5), dict(scale_factor=3)), ("nearest", (1, 2, 3, 4), dict(size=(6, 8))),
+              ("nearest", (2, 1, 2, 3, 2), dict(scale_factor=2)), ("bilinear", (2, 3, 5, 7), dict(size=(9, 4))),
+              ("bilinear", (1, 2, 1, 3), dict(scale_factor=(2, 3))),
+              ("trilinear", (1, 2, 3, 4, 5), dict(size=(5, 3, 9)))]
+
+
+@pytest.mark.parametrize("mode,shape,kw", CUDA_CASES)
+def test_cuda_matches_cpu(device_mode, mode, shape, kw):
+    forward, backward = KERNELS[mode]
+    x = rng.randn(*shape)
+    want = forward(make(x), **kw)
+    out = forward(on_gpu(x, "t"), **kw)
+    assert type(out) is ember.cuda.DoubleTensor
+    np.testing.assert_allclose(out.cpu().numpy(), want.numpy(), rtol=1e-12, atol=1e-12)
+    go = rng.randn(*want.size())
+    gx = backward(on_gpu(go, "t"), shape)
+    assert type(gx) is ember.cuda.DoubleTensor
+    np.testing.assert_allclose(gx.cpu().numpy(), backward(make(go), shape).numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode,kw", [("nearest", dict(scale_factor=2)), ("bilinear", dict(size=(7, 9)))])
+def test_cuda_half(device_mode, mode, kw):
+    forward, backward = KERNELS[mode]
+    x = rng.randn(2, 3, 4, 5).astype(np.float16).astype(np.float32)
+    out = forward(on_gpu(x).half(), **kw)
+    assert type(out) is ember.cuda.HalfTensor
+    want = forward(make(x), **kw)
+    np.testing.assert_allclose(out.float().cpu().numpy(), want.numpy(), rtol=1e-2, atol=1e-3)
+    go = rng.randn(*want.size()).astype(np.float16).astype(np.float32)
+    gx = backward(on_gpu(go).half(), x.shape)
+    assert type(gx) is ember.cuda.HalfTensor
+    np.testing.assert_allclose(gx.float().cpu().numpy(), backward(make(go), x.shape).numpy(), rtol=1e-2, atol=1e-2)

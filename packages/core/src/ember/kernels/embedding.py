@@ -2,6 +2,8 @@
 
     grad_weight = embedding_backward(grad_output, indices, num_weights, padding_idx, scale_grad_by_freq)
     embedding_renorm_(weight, indices, max_norm, norm_type)
+
+CUDA tensors (indices on the same GPU) run ember/kernels/cuda/embedding.py.
 """
 import numbers
 
@@ -10,7 +12,7 @@ import numpy as np
 from ember._C import nn_embedding as _k
 from ember.tensor import _fmt_size, _typename_of
 
-from ._common import contiguous, float_input, get_num_threads, index_input, size_str
+from ._common import contiguous, float_input, get_num_threads, index_input, on_device, same_device, size_str
 
 
 def embedding_backward(grad_output, indices, num_weights, padding_idx=None, scale_grad_by_freq=False):
@@ -21,6 +23,7 @@ def embedding_backward(grad_output, indices, num_weights, padding_idx=None, scal
     op = "embedding_backward"
     float_input(grad_output, op, "grad_output")
     index_input(indices, op, "indices")
+    same_device(indices, grad_output, op, "indices")
     if not isinstance(num_weights, numbers.Integral) or num_weights < 1:
         raise ValueError("{}(): num_weights must be a positive int, got {!r}".format(op, num_weights))
     if padding_idx is not None and not isinstance(padding_idx, numbers.Integral):
@@ -30,8 +33,9 @@ def embedding_backward(grad_output, indices, num_weights, padding_idx=None, scal
     if gshape[:-1] != ishape and gshape[:-1] != (indices._a.size,):
         raise ValueError("{}(): grad_output of size {} does not match indices of size {} (expected {})"
                          .format(op, size_str(grad_output), size_str(indices), _fmt_size(ishape + gshape[-1:])))
-    return _backward_cpu(grad_output, indices, int(num_weights), -1 if padding_idx is None else int(padding_idx),
-                         bool(scale_grad_by_freq), op)
+    backward = _backward_gpu if grad_output.is_cuda else _backward_cpu
+    return backward(grad_output, indices, int(num_weights), -1 if padding_idx is None else int(padding_idx),
+                    bool(scale_grad_by_freq), op)
 
 
 def embedding_renorm_(weight, indices, max_norm, norm_type=2):
@@ -40,6 +44,7 @@ def embedding_renorm_(weight, indices, max_norm, norm_type=2):
     op = "embedding_renorm_"
     float_input(weight, op, "weight")
     index_input(indices, op, "indices")
+    same_device(indices, weight, op, "indices")
     if weight._a.ndim != 2:
         raise ValueError("{}(): expected a 2D weight (num_embeddings x embedding_dim), got size {}"
                          .format(op, size_str(weight)))
@@ -47,17 +52,18 @@ def embedding_renorm_(weight, indices, max_norm, norm_type=2):
     norm_type = float(norm_type)
     if norm_type <= 0:
         raise ValueError("{}(): non-positive-norm not supported (norm_type = {})".format(op, norm_type))
-    return _renorm_cpu(weight, indices, max_norm, norm_type, op)
+    renorm = _renorm_gpu if weight.is_cuda else _renorm_cpu
+    return renorm(weight, indices, max_norm, norm_type, op)
 
 
-def _check_range(idx, num, op):
-    bad = _k.first_out_of_range(idx, num)
+def _check_range(idx, num, op, first_out_of_range=_k.first_out_of_range):
+    bad = first_out_of_range(idx, num)
     if bad >= 0:
         raise IndexError("{}(): indices need to be in the range 0 <= index < {}, but got index {}"
                          .format(op, num, int(idx[bad])))
 
 
-# ---------------------------------------------------------------------- CPU (a GPU path joins above these)
+# ---------------------------------------------------------------------- CPU
 
 def _backward_cpu(grad_output, indices, num_weights, padding_idx, scale_grad_by_freq, op):
     idx = contiguous(indices._a).reshape(-1)
@@ -77,4 +83,28 @@ def _renorm_cpu(weight, indices, max_norm, norm_type, op):
         return weight
     _check_range(idx, weight._a.shape[0], op)
     _k.renorm(weight._a, np.unique(idx), max_norm, norm_type, get_num_threads())
+    return weight
+
+
+# ---------------------------------------------------------------------- GPU
+
+def _backward_gpu(grad_output, indices, num_weights, padding_idx, scale_grad_by_freq, op):
+    from .cuda import embedding as gpu
+    cls = type(grad_output)
+    with on_device(grad_output):
+        idx = contiguous(indices._a).reshape(-1)
+        go = contiguous(grad_output._a)
+        if not idx.size:
+            return cls._make(cls._xp.zeros((num_weights, go.shape[-1]), go.dtype))
+        _check_range(idx, num_weights, op, gpu.first_out_of_range)
+        return cls._make(gpu.backward(idx, go.reshape(idx.size, -1), num_weights, padding_idx, scale_grad_by_freq))
+
+
+def _renorm_gpu(weight, indices, max_norm, norm_type, op):
+    from .cuda import embedding as gpu
+    with on_device(weight):
+        idx = contiguous(indices._a).reshape(-1)
+        if idx.size:
+            _check_range(idx, weight._a.shape[0], op, gpu.first_out_of_range)
+            gpu.renorm_(weight._a, idx, max_norm, norm_type)
     return weight

@@ -10,14 +10,16 @@ A negative padding crops, as THNN's index arithmetic allows. Reflection mirrors 
 (padding must be smaller than the input along that dim); replication repeats it.
 
 Padding is an index map per spatial axis: the forward gathers through the maps in one pass (copying each
-row's unpadded centre as a block), the backward scatters back through them. The compiled kernels and the
-device dispatch point are the upsampling module's (ember.kernels.upsampling._impl).
+row's unpadded centre as a block), the backward scatters back through them. The compiled kernels, their
+CuPy twins and the device dispatch point are the upsampling module's (ember.kernels.upsampling._impl).
 """
 import numpy as np
 
 from ember.kernels.pooling import _carray, _float_input, _ints, _size_arg, _split_input
 from ember.kernels.upsampling import _impl, _maps3, _planes, _planes_shape
 from ember.tensor import _fmt_size
+
+from ._common import on_device
 
 __all__ = [
     "reflection_pad1d_forward", "reflection_pad1d_backward", "reflection_pad2d_forward", "reflection_pad2d_backward",
@@ -65,7 +67,8 @@ def _forward(op, nd, input, padding, reflect):
     cls = _float_input(op, input)
     lead, spatial = _split_input(op, input, nd, "(batch mode) ")
     maps, run, out = _plan(op, nd, spatial, padding, reflect)
-    y = _impl(input).remap(_planes(_carray(input), nd), maps, run)
+    with on_device(input):
+        y = _impl(input).remap(_planes(_carray(input), nd), maps, run)
     return cls._make(y.reshape(tuple(lead) + out))
 
 
@@ -80,8 +83,9 @@ def _backward(op, nd, grad_output, input_size, padding, reflect):
     if tuple(grad_output._a.shape) != expected or not grad_output._a.size:
         raise RuntimeError("{}: expected grad_output of size {}, got {}".format(op, _fmt_size(expected),
                                                                                _fmt_size(grad_output.size())))
-    g = _planes(_carray(grad_output), nd)
-    gx = _impl(grad_output).remap_backward(g, maps, run, _planes_shape(size, nd))
+    with on_device(grad_output):
+        g = _planes(_carray(grad_output), nd)
+        gx = _impl(grad_output).remap_backward(g, maps, run, _planes_shape(size, nd))
     return cls._make(gx.reshape(size))
 
 

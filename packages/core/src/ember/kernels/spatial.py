@@ -8,8 +8,9 @@ ember tensors (float and double).
 - affine_grid: theta (N, 2, 3) and size (N, C, H, W) -> grid (N, H, W, 2) = [x, y, 1] @ theta^T over the
   base grid of linspace(-1, 1) points (a single point sits at -1, as 0.2's code had it).
 
-Every kernel validates its arguments, then calls ``_impl(tensor)``: the one device dispatch point, where a
-CUDA implementation with the same methods as ``_CPU`` plugs in.
+Every kernel validates its arguments, then calls ``_impl(tensor)``: the one device dispatch point, which
+gives ``_CPU`` or, for CUDA tensors, ember/kernels/cuda/spatial.py (the same functions in CuPy), run with
+the tensor's GPU current. Half tensors (CUDA only) compute in float32.
 """
 import numpy as np
 
@@ -17,6 +18,8 @@ from ember._C import upsampling as _k
 from ember._threads import get_num_threads
 from ember.kernels.pooling import _carray, _float_input, _same_type, _size_arg
 from ember.tensor import _fmt_size
+
+from ._common import on_device, same_device
 
 __all__ = ["grid_sample_forward", "grid_sample_backward", "affine_grid_forward", "affine_grid_backward"]
 
@@ -64,9 +67,10 @@ class _CPU(object):
 
 
 def _impl(t):
-    # the one device dispatch point: a CUDA implementation with _CPU's methods plugs in here
+    # the one device dispatch point (callers hold on_device(t) while they use it)
     if t.is_cuda:
-        raise NotImplementedError("grid_sample / affine_grid kernels: CUDA tensors are not supported yet")
+        from .cuda import spatial as gpu
+        return gpu
     return _CPU
 
 
@@ -74,6 +78,7 @@ def _impl(t):
 def _grid_args(op, input, grid):
     cls = _float_input(op, input)
     _same_type(op, grid, cls, "grid")
+    same_device(grid, input, op, "grid")
     shape = tuple(input._a.shape) if input._a.size else ()
     gshape = tuple(grid._a.shape) if grid._a.size else ()
     if len(shape) != 4:
@@ -88,7 +93,8 @@ def grid_sample_forward(input, grid):
     """Bilinear sampling of input (N, C, IH, IW) at grid (N, H, W, 2) -> (N, C, H, W)."""
     op = "grid_sample"
     cls, _, _ = _grid_args(op, input, grid)
-    return cls._make(_impl(input).grid_sample(_carray(input), _carray(grid)))
+    with on_device(input):
+        return cls._make(_impl(input).grid_sample(_carray(input), _carray(grid)))
 
 
 def grid_sample_backward(grad_output, input, grid):
@@ -96,17 +102,22 @@ def grid_sample_backward(grad_output, input, grid):
     op = "grid_sample_backward"
     cls, shape, (n, h, w, _) = _grid_args(op, input, grid)
     _same_type(op, grad_output, cls, "grad_output")
+    same_device(grad_output, input, op, "grad_output")
     expected = (n, shape[1], h, w)
     if tuple(grad_output._a.shape) != expected:
         raise RuntimeError("{}: expected grad_output of size {}, got {}".format(op, _fmt_size(expected),
                                                                                _fmt_size(grad_output.size())))
-    gx, ggrid = _impl(input).grid_sample_backward(_carray(grad_output), _carray(input), _carray(grid))
+    with on_device(input):
+        gx, ggrid = _impl(input).grid_sample_backward(_carray(grad_output), _carray(input), _carray(grid))
     return cls._make(gx), cls._make(ggrid)
 
 
 # ------------------------------------------------------------------------------------------- affine_grid
 def _base_grid(h, w, dtype):
-    """(1, H*W, 3) rows [x, y, 1] over linspace(-1, 1) (one point: -1)."""
+    """(1, H*W, 3) rows [x, y, 1] over linspace(-1, 1) (one point: -1), a host array of ``dtype``, float32
+    for Half."""
+    if dtype == np.float16:
+        dtype = np.dtype(np.float32)
     xs = np.linspace(-1, 1, w) if w > 1 else np.array([-1.0])
     ys = np.linspace(-1, 1, h) if h > 1 else np.array([-1.0])
     base = np.empty((h, w, 3), dtype)
@@ -131,8 +142,9 @@ def affine_grid_forward(theta, size):
     if tuple(theta._a.shape) != (n, 2, 3):
         raise RuntimeError("{}: expected theta of size {} for size {}, got {}"
                            .format(op, _fmt_size((n, 2, 3)), list(size), _fmt_size(theta.size())))
-    grid = _impl(theta).affine_grid(_carray(theta), _base_grid(h, w, cls._dtype))
-    return cls._make(np.ascontiguousarray(grid, cls._dtype).reshape(n, h, w, 2))
+    with on_device(theta):
+        grid = _impl(theta).affine_grid(_carray(theta), _base_grid(h, w, cls._dtype))
+        return cls._make(cls._xp.ascontiguousarray(grid, cls._dtype).reshape(n, h, w, 2))
 
 
 def affine_grid_backward(grad_grid, size):
@@ -143,6 +155,7 @@ def affine_grid_backward(grad_grid, size):
     if tuple(grad_grid._a.shape) != (n, h, w, 2):
         raise RuntimeError("{}: expected grad_grid of size {}, got {}".format(op, _fmt_size((n, h, w, 2)),
                                                                              _fmt_size(grad_grid.size())))
-    g = _carray(grad_grid).reshape(n, h * w, 2)
-    gtheta = _impl(grad_grid).affine_grid_backward(g, _base_grid(h, w, cls._dtype))
-    return cls._make(np.ascontiguousarray(gtheta, cls._dtype))
+    with on_device(grad_grid):
+        g = _carray(grad_grid).reshape(n, h * w, 2)
+        gtheta = _impl(grad_grid).affine_grid_backward(g, _base_grid(h, w, cls._dtype))
+        return cls._make(cls._xp.ascontiguousarray(gtheta, cls._dtype))

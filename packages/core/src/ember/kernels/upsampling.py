@@ -9,8 +9,9 @@
 
 The forward passes resample one spatial axis at a time, innermost first (THNN's order of arithmetic), on
 the compiled axis kernels of ember/_C/upsampling.pyx; the backward passes run their adjoints in reverse.
-Every kernel validates its arguments, then calls ``_impl(tensor)``: the one device dispatch point, where a
-CUDA implementation with the same methods as ``_CPU`` plugs in.
+Every kernel validates its arguments, then calls ``_impl(tensor)``: the one device dispatch point, which
+gives ``_CPU`` or, for CUDA tensors, ember/kernels/cuda/upsampling.py (the same functions in CuPy), run
+with the tensor's GPU current. Half tensors (CUDA only) interpolate with float32 weights and round once.
 """
 import numbers
 
@@ -20,6 +21,8 @@ from ember._C import upsampling as _k
 from ember._threads import get_num_threads
 from ember.kernels.pooling import _carray, _float_input, _ints, _prod, _size_arg
 from ember.tensor import _fmt_size
+
+from ._common import on_device
 
 __all__ = [
     "upsample_nearest_forward", "upsample_nearest_backward",
@@ -68,9 +71,10 @@ class _CPU(object):
 
 
 def _impl(t):
-    # the one device dispatch point: a CUDA implementation with _CPU's methods plugs in here
+    # the one device dispatch point (callers hold on_device(t) while they use it)
     if t.is_cuda:
-        raise NotImplementedError("upsampling and padding kernels: CUDA tensors are not supported yet")
+        from .cuda import upsampling as gpu
+        return gpu
     return _CPU
 
 
@@ -173,11 +177,12 @@ def upsample_nearest_forward(input, size=None, scale_factor=None):
     cls = _float_input(op, input)
     spatial = _spatial(op, input, (3, 4, 5))
     scale = _nearest_scale(op, spatial, size, scale_factor)
-    x = _carray(input)
-    if scale == 1:
-        return cls._make(x.copy())
-    maps = _maps3([_nearest_index(n, scale) for n in spatial])
-    y = _impl(input).remap(_planes(x, len(spatial)), maps, (0, 0))
+    with on_device(input):
+        x = _carray(input)
+        if scale == 1:
+            return cls._make(x.copy())
+        maps = _maps3([_nearest_index(n, scale) for n in spatial])
+        y = _impl(input).remap(_planes(x, len(spatial)), maps, (0, 0))
     return cls._make(y.reshape(x.shape[:2] + tuple(n * scale for n in spatial)))
 
 
@@ -191,12 +196,13 @@ def upsample_nearest_backward(grad_output, input_size):
     if any(o != i * scale for o, i in zip(gshape[2:], size[2:])):
         raise RuntimeError("{}: grad_output {} is not the input size {} times one integer scale"
                            .format(op, _fmt_size(gshape), _fmt_size(size)))
-    g = _carray(grad_output)
-    if scale == 1:
-        return cls._make(g.copy())
-    nd = len(size) - 2
-    maps = _maps3([_nearest_index(n, scale) for n in size[2:]])
-    gx = _impl(grad_output).remap_backward(_planes(g, nd), maps, (0, 0), _planes_shape(size, nd))
+    with on_device(grad_output):
+        g = _carray(grad_output)
+        if scale == 1:
+            return cls._make(g.copy())
+        nd = len(size) - 2
+        maps = _maps3([_nearest_index(n, scale) for n in size[2:]])
+        gx = _impl(grad_output).remap_backward(_planes(g, nd), maps, (0, 0), _planes_shape(size, nd))
     return cls._make(gx.reshape(size))
 
 
@@ -215,32 +221,39 @@ def _linear_table(n_in, n_out, dtype):
     return i0, i1, w0, w1
 
 
+def _weight_dtype(dtype):
+    """The interpolation weights' type: the tensor's, float32 for Half (THCUNN's accreal)."""
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
+
+
 def _linear_forward(op, nd, input, size, scale_factor):
     cls = _float_input(op, input)
     spatial = _spatial(op, input, (nd + 2,))
     out = _linear_size(op, spatial, size, scale_factor)
     impl = _impl(input)
-    y = _carray(input)
-    copied = False
-    for axis in range(nd + 1, 1, -1):
-        n_in, n_out = y.shape[axis], out[axis - 2]
-        if n_in != n_out:
-            y = impl.lerp(y, axis, _linear_table(n_in, n_out, y.dtype))
-            copied = True
-    return cls._make(y if copied else y.copy())
+    with on_device(input):
+        y = _carray(input)
+        copied = False
+        for axis in range(nd + 1, 1, -1):
+            n_in, n_out = y.shape[axis], out[axis - 2]
+            if n_in != n_out:
+                y = impl.lerp(y, axis, _linear_table(n_in, n_out, _weight_dtype(y.dtype)))
+                copied = True
+        return cls._make(y.astype(cls._dtype, copy=False) if copied else y.copy())
 
 
 def _linear_backward(op, nd, grad_output, input_size):
     cls, size = _backward_args(op, grad_output, input_size, (nd + 2,))
     impl = _impl(grad_output)
-    g = _carray(grad_output)
-    copied = False
-    for axis in range(2, nd + 2):
-        n_in, n_out = size[axis], g.shape[axis]
-        if n_in != n_out:
-            g = impl.lerp_backward(g, axis, _linear_table(n_in, n_out, g.dtype), n_in)
-            copied = True
-    return cls._make(g if copied else g.copy())
+    with on_device(grad_output):
+        g = _carray(grad_output)
+        copied = False
+        for axis in range(2, nd + 2):
+            n_in, n_out = size[axis], g.shape[axis]
+            if n_in != n_out:
+                g = impl.lerp_backward(g, axis, _linear_table(n_in, n_out, _weight_dtype(g.dtype)), n_in)
+                copied = True
+        return cls._make(g.astype(cls._dtype, copy=False) if copied else g.copy())
 
 
 def upsample_bilinear2d_forward(input, size=None, scale_factor=None):

@@ -8,6 +8,7 @@ and the last two dims of (C, H, W) inputs. Negative padding crops, as in THNN.
 """
 import numbers
 
+import ember.cuda
 from ember import kernels
 from ember.autograd import Function
 from .activation import float_array, size_of
@@ -48,8 +49,9 @@ class ConstantPad(Function):
             lo, hi = max(-before, 0), n - max(-after, 0)
             src[d] = slice(lo, max(hi, lo))
             dst[d] = slice(max(before, 0), max(before, 0) + max(hi - lo, 0))
-        out = cls._xp.full(tuple(shape), value, a.dtype)
-        out[tuple(dst)] = a[tuple(src)]
+        with ember.cuda.device_of(input):  # the padded copy belongs beside the input
+            out = cls._xp.full(tuple(shape), value, a.dtype)
+            out[tuple(dst)] = a[tuple(src)]
         ctx.pad = pad
         return cls._make(out)
 

@@ -3,9 +3,9 @@
 The lookup is index_select; the weight gradient is ember.kernels.embedding_backward (a scatter-add of
 gradient rows), which is itself a Function here, so embeddings have a second derivative. The bags of
 EmbeddingBag are summed by the same scatter-add, with each position's bag number as its index.
+CUDA weights take their indices (and offsets) as torch.cuda.LongTensors on the weight's GPU.
 """
-import numpy as np
-
+import ember.cuda
 from ember import kernels as K
 from ember.autograd import Function, Variable
 from ember.tensor import LongTensor, _fmt_size, _typename_of
@@ -16,12 +16,18 @@ SPARSE_MSG = ("{}: sparse=True needs sparse gradients (torch.sparse), which embe
               "scope); use sparse=False")
 
 
-def _check_indices(indices, op):
+def _check_indices(indices, weight, op):
+    """``indices`` must be a Variable of LongTensor on the weight's device."""
     if not isinstance(indices, Variable):
         raise TypeError("{}: expected the indices to be a Variable, got {}".format(op, _typename_of(indices)))
-    if type(indices.data) is not LongTensor:
-        raise TypeError("{}: expected the indices to be a torch.LongTensor, got {}"
-                        .format(op, indices.data._typename))
+    w = weight.data
+    expected = ember.cuda.LongTensor if w.is_cuda else LongTensor
+    if type(indices.data) is not expected:
+        raise TypeError("{}: expected the indices to be a {}, got {}"
+                        .format(op, expected._typename, indices.data._typename))
+    if w.is_cuda and indices.get_device() != w.get_device():
+        raise TypeError("{}: expected the indices on GPU {} (where the weight is), got them on GPU {}"
+                        .format(op, w.get_device(), indices.get_device()))
     if indices.requires_grad:
         raise ValueError("{}: the indices can't require a gradient (Embedding doesn't compute the gradient "
                          "w.r.t. the indices)".format(op))
@@ -62,12 +68,14 @@ def _position_factor(idx, padding_idx, scale_grad_by_freq, num_weights, cls):
     (None: all ones)."""
     if padding_idx is None and not scale_grad_by_freq:
         return None
+    xp = cls._xp
     a = idx._a
-    f = np.ones(a.shape, cls._dtype)
-    if scale_grad_by_freq:
-        f /= np.bincount(a, minlength=num_weights)[a]
+    f = xp.ones(a.shape, cls._dtype)
+    if scale_grad_by_freq:  # the occurrences of each index: the embedding gradient of a column of ones
+        counts = K.embedding_backward(cls._make(xp.ones((a.size, 1), cls._dtype)), idx, num_weights)
+        f /= counts._a[a, 0]
     if padding_idx is not None:
-        f[a == padding_idx] = 0
+        f *= a != padding_idx
     return cls._make(f)
 
 
@@ -102,13 +110,21 @@ def embedding(input, embedding_matrix, max_norm=None, norm_type=2, scale_grad_by
 def _embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, op):
     if sparse:
         raise NotImplementedError(SPARSE_MSG.format(op))
-    _check_indices(input, op)
+    _check_indices(input, weight, op)
     if weight.dim() != 2:
         raise ValueError("{}: expected a 2D weight (num_embeddings x embedding_dim), got size {}"
                          .format(op, _fmt_size(weight.size())))
     if input.dim() == 0:
         raise ValueError("{}: expected non-empty indices".format(op))
     return Embedding.apply(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, op)
+
+
+def _bags(offsets, n):
+    """(the bag of each of the n positions, a tensor of offsets' type; the size of each bag, an array)."""
+    xp = type(offsets)._xp
+    starts = offsets._a
+    bag_of = xp.searchsorted(starts, xp.arange(n), side="right") - 1
+    return type(offsets)._make(bag_of), xp.diff(starts, append=n)
 
 
 class EmbeddingBag(Function):
@@ -120,22 +136,20 @@ class EmbeddingBag(Function):
         if max_norm is not None:
             K.embedding_renorm_(weight, indices, max_norm, norm_type)
         n = indices.numel()
-        starts = offsets._a
-        counts = np.diff(np.append(starts, n))
-        bag_of = LongTensor._make(np.repeat(np.arange(len(starts), dtype=np.int64), counts))
         ctx.num_weights = weight.size(0)
         ctx.scale_grad_by_freq = scale_grad_by_freq
-        ctx.bag_of = bag_of
         ctx.inv_count = None
         rows = _lookup(weight, indices, "EmbeddingBag")
-        if n:
-            out = K.embedding_backward(rows, bag_of, len(starts))
-        else:
-            out = weight.new(len(starts), weight.size(1)).zero_()
-        if mode == "mean":
-            inv = 1.0 / np.maximum(counts, 1)  # an empty bag averages to zeros
-            ctx.inv_count = type(weight)._make(inv.astype(weight._a.dtype))
-            out.mul_(ctx.inv_count.view(-1, 1).expand_as(out))
+        with ember.cuda.device_of(weight):  # the arrays made here belong beside the weight
+            ctx.bag_of, counts = _bags(offsets, n)
+            if n:
+                out = K.embedding_backward(rows, ctx.bag_of, len(counts))
+            else:
+                out = weight.new(len(counts), weight.size(1)).zero_()
+            if mode == "mean":
+                inv = 1.0 / type(weight)._xp.maximum(counts, 1)  # an empty bag averages to zeros
+                ctx.inv_count = type(weight)._make(inv.astype(weight._a.dtype))
+                out.mul_(ctx.inv_count.view(-1, 1).expand_as(out))
         ctx.save_for_backward(indices)
         return out
 

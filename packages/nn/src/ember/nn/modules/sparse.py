@@ -2,7 +2,7 @@ import numbers
 
 import ember
 from ember.autograd import Variable
-from ember.tensor import LongTensor, _fmt_size, _typename_of
+from ember.tensor import _fmt_size, _typename_of
 
 from .module import Module
 from ..parameter import Parameter
@@ -86,16 +86,18 @@ class EmbeddingBag(Module):
         self.weight.data.normal_(0, 1)
 
     def forward(self, input, offsets=None):
-        _check_indices(input, "EmbeddingBag")
+        _check_indices(input, self.weight, "EmbeddingBag")
         if input.dim() == 2:
             if offsets is not None:
                 raise ValueError("EmbeddingBag: if input is 2D, then offsets has to be None, as input is treated "
                                  "is a mini-batch of fixed length sequences. However, found offsets of type {}"
                                  .format(_typename_of(offsets)))
             offsets = ember.arange(0, input.numel(), input.size(1)).long()
+            if input.is_cuda:
+                offsets = offsets.cuda(input.get_device())
             input = input.contiguous().view(-1)
         elif input.dim() == 1:
-            offsets = self._check_offsets(offsets, input.size(0))
+            offsets = self._check_offsets(offsets, input.data)
         else:
             raise ValueError("EmbeddingBag: input has to be 1D or 2D Tensor, but got Tensor of size {}"
                              .format(_fmt_size(input.size())))
@@ -103,22 +105,29 @@ class EmbeddingBag(Module):
                                      self.scale_grad_by_freq, self.mode)
 
     @staticmethod
-    def _check_offsets(offsets, n):
+    def _check_offsets(offsets, indices):
+        """offsets: a 1D LongTensor of the indices' type (on their device) that cuts them into bags."""
         if offsets is None:
             raise ValueError("EmbeddingBag: offsets has to be a 1D Tensor but got None")
         if isinstance(offsets, Variable):
             offsets = offsets.data
-        if type(offsets) is not LongTensor or offsets.dim() != 1:
-            raise ValueError("EmbeddingBag: offsets has to be a 1D torch.LongTensor, got {} of size {}"
-                             .format(_typename_of(offsets), _fmt_size(offsets.size())))
+        if type(offsets) is not type(indices) or offsets.dim() != 1:
+            raise ValueError("EmbeddingBag: offsets has to be a 1D {}, got {} of size {}"
+                             .format(type(indices)._typename, _typename_of(offsets), _fmt_size(offsets.size())))
+        if offsets.is_cuda and offsets.get_device() != indices.get_device():
+            raise ValueError("EmbeddingBag: offsets has to be on GPU {} (where input is), got GPU {}"
+                             .format(indices.get_device(), offsets.get_device()))
         a = offsets._a
-        if a[0] != 0:
+        n = indices.numel()
+        with ember.cuda.device_of(offsets):  # one host read for the three checks (a device sync on CUDA)
+            first, last, decreasing = type(offsets)._xp.stack([a[0], a[-1], (a[1:] < a[:-1]).any()]).tolist()
+        if first != 0:
             raise ValueError("EmbeddingBag: offsets[0] has to be 0, i.e. the first sequence in the mini-batch "
-                             "has to start from position 0. However, got {}".format(int(a[0])))
-        if a[-1] > n:
+                             "has to start from position 0. However, got {}".format(first))
+        if last > n:
             raise ValueError("EmbeddingBag: offsets[-1] can't be greater than input's length ({}), but got "
-                             "offsets[-1] of {}".format(n, int(a[-1])))
-        if (a[1:] < a[:-1]).any():
+                             "offsets[-1] of {}".format(n, last))
+        if decreasing:
             raise ValueError("EmbeddingBag: offsets must be non-decreasing, got {}".format(a.tolist()))
         return offsets.contiguous()
 
