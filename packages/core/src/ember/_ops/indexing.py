@@ -517,13 +517,13 @@ def _dev_range(idx, size, op, d):
 
 
 def _dev_put(a, key, v, accumulate):
-    """``a[key] = v``, or ``+=`` with every duplicate index counted (CuPy's scatter_add, whose atomic adds
+    """``a[key] = v``, or ``+=`` with every duplicate index counted (CuPy's add.at, whose atomic adds
     exist for 32/64-bit types: 64-bit integers add as unsigned, narrower types in int32/float32)."""
     if not accumulate:
         a[key] = v
         return
     from ember import _backend
-    add = _backend.cupyx.scatter_add
+    add = _backend.cupy.add.at  # cupyx.scatter_add is deprecated in CuPy 14
     dt = a.dtype
     if dt == _i64:
         add(a.view(np.uint64), key, v.astype(_i64, copy=False).view(np.uint64) if hasattr(v, "view") else v)
