@@ -50,9 +50,16 @@ def _weight_shape(x_shape, out_ch, k, kw, transposed):
     return (c, out_ch // g) + ksize if transposed else (out_ch, c // g) + ksize
 
 
-def _noncontig(a):
-    """An ember tensor with a's values, laid out in memory with its first two dims swapped."""
-    return ember.from_numpy(np.ascontiguousarray(np.swapaxes(a, 0, 1)).copy()).transpose(0, 1)
+def _noncontig(a, cuda=False):
+    """An ember tensor (a CUDA one if ``cuda``) with a's values, laid out in memory with its first two dims
+    swapped."""
+    t = ember.from_numpy(np.ascontiguousarray(np.swapaxes(a, 0, 1)).copy())
+    return (t.cuda() if cuda else t).transpose(0, 1)
+
+
+def _tensor(a, cuda=False):
+    t = ember.from_numpy(a.copy())
+    return t.cuda() if cuda else t
 
 
 def _params(request_id, x_shape, out_ch, k, kw, transposed, dtype):
@@ -68,28 +75,40 @@ def _params(request_id, x_shape, out_ch, k, kw, transposed, dtype):
 ALL = [(False, i) for i in range(len(CONV))] + [(True, i) for i in range(len(TRANSPOSED))]
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("transposed,case", ALL)
-def test_functional_matches_torch(case, transposed, dtype):
+def _functional_against_torch(case, transposed, dtype, cuda=False):
     torch = require_torch()
     nd, x_shape, out_ch, k, kw = (TRANSPOSED if transposed else CONV)[case]
     rng, x, w, b = _params(case, x_shape, out_ch, k, kw, transposed, dtype)
     fname = _FN[nd, transposed]
 
-    ex = Variable(_noncontig(x), requires_grad=True)  # strided input and weight
-    ew = Variable(_noncontig(w), requires_grad=True)
-    eb = Variable(ember.from_numpy(b.copy()), requires_grad=True)
+    ex = Variable(_noncontig(x, cuda), requires_grad=True)  # strided input and weight
+    ew = Variable(_noncontig(w, cuda), requires_grad=True)
+    eb = Variable(_tensor(b, cuda), requires_grad=True)
     out = getattr(F, fname)(ex, ew, eb, **kw)
+    assert out.is_cuda == cuda
     tx, tw, tb = (torch.from_numpy(a.copy()).requires_grad_() for a in (x, w, b))
     tout = getattr(torch.nn.functional, fname)(tx, tw, tb, **kw)
     rtol, atol = TOL[dtype]
     assert_same(out.data, tout, rtol, atol)
 
     go = rng.standard_normal(tuple(tout.shape)).astype(dtype)
-    out.backward(ember.from_numpy(go.copy()))
+    out.backward(_tensor(go, cuda))
     tout.backward(torch.from_numpy(go))
     for e, t in ((ex, tx), (ew, tw), (eb, tb)):
+        assert e.grad.is_cuda == cuda
         assert_same(e.grad.data, t.grad, rtol, atol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("transposed,case", ALL)
+def test_functional_matches_torch(case, transposed, dtype):
+    _functional_against_torch(case, transposed, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("transposed,case", ALL)
+def test_cuda_functional_matches_torch(case, transposed, dtype, device_mode):
+    _functional_against_torch(case, transposed, dtype, cuda=True)
 
 
 @pytest.mark.parametrize("transposed", [False, True])
@@ -122,9 +141,7 @@ def test_no_bias_and_volatile():
 
 # ---------------------------------------------------------------------- double backward
 
-@pytest.mark.parametrize("transposed", [False, True])
-@pytest.mark.parametrize("case", [1, 4, 6])
-def test_double_backward_matches_torch(case, transposed):
+def _double_backward_against_torch(case, transposed, cuda=False):
     """Second derivatives through every argument, grad_output included: the first-order gradients are
     recorded (create_graph) and a random combination of them is differentiated again."""
     torch = require_torch()
@@ -141,18 +158,31 @@ def test_double_backward_matches_torch(case, transposed):
     tg = torch.autograd.grad(tout, (tx, tw, tb), tgo, create_graph=True)
     sum(((g * torch.from_numpy(ri)).sum() for g, ri in zip(tg, r))).backward()
 
-    ex, ew, eb = (Variable(ember.from_numpy(a.copy()), requires_grad=True) for a in (x, w, b))
+    ex, ew, eb = (Variable(_tensor(a, cuda), requires_grad=True) for a in (x, w, b))
     out = getattr(F, fname)(ex, ew, eb, **kw)
-    ego = Variable(ember.from_numpy(go.copy()), requires_grad=True)
+    ego = Variable(_tensor(go, cuda), requires_grad=True)
     eg = autograd_grad(out, (ex, ew, eb), ego, create_graph=True)
     total = None
     for g, ri in zip(eg, r):
-        term = (g * Variable(ember.from_numpy(ri.copy()))).sum()
+        term = (g * Variable(_tensor(ri, cuda))).sum()
         total = term if total is None else total + term
     total.backward()
     for e, t in ((ex, tx), (ew, tw), (ego, tgo)):
+        assert e.grad.is_cuda == cuda
         assert_same(e.grad.data, t.grad, 1e-10, 1e-12)
     assert eb.grad is None or float(eb.grad.data.abs().max()) == 0
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("case", [1, 4, 6])
+def test_double_backward_matches_torch(case, transposed):
+    _double_backward_against_torch(case, transposed)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("case", [1, 4])
+def test_cuda_double_backward_matches_torch(case, transposed, device_mode):
+    _double_backward_against_torch(case, transposed, cuda=True)
 
 
 @pytest.mark.parametrize("transposed", [False, True])
@@ -368,6 +398,16 @@ def test_mixed_types():
     w = Variable(ember.randn(2, 2, 3, 3).double())
     with pytest.raises(TypeError, match="torch.DoubleTensor"):
         F.conv2d(x, w)
+
+
+def test_cuda_input_with_cpu_weight(device_mode):
+    x = Variable(ember.randn(1, 2, 5, 5).cuda())
+    w = Variable(ember.randn(2, 2, 3, 3))
+    with pytest.raises(TypeError, match=r"expected weight to be a torch.cuda.FloatTensor \(the input's type\), got "
+                                        r"torch.FloatTensor"):
+        F.conv2d(x, w)
+    with pytest.raises(TypeError, match=r"expected weight to be a torch.cuda.FloatTensor"):
+        nn.ConvTranspose2d(2, 2, 3)(x)
 
 
 def test_bad_stride_argument():

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ember
+import ember.cuda
 from _helpers.oracle import assert_same, require_torch
 from ember.kernels import conv as K
 
@@ -27,9 +28,10 @@ def threads(request, monkeypatch):
     ember.set_num_threads(old)
 
 
-def tensor(arr, name, layout="contig"):
-    """An ember tensor of type ``name`` with ``arr``'s values, contiguous or as a strided view."""
-    cls = getattr(ember, name)
+def tensor(arr, name, layout="contig", cuda=False):
+    """An ember tensor of type ``name`` (a CUDA one if ``cuda``) with ``arr``'s values, contiguous or as a
+    strided view."""
+    cls = getattr(ember.cuda if cuda else ember, name)
     arr = np.asarray(arr, TYPES[name])
     if layout == "contig":
         return cls(arr)
@@ -54,16 +56,17 @@ def torch_conv(dim, transposed):
 
 
 def check(dim, n, cin, cout, spatial, k, stride, padding, dilation, groups, name, layout="contig",
-          transposed=False, output_padding=0, bias=True, seed=0):
-    """Forward and the three gradients against torch; returns nothing, asserts everything."""
+          transposed=False, output_padding=0, bias=True, seed=0, cuda=False):
+    """Forward and the three gradients (of CUDA tensors if ``cuda``) against torch; returns the ember
+    input, weight, grad_output, the arguments and torch's input and weight gradients."""
     torch = require_torch()
     ks = (k,) * dim if isinstance(k, int) else tuple(k)
     wshape = (cin, cout // groups) + ks if transposed else (cout, cin // groups) + ks
     x = rand((n, cin) + tuple(spatial), seed)
     w = rand(wshape, seed + 1)
     b = rand((cout,), seed + 2) if bias else None
-    ex, ew = tensor(x, name, layout), tensor(w, name)
-    eb = tensor(b, name) if bias else None
+    ex, ew = tensor(x, name, layout, cuda), tensor(w, name, cuda=cuda)
+    eb = tensor(b, name, cuda=cuda) if bias else None
     tx = torch.from_numpy(x.astype(TYPES[name])).requires_grad_()
     tw = torch.from_numpy(w.astype(TYPES[name])).requires_grad_()
     tb = torch.from_numpy(b.astype(TYPES[name])).requires_grad_() if bias else None
@@ -74,12 +77,12 @@ def check(dim, n, cin, cout, spatial, k, stride, padding, dilation, groups, name
     else:
         ty = torch_conv(dim, False)(tx, tw, tb, stride, padding, dilation, groups)
         ey = K.conv_forward(ex, ew, eb, stride, padding, dilation, groups)
-    assert type(ey) is getattr(ember, name)
+    assert type(ey) is getattr(ember.cuda if cuda else ember, name)
     assert_same(ey, ty, **tol)
 
     gy = rand(tuple(ty.shape), seed + 3)
     ty.backward(torch.from_numpy(gy.astype(TYPES[name])))
-    egy = tensor(gy, name, layout)
+    egy = tensor(gy, name, layout, cuda)
     args = (stride, padding, output_padding, dilation, groups) if transposed else (stride, padding, dilation, groups)
     backward = K.conv_transpose_backward if transposed else K.conv_backward
     gi, gw, gb = backward(egy, ex, ew, *args, output_mask=(True, True, bias))
@@ -87,6 +90,8 @@ def check(dim, n, cin, cout, spatial, k, stride, padding, dilation, groups, name
     assert_same(gw, tw.grad, rtol=tol["rtol"], atol=tol["atol"] * 10)
     if bias:
         assert_same(gb, tb.grad, rtol=tol["rtol"], atol=tol["atol"] * 10)
+    for g in (ey, gi, gw) + ((gb,) if bias else ()):
+        assert type(g) is type(ey)
     return ex, ew, egy, args, tx.grad, tw.grad
 
 
@@ -171,10 +176,10 @@ TCASES_1D = [(2, (9,), 3, 4, 3, 2, 1, 1, 1, 1), (3, (8,), 4, 2, 4, 3, 2, 2, 2, 2
 TCASES_3D = [(2, (3, 4, 5), 2, 4, 3, 2, 1, 1, 1, 2), (1, (4, 3, 3), 3, 2, (2, 1, 3), 1, (0, 0, 1), 0, (1, 1, 2), 1)]
 
 
-def _tcheck(dim, case, name, layout="contig", bias=True):
+def _tcheck(dim, case, name, layout="contig", bias=True, cuda=False):
     n, spatial, cin, cout, k, s, p, op, d, g = case
     return check(dim, n, cin, cout, spatial, k, s, p, d, g, name, layout=layout, transposed=True,
-                 output_padding=op, bias=bias)
+                 output_padding=op, bias=bias, cuda=cuda)
 
 
 @pytest.mark.parametrize("name", list(TYPES))
@@ -374,3 +379,121 @@ def test_error_grad_output_shape():
         K.conv_backward_input(F32(2, 3, 3, 3), 1.5, w)
     with pytest.raises(TypeError, match=r"expected input to be a torch.FloatTensor"):
         K.conv_backward_weight(F32(2, 3, 3, 3), [2, 2, 5, 5], w)
+
+
+# ------------------------------------------------------------------------------ CUDA
+# every case of the tables above on CUDA tensors: fake CUDA everywhere, a real GPU where marked gpu
+CUDA_CASES = [(2, c) for c in CASES_2D] + [(1, c) for c in CASES_1D] + [(3, c) for c in CASES_3D]
+CUDA_TCASES = [(2, c) for c in TCASES] + [(1, c) for c in TCASES_1D] + [(3, c) for c in TCASES_3D]
+
+
+@pytest.mark.parametrize("name", list(TYPES))
+@pytest.mark.parametrize("dim,case", CUDA_CASES, ids=["{}d-{}".format(d, i) for d, i in zip(
+    [d for d, _ in CUDA_CASES], _ids([c for _, c in CUDA_CASES]))])
+def test_cuda_conv(dim, case, name, device_mode):
+    check(dim, *case, name=name, cuda=True)
+
+
+@pytest.mark.parametrize("name", list(TYPES))
+@pytest.mark.parametrize("dim,case", CUDA_TCASES, ids=["{}d-{}".format(d, i) for d, i in zip(
+    [d for d, _ in CUDA_TCASES], _ids([c for _, c in CUDA_TCASES]))])
+def test_cuda_conv_transpose(dim, case, name, device_mode):
+    _tcheck(dim, case, name, cuda=True)
+
+
+@pytest.mark.parametrize("layout", ["transposed", "narrow"])
+def test_cuda_noncontiguous_and_without_bias(layout, device_mode):
+    check(2, *CASES_2D[2], name="FloatTensor", layout=layout, cuda=True)
+    check(3, *CASES_3D[1], name="DoubleTensor", layout=layout, bias=False, cuda=True)
+    _tcheck(2, TCASES[1], "FloatTensor", layout=layout, cuda=True)
+    _tcheck(2, TCASES[3], "DoubleTensor", layout=layout, bias=False, cuda=True)
+
+
+def _half_rounded(shape, seed):
+    return rand(shape, seed).astype(np.float16).astype(np.float64)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_cuda_half_matches_double(transposed, device_mode):
+    # half inputs compute in float32: against double arithmetic on the same (half-rounded) values
+    x, gy_seed = _half_rounded((2, 4, 7, 6), 0), 3
+    w = _half_rounded((4, 3, 3, 2) if transposed else (6, 2, 3, 2), 1)
+    b = _half_rounded((6,), 2)
+    args = (2, 1, 1, 1, 2) if transposed else (2, 1, 1, 2)  # stride, padding, [output_padding,] dilation, groups
+    forward = K.conv_transpose_forward if transposed else K.conv_forward
+    backward = K.conv_transpose_backward if transposed else K.conv_backward
+    results = {}
+    for name in ("HalfTensor", "DoubleTensor"):
+        cls = getattr(ember.cuda, name)
+        ex, ew, eb = (cls(a.astype(np.float16 if name == "HalfTensor" else np.float64)) for a in (x, w, b))
+        y = forward(ex, ew, eb, *args)
+        gy = cls(_half_rounded(tuple(y.size()), gy_seed).astype(np.float16 if name == "HalfTensor" else np.float64))
+        results[name] = (y,) + backward(gy, ex, ew, *args)
+    for got, want in zip(results["HalfTensor"], results["DoubleTensor"]):
+        assert type(got) is ember.cuda.HalfTensor
+        assert_same(got, want._a.get(), rtol=1e-2, atol=1e-2, check_type=False)
+
+
+def test_cuda_single_gradient_kernels_sizes_and_out(device_mode):
+    ex, ew, egy, args, gx, gw = check(2, *CASES_2D[7], name="DoubleTensor", cuda=True)
+    assert_same(K.conv_backward_input(egy, ex.size(), ew, *args), gx, 1e-10, 1e-10)
+    out = ember.cuda.DoubleTensor(3)
+    assert K.conv_backward_weight(egy, ex, ember.Size(ew.size()), *args, out=out) is out
+    assert_same(out, gw, 1e-10, 1e-9)
+    gb = K.conv_backward_bias(egy)
+    assert type(gb) is ember.cuda.DoubleTensor
+    assert_same(gb, egy.cpu().contiguous()._a.sum(axis=(0, 2, 3)), 1e-10, 1e-10)
+    gi, gw2, gb2 = K.conv_backward(egy, ex.size(), ew.size(), *args, output_mask=(False, False, True))
+    assert gi is None and gw2 is None
+    assert_same(gb2, gb._a.get(), 1e-10, 1e-10)
+    ex, ew, egy, args, gx, gw = _tcheck(2, TCASES[2], "DoubleTensor", cuda=True)
+    assert_same(K.conv_transpose_backward_input(egy, ex.size(), ew, *args), gx, 1e-10, 1e-10)
+    assert_same(K.conv_transpose_backward_weight(egy, ex, ew.size(), *args), gw, 1e-10, 1e-9)
+
+
+def test_cuda_forward_out_and_unbatched(device_mode):
+    x, w, b = rand((3, 7, 6), 0), rand((4, 3, 3, 2), 1), rand((4,), 2)
+    want = K.conv_forward(ember.DoubleTensor(x), ember.DoubleTensor(w), ember.DoubleTensor(b), 2, 1)
+    out = ember.cuda.DoubleTensor(5)
+    got = K.conv_forward(ember.cuda.DoubleTensor(x), ember.cuda.DoubleTensor(w), ember.cuda.DoubleTensor(b), 2, 1,
+                         out=out)
+    assert got is out and got.size() == want.size()
+    assert_same(got, want._a, 1e-12, 1e-12)
+    gi = K.conv_backward_input(out, (3, 7, 6), ember.cuda.DoubleTensor(w), 2, 1)
+    assert_same(gi, K.conv_backward_input(want, (3, 7, 6), ember.DoubleTensor(w), 2, 1)._a, 1e-12, 1e-12)
+
+
+def test_cuda_errors(device_mode):
+    x, w, b = F32(1, 2, 5, 5).cuda(), F32(3, 2, 3, 3).cuda(), F32(3).cuda()
+    with pytest.raises(TypeError, match=r"conv_forward\(\): expected weight to be a torch.cuda.FloatTensor \(the "
+                                        r"input's type\), got torch.FloatTensor"):
+        K.conv_forward(x, w.cpu())
+    with pytest.raises(TypeError, match=r"expected bias to be a torch.cuda.FloatTensor .*got torch.FloatTensor"):
+        K.conv_forward(x, w, b.cpu())
+    with pytest.raises(TypeError, match=r"expected out to be a torch.cuda.FloatTensor .*got torch.FloatTensor"):
+        K.conv_forward(x, w, out=F32(1))
+    gy = F32(1, 3, 3, 3).cuda()
+    with pytest.raises(TypeError, match=r"conv_backward\(\): expected input to be a torch.cuda.FloatTensor .*got "
+                                        r"torch.FloatTensor"):
+        K.conv_backward(gy, x.cpu(), w)
+    with pytest.raises(TypeError, match=r"conv_transpose_forward\(\): expected input to be a torch.cuda.FloatTensor, "
+                                        r"torch.cuda.DoubleTensor or torch.cuda.HalfTensor, got torch.cuda.LongTensor"):
+        K.conv_transpose_forward(ember.cuda.LongTensor(1, 3, 3, 3), w)
+    with pytest.raises(RuntimeError, match=r"Given groups=1, weight\[3, 2, 3, 3\], so expected input\[1, 4, 5, 5\]"):
+        K.conv_forward(F32(1, 4, 5, 5).cuda(), w)
+
+
+def test_cuda_second_device(fake_cuda):
+    # tensors on GPU 1 compute there, whichever GPU is current; a weight elsewhere is refused
+    x, w, b = rand((2, 3, 6, 5), 0), rand((4, 3, 3, 3), 1), rand((4,), 2)
+    want = K.conv_forward(ember.DoubleTensor(x), ember.DoubleTensor(w), ember.DoubleTensor(b), 1, 1)
+    ex, ew, eb = (ember.DoubleTensor(a).cuda(1) for a in (x, w, b))
+    y = K.conv_forward(ex, ew, eb, 1, 1)
+    assert y.get_device() == 1
+    assert_same(y, want._a, 1e-12, 1e-12)
+    gi, gw, gb = K.conv_backward(y, ex, ew, 1, 1)
+    assert gi.get_device() == gw.get_device() == gb.get_device() == 1
+    assert K.conv_transpose_forward(y, ew, None, 1, 1).get_device() == 1
+    with pytest.raises(TypeError, match=r"conv_forward\(\): expected weight on GPU 1 \(where the input is\), got "
+                                        r"torch.cuda.DoubleTensor on GPU 0"):
+        K.conv_forward(ex, ew.cuda(0))

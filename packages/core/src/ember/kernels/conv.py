@@ -15,7 +15,11 @@ the two activations swapped.
 Every kernel accepts ``out=`` (a tensor of the result's type, resized as needed) to write into a
 preallocated result. Column buffers are cached per Python thread and dtype and reused across calls;
 ``release_workspaces()`` frees them (an ember extra).
+
+CUDA tensors run the same plans on ember/kernels/cuda/conv.py (CuPy array code), on their own GPU; every
+tensor of a call must be on it.
 """
+import functools
 import operator
 import threading
 
@@ -24,7 +28,7 @@ import numpy as np
 from ember._C import conv as _k
 from ember.tensor import _TensorBase, _fmt_size, _typename_of
 
-from ._common import float_input, get_num_threads, same_type, size_str
+from ._common import float_input, get_num_threads, on_device, same_device, same_type, size_str, xp_of
 
 __all__ = [
     "conv_forward", "conv_backward_input", "conv_backward_weight", "conv_backward_bias", "conv_backward",
@@ -202,7 +206,9 @@ def _shape_of(op, name, value):
 
 
 def _checked(t, ref, op, name):
+    """``t``, a tensor of ``ref``'s type on ``ref``'s device."""
     same_type(t, ref, op, name)
+    same_device(t, ref, op, name)
     return t
 
 
@@ -222,8 +228,7 @@ def _result(op, ref, shape, out):
     if out is None:
         cls = type(ref)
         return cls._make(cls._xp.empty(shape, cls._dtype))
-    same_type(out, ref, op, "out")
-    return out.resize_(shape)
+    return _checked(out, ref, op, "out").resize_(shape)
 
 
 # ------------------------------------------------------------------------------------------- workspaces
@@ -273,10 +278,23 @@ class _CPU(object):
 
 
 def _impl(t):
-    # the one device dispatch point: a CUDA implementation with the same three methods plugs in here
+    # the one device dispatch point
     if t.is_cuda:
-        raise NotImplementedError("convolution kernels: CUDA tensors are not supported yet")
+        from .cuda import conv as _gpu
+        return _gpu.Kernels(xp_of(t))
     return _CPU
+
+
+def _on_device(kernel):
+    """Runs ``kernel`` with the GPU of its first argument current (when that is a CUDA tensor), so that
+    its results are allocated there: kernels are called outside the tensor methods' device guard."""
+    @functools.wraps(kernel)
+    def run(t, *args, **kwargs):
+        if not getattr(t, "is_cuda", False):
+            return kernel(t, *args, **kwargs)
+        with on_device(t):
+            return kernel(t, *args, **kwargs)
+    return run
 
 
 def _prod(vals):
@@ -287,15 +305,16 @@ def _prod(vals):
 
 
 # ------------------------------------------------------------------------------------------- convolution
+@_on_device
 def conv_forward(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, out=None):
     """Convolution of ``input`` (N, C, *spatial) with ``weight`` (O, C/groups, *kernel) plus ``bias`` (O)."""
     op = "conv_forward"
     float_input(input, op, "input")
-    same_type(weight, input, op, "weight")
+    _checked(weight, input, op, "weight")
     plan, out_shape = _plan(op, input._a.shape, weight._a.shape, stride, padding, dilation, groups)
     b = None
     if bias is not None:
-        same_type(bias, input, op, "bias")
+        _checked(bias, input, op, "bias")
         _need_shape(op, "bias", bias._a.shape, (weight._a.shape[0],))
         b = _flat(bias)
     y = _result(op, input, out_shape if plan.batched else out_shape[1:], out)
@@ -343,6 +362,7 @@ def _conv_backward(op, grad_output, input, weight, stride, padding, dilation, gr
     return gi, gw, gb
 
 
+@_on_device
 def conv_backward(grad_output, input, weight, stride=1, padding=0, dilation=1, groups=1,
                   output_mask=(True, True, True)):
     """(grad_input, grad_weight, grad_bias) of conv_forward; entries are None where ``output_mask`` is False.
@@ -353,18 +373,21 @@ def conv_backward(grad_output, input, weight, stride=1, padding=0, dilation=1, g
                           need_input, need_weight, need_bias)
 
 
+@_on_device
 def conv_backward_input(grad_output, input, weight, stride=1, padding=0, dilation=1, groups=1, out=None):
     """Gradient of conv_forward with respect to its input; ``input`` may be the input or its size."""
     return _conv_backward("conv_backward_input", grad_output, input, weight, stride, padding, dilation, groups,
                           True, False, False, out_input=out)[0]
 
 
+@_on_device
 def conv_backward_weight(grad_output, input, weight, stride=1, padding=0, dilation=1, groups=1, out=None):
     """Gradient of conv_forward with respect to its weight; ``weight`` may be the weight or its size."""
     return _conv_backward("conv_backward_weight", grad_output, input, weight, stride, padding, dilation, groups,
                           False, True, False, out_weight=out)[1]
 
 
+@_on_device
 def conv_backward_bias(grad_output, out=None):
     """Gradient with respect to the bias of a (transposed) convolution: ``grad_output`` (N, C, *spatial)
     summed over every dim but C."""
@@ -378,17 +401,18 @@ def conv_backward_bias(grad_output, out=None):
 
 
 # ------------------------------------------------------------------------------------------- transposed
+@_on_device
 def conv_transpose_forward(input, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1,
                            out=None):
     """Transposed convolution of ``input`` (N, C, *spatial) with ``weight`` (C, O/groups, *kernel) plus ``bias`` (O)."""
     op = "conv_transpose_forward"
     float_input(input, op, "input")
-    same_type(weight, input, op, "weight")
+    _checked(weight, input, op, "weight")
     plan, out_shape = _plan(op, input._a.shape, weight._a.shape, stride, padding, dilation, groups,
                             transposed=True, output_padding=output_padding)
     b = None
     if bias is not None:
-        same_type(bias, input, op, "bias")
+        _checked(bias, input, op, "bias")
         _need_shape(op, "bias", bias._a.shape, (out_shape[1],))
         b = _flat(bias)
     y = _result(op, input, out_shape if plan.batched else out_shape[1:], out)
@@ -421,6 +445,7 @@ def _transpose_backward(op, grad_output, input, weight, stride, padding, output_
     return gi, gw, gb
 
 
+@_on_device
 def conv_transpose_backward(grad_output, input, weight, stride=1, padding=0, output_padding=0, dilation=1, groups=1,
                             output_mask=(True, True, True)):
     """(grad_input, grad_weight, grad_bias) of conv_transpose_forward; None where ``output_mask`` is False."""
@@ -429,6 +454,7 @@ def conv_transpose_backward(grad_output, input, weight, stride=1, padding=0, out
                                output_padding, dilation, groups, need_input, need_weight, need_bias)
 
 
+@_on_device
 def conv_transpose_backward_input(grad_output, input, weight, stride=1, padding=0, output_padding=0, dilation=1,
                                   groups=1, out=None):
     """Gradient of conv_transpose_forward with respect to its input (``input`` may be its size)."""
@@ -436,6 +462,7 @@ def conv_transpose_backward_input(grad_output, input, weight, stride=1, padding=
                                output_padding, dilation, groups, True, False, False, out_input=out)[0]
 
 
+@_on_device
 def conv_transpose_backward_weight(grad_output, input, weight, stride=1, padding=0, output_padding=0, dilation=1,
                                    groups=1, out=None):
     """Gradient of conv_transpose_forward with respect to its weight (``weight`` may be its size)."""
