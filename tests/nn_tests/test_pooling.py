@@ -441,3 +441,107 @@ def test_padding_larger_than_half_kernel():
 def test_integer_input_rejected():
     with pytest.raises(TypeError, match="torch.FloatTensor or torch.DoubleTensor, got torch.LongTensor"):
         F.max_pool2d(Variable(ember.LongTensor(1, 1, 4, 4).zero_()), 2)
+
+
+# ---------------------------------------------------------------------- CUDA
+
+def _on_cuda_and_cpu(fn, *arrays):
+    """fn's outputs and the inputs' gradients (for the same random grad_outputs) on the CPU and on CUDA, as
+    NumPy arrays: ([CPU results], [CUDA results]), a missing gradient as zeros; the outputs must stay on the
+    inputs' side."""
+    rng = np.random.RandomState(11)
+    results = []
+    for to in (lambda t: t, lambda t: t.cuda()):
+        xs = [Variable(to(ember.from_numpy(a.copy())), requires_grad=True) for a in arrays]
+        outs = fn(*xs)
+        outs = outs if isinstance(outs, tuple) else (outs,)
+        rng.seed(11)
+        values = [o for o in outs if o.requires_grad]
+        ember.autograd.backward(values, [to(ember.from_numpy(rng.standard_normal(tuple(o.size()))))
+                                         for o in values])
+        assert all(o.data.is_cuda == xs[0].data.is_cuda for o in outs)
+        results.append([o.data.cpu().numpy() for o in outs] +
+                       [np.zeros(x.size()) if x.grad is None else x.grad.data.cpu().numpy() for x in xs])
+    return results
+
+
+@pytest.mark.parametrize("case", range(len(POOLS)))
+def test_cuda_functional_matches_cpu(device_mode, case):
+    name, shape, kw = POOLS[case]
+    x = _spread(np.random.RandomState(case), shape)
+    if name == "lp_pool2d":
+        x = np.abs(x) + 0.5
+    if name.startswith(_INDICES):
+        kw = dict(kw, return_indices=True)
+    want, got = _on_cuda_and_cpu(lambda v: getattr(F, name)(v, **kw), x)
+    for w, g in zip(want, got):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("nd,shape,kw", [
+    (1, (2, 3, 9), dict(kernel_size=3, stride=2)),
+    (2, (2, 3, 7, 5), dict(kernel_size=3, stride=2, padding=1)),
+    (3, (1, 2, 5, 6, 4), dict(kernel_size=2, stride=(2, 2, 1))),
+])
+def test_cuda_max_unpool_matches_cpu(device_mode, nd, shape, kw):
+    x = _spread(np.random.RandomState(nd), shape)
+
+    def pool_unpool(v):
+        out, ind = getattr(F, "max_pool{}d".format(nd))(v, return_indices=True, **kw)
+        return getattr(F, "max_unpool{}d".format(nd))(out, ind, output_size=v.size(), **kw)
+    want, got = _on_cuda_and_cpu(pool_unpool, x)
+    for w, g in zip(want, got):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,kw", [("max_pool2d", dict(kernel_size=3, stride=2, padding=1)),
+                                     ("avg_pool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+                                     ("adaptive_max_pool2d", dict(output_size=(3, 2))),
+                                     ("adaptive_avg_pool2d", dict(output_size=(4, 3)))])
+def test_cuda_double_backward_matches_cpu(device_mode, name, kw):
+    """grad_input recorded (create_graph) and differentiated against grad_output: the index scatter/gather and
+    adjoint kernels on the device."""
+    rng = np.random.RandomState(3)
+    x, r = _spread(rng, (2, 3, 7, 6)), rng.standard_normal((2, 3, 7, 6))
+
+    def grad_of_grad(v, go):
+        (g,) = autograd_grad(getattr(F, name)(v, **kw), v, go, create_graph=True)
+        return (g * Variable(ember.from_numpy(r.copy()).type(type(v.data)))).sum()
+    go = rng.standard_normal(tuple(getattr(F, name)(Variable(ember.from_numpy(x)), **kw).size()))
+    want, got = _on_cuda_and_cpu(grad_of_grad, x, go)
+    for w, g in zip(want, got):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+def test_cuda_half_layers_match_float(device_mode):
+    x = np.random.RandomState(2).permutation(2 * 3 * 8 * 8).reshape(2, 3, 8, 8) / 32.0  # exact in half
+    for layer in (nn.MaxPool2d(3, 2, 1), nn.AvgPool2d(2, count_include_pad=False), nn.AdaptiveAvgPool2d(3),
+                  nn.AdaptiveMaxPool2d((3, 5))):
+        grads = []
+        for cast in ("float", "half"):
+            v = Variable(getattr(ember.from_numpy(x).cuda(), cast)(), requires_grad=True)
+            out = layer(v)
+            out.backward(getattr(ember.cuda.FloatTensor(*out.size()).fill_(1), cast)())
+            grads.append((out.data.float().cpu().numpy(), v.grad.data.float().cpu().numpy()))
+            assert type(out.data) is type(v.data)
+        for a, b in zip(*grads):
+            np.testing.assert_allclose(b, a, rtol=1e-2, atol=1e-3)
+
+
+def test_cuda_fractional_max_pool_layer(device_mode):
+    x = _spread(np.random.RandomState(6), (2, 3, 11, 9))
+    samples = np.random.RandomState(7).uniform(size=(2, 3, 2))
+    m = nn.FractionalMaxPool2d((3, 2), output_size=(5, 4), return_indices=True,
+                               _random_samples=ember.from_numpy(samples.copy()))
+    (out, ind), (cout, cind) = m(Variable(ember.from_numpy(x.copy()))), m.cuda()(Variable(ember.from_numpy(x).cuda()))
+    np.testing.assert_array_equal(cout.data.cpu().numpy(), out.data.numpy())
+    np.testing.assert_array_equal(cind.data.cpu().numpy(), ind.data.numpy())
+    # without samples: drawn on the device each call; the gradient reaches the picked elements
+    v = Variable(ember.from_numpy(x).cuda(), requires_grad=True)
+    out, ind = nn.FractionalMaxPool2d(2, output_ratio=0.5, return_indices=True)(v)
+    assert out.size() == ember.Size([2, 3, 5, 4]) and ind.data.is_cuda
+    out.sum().backward()
+    grad, picked = v.grad.data.cpu().numpy().reshape(6, -1), ind.data.cpu().numpy().reshape(6, -1)
+    assert grad.sum() == out.numel()
+    for plane in range(6):
+        np.testing.assert_array_equal(np.nonzero(grad[plane])[0], np.unique(picked[plane]))

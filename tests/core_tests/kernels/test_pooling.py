@@ -387,3 +387,210 @@ def test_read_only_inputs():
     gx = K.max_pool2d_backward(ember.from_numpy(g), x.shape, ind)
     assert gx.numpy().sum() == 18
     assert K.avg_pool2d_backward(ember.from_numpy(g), x.shape, 2).numpy().sum() == pytest.approx(18)
+
+
+# ------------------------------------------------------------------------------------------- CUDA
+def cu(arr, layout="contig"):
+    """A CUDA tensor with ``arr``'s values, laid out as ``make`` lays it out."""
+    t = ember.from_numpy(np.ascontiguousarray(arr)).cuda()
+    if layout == "t":
+        return ember.from_numpy(np.ascontiguousarray(np.swapaxes(arr, -1, -2))).cuda().transpose(arr.ndim - 1,
+                                                                                                 arr.ndim - 2)
+    return t
+
+
+def assert_cuda_same(got, want, dtype=None):
+    """A CUDA result equal to the CPU kernel's (same type family; indices exactly)."""
+    assert got.is_cuda and type(got).__name__ == type(want).__name__
+    assert_same(got, want._a, **(TOL[dtype] if dtype else dict(rtol=0, atol=0)))
+
+
+@pytest.mark.parametrize("nd,case", [(nd, i) for nd in MAX_CASES for i in range(len(MAX_CASES[nd]))])
+def test_cuda_max_pool_matches_cpu(device_mode, nd, case):
+    shape, kw = MAX_CASES[nd][case]
+    fwd, bwd = MAX_FNS[nd]
+    for dtype in DTYPES:
+        x = values(shape, dtype, ties=case % 2 == 1)
+        out, ind = fwd(make(x), **kw)
+        cout, cind = fwd(cu(x, "t" if case == 2 else "contig"), **kw)
+        assert_cuda_same(cout, out, dtype)
+        assert_cuda_same(cind, ind)
+        go = rng.randn(*out.size()).astype(dtype)
+        assert_cuda_same(bwd(cu(go), x.shape, cind), bwd(make(go), x.shape, ind), dtype)
+
+
+@pytest.mark.parametrize("nd,case", [(nd, i) for nd in AVG_CASES for i in range(len(AVG_CASES[nd]))])
+def test_cuda_avg_pool_matches_cpu(device_mode, nd, case):
+    shape, kw = AVG_CASES[nd][case]
+    fwd, bwd = AVG_FNS[nd]
+    for dtype in DTYPES:
+        x = values(shape, dtype)
+        out = fwd(make(x), **kw)
+        assert_cuda_same(fwd(cu(x, "t" if case == 1 else "contig"), **kw), out, dtype)
+        go = rng.randn(*out.size()).astype(dtype)
+        assert_cuda_same(bwd(cu(go, "t"), x.shape, **kw), bwd(make(go), x.shape, **kw), dtype)
+
+
+@pytest.mark.parametrize("include_pad", [True, False])
+def test_cuda_avg_pool_disjoint_windows_with_padding(device_mode, include_pad):
+    # stride >= kernel: the backward writes each window's share at once, padding and ceil_mode included
+    kw = dict(kernel_size=(3, 2), stride=(3, 4), padding=1, ceil_mode=True, count_include_pad=include_pad)
+    x = values((2, 3, 8, 11), np.float64)
+    out = K.avg_pool2d_forward(make(x), **kw)
+    assert_cuda_same(K.avg_pool2d_forward(cu(x), **kw), out, np.float64)
+    go = rng.randn(*out.size())
+    assert_cuda_same(K.avg_pool2d_backward(cu(go), x.shape, **kw), K.avg_pool2d_backward(make(go), x.shape, **kw),
+                     np.float64)
+
+
+@pytest.mark.parametrize("nd,case", [(nd, i) for nd in ADAPTIVE_CASES for i in range(len(ADAPTIVE_CASES[nd]))])
+def test_cuda_adaptive_pool_matches_cpu(device_mode, nd, case):
+    shape, osize = ADAPTIVE_CASES[nd][case]
+    fmax, bmax, favg, bavg = (getattr(K, "adaptive_{}_pool{}d_{}".format(kind, nd, way))
+                              for kind in ("max", "avg") for way in ("forward", "backward"))
+    for dtype in DTYPES:
+        x = values(shape, dtype, ties=case == 1)
+        out, ind = fmax(make(x), osize)
+        cout, cind = fmax(cu(x), osize)
+        assert_cuda_same(cout, out, dtype)
+        assert_cuda_same(cind, ind)
+        go = rng.randn(*out.size()).astype(dtype)
+        assert_cuda_same(bmax(cu(go), x.shape, cind), bmax(make(go), x.shape, ind), dtype)
+        assert_cuda_same(favg(cu(x), osize), favg(make(x), osize), dtype)
+        assert_cuda_same(bavg(cu(go), x.shape), bavg(make(go), x.shape), dtype)
+
+
+@pytest.mark.parametrize("shape,kernel,kw", [
+    ((2, 3, 11, 13), 2, dict(output_size=(5, 7))),
+    ((1, 2, 9, 9), (3, 2), dict(output_size=(4, 6))),
+    ((2, 2, 10, 12), 3, dict(output_ratio=(0.5, 0.6))),
+    ((3, 8, 7), 2, dict(output_size=1)),
+])
+def test_cuda_fractional_max_pool_matches_cpu(device_mode, shape, kernel, kw):
+    n, c = (1,) + shape[:1] if len(shape) == 3 else shape[:2]
+    for dtype in DTYPES:
+        x = values(shape, dtype, ties=True)
+        u = rng.uniform(0, 1, (n, c, 2)).astype(dtype)
+        out, ind = K.fractional_max_pool2d_forward(make(x), kernel, random_samples=make(u), **kw)
+        cout, cind = K.fractional_max_pool2d_forward(cu(x), kernel, random_samples=cu(u), **kw)
+        assert_cuda_same(cout, out, dtype)
+        assert_cuda_same(cind, ind)
+        go = rng.randn(*out.size()).astype(dtype)
+        assert_cuda_same(K.fractional_max_pool2d_backward(cu(go), x.shape, cind),
+                         K.fractional_max_pool2d_backward(make(go), x.shape, ind), dtype)
+
+
+def test_cuda_fractional_max_pool_draws_samples_on_the_device(device_mode):
+    x = rng.randn(2, 3, 12, 11).astype(np.float32)
+    runs = []
+    for seed in (3, 3, 4):
+        ember.cuda.manual_seed(seed)  # the samples come from the CUDA generator
+        runs.append(K.fractional_max_pool2d_forward(cu(x), 3, output_size=(5, 4)))
+    (out, ind), (out2, ind2), (_, ind3) = runs
+    assert out.is_cuda and ind.is_cuda and out.size() == (2, 3, 5, 4)
+    np.testing.assert_array_equal(ind2.cpu().numpy(), ind.cpu().numpy())
+    assert (ind3.cpu().numpy() != ind.cpu().numpy()).any()
+    # each output is the input at its index
+    flat, idx = x.reshape(6, -1), ind.cpu().numpy().reshape(6, -1)
+    np.testing.assert_array_equal(out.cpu().numpy().reshape(6, -1), np.take_along_axis(flat, idx, 1))
+
+
+@pytest.mark.parametrize("nd,case", [(nd, i) for nd in UNPOOL_CASES for i in range(2)])
+def test_cuda_max_unpool_matches_cpu(device_mode, nd, case):
+    shape, k, s, p = UNPOOL_CASES[nd][case]
+    x = values(shape, np.float64)
+    pooled, ind = MAX_FNS[nd][0](make(x), k, s, p)
+    osize = shape[-nd:]
+    fwd, bwd = (getattr(K, "max_unpool{}d_{}".format(nd, way)) for way in ("forward", "backward"))
+    assert_cuda_same(fwd(cu(pooled.numpy()), ind.cuda(), osize), fwd(pooled, ind, osize), np.float64)
+    go = rng.randn(*x.shape)
+    assert_cuda_same(bwd(cu(go, "t"), ind.cuda()), bwd(make(go), ind), np.float64)
+
+
+def test_cuda_half_matches_float(device_mode):
+    r = np.random.RandomState(5)
+    # values and samples exact in half: half and float pick the same elements
+    x = cu((r.permutation(432).reshape(2, 3, 9, 8) / 16.0 - 13).astype(np.float32))
+    size = x.size()
+    samples = (r.randint(0, 1024, (2, 3, 2)) / 1024.0).astype(np.float32)
+    # (forward, backward from grad_output and the forward's indices) of each kind of pooling
+    pools = [
+        (lambda t: K.max_pool2d_forward(t, 3, 2, 1, ceil_mode=True), lambda g, i: K.max_pool2d_backward(g, size, i)),
+        (lambda t: K.avg_pool2d_forward(t, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+         lambda g, i: K.avg_pool2d_backward(g, size, 3, 2, 1, ceil_mode=True, count_include_pad=False)),
+        (lambda t: K.adaptive_max_pool2d_forward(t, (5, 4)), lambda g, i: K.adaptive_max_pool2d_backward(g, size, i)),
+        (lambda t: K.adaptive_avg_pool2d_forward(t, (5, 4)), lambda g, i: K.adaptive_avg_pool2d_backward(g, size)),
+        (lambda t: K.fractional_max_pool2d_forward(t, 2, (5, 4), random_samples=cu(samples).type(type(t))),
+         lambda g, i: K.fractional_max_pool2d_backward(g, size, i)),
+    ]
+    for forward, backward in pools:
+        want, got = forward(x), forward(x.half())
+        (want, ind), (got, hind) = (r if isinstance(r, tuple) else (r, None) for r in (want, got))
+        assert type(got) is ember.cuda.HalfTensor
+        np.testing.assert_allclose(got.float().cpu().numpy(), want.cpu().numpy(), rtol=1e-2, atol=1e-3)
+        if ind is not None:
+            np.testing.assert_array_equal(hind.cpu().numpy(), ind.cpu().numpy())
+        go = cu(r.randn(*want.size()).astype(np.float32))
+        gh = backward(go.half(), hind)
+        assert type(gh) is ember.cuda.HalfTensor
+        np.testing.assert_allclose(gh.float().cpu().numpy(), backward(go, ind).cpu().numpy(), rtol=1e-2, atol=1e-3)
+    pooled, ind = K.max_pool2d_forward(x, 2)
+    out = K.max_unpool2d_forward(pooled.half(), ind, (9, 8))
+    assert type(out) is ember.cuda.HalfTensor
+    np.testing.assert_allclose(out.float().cpu().numpy(), K.max_unpool2d_forward(pooled, ind, (9, 8)).cpu().numpy(),
+                               rtol=1e-2, atol=1e-3)
+    np.testing.assert_allclose(K.max_unpool2d_backward(out, ind).float().cpu().numpy(),
+                               pooled.cpu().numpy(), rtol=1e-2, atol=1e-3)
+
+
+def test_cuda_max_pool_special_values(device_mode):
+    x = rng.randn(1, 2, 5, 6)
+    x[0, 0, 1, 0] = np.nan
+    x[0, 1, :2, :] = -np.inf  # windows whose maximum is -inf: the index is their first tap in the input
+    for kw in (dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+               dict(kernel_size=2, stride=1, padding=1, dilation=2)):
+        out, ind = K.max_pool2d_forward(make(x), **kw)
+        cout, cind = K.max_pool2d_forward(cu(x), **kw)
+        assert np.isnan(cout.cpu().numpy()[0, 0]).any()
+        assert_cuda_same(cout, out, np.float64)
+        assert_cuda_same(cind, ind)
+
+
+def test_cuda_errors(device_mode):
+    x = cu(rng.randn(1, 2, 6, 6))
+    out, ind = K.max_pool2d_forward(x, 2)
+    with pytest.raises(TypeError, match=r"max_pool2d_backward\(\): expected indices on GPU 0 \(where the input is\), "
+                                        r"got torch.LongTensor"):
+        K.max_pool2d_backward(out, x.size(), ind.cpu())
+    with pytest.raises(TypeError, match=r"max_unpool2d\(\): expected indices on GPU 0 .*got torch.LongTensor"):
+        K.max_unpool2d_forward(out, ind.cpu(), (6, 6))
+    with pytest.raises(TypeError, match=r"max_pool2d_backward\(\): expected indices on the CPU .*got "
+                                        r"torch.cuda.LongTensor"):
+        K.max_pool2d_backward(out.cpu(), x.size(), ind)
+    with pytest.raises(TypeError, match="max_pool2d: expected input to be a torch.cuda.FloatTensor, "
+                                        "torch.cuda.DoubleTensor or torch.cuda.HalfTensor, got torch.cuda.LongTensor"):
+        K.max_pool2d_forward(ind, 2)
+    with pytest.raises(TypeError, match="random_samples to be a torch.cuda.DoubleTensor"):
+        K.fractional_max_pool2d_forward(x, 2, output_size=3, random_samples=ember.DoubleTensor(1, 2, 2).fill_(0.5))
+    # an index out of range: the CPU kernel's text, from one check on the device
+    bad = ind.cpu().numpy()
+    bad[0, 1, 2, 0] = 36
+    bad = ember.LongTensor(bad).cuda()
+    for call in (lambda: K.max_pool2d_backward(out, x.size(), bad), lambda: K.max_unpool2d_forward(out, bad, (6, 6)),
+                 lambda: K.max_unpool2d_backward(x, bad)):
+        with pytest.raises(RuntimeError, match=r"invalid max index 36 \(each index must lie in \[0, 36\)"):
+            call()
+
+
+def test_cuda_runs_on_the_device_of_its_input(fake_cuda):
+    x = ember.from_numpy(rng.randn(2, 3, 7, 6)).cuda(1)  # the current device stays 0
+    out, ind = K.max_pool2d_forward(x, 3, 2, 1)
+    assert out.get_device() == ind.get_device() == 1
+    assert K.max_pool2d_backward(out, x.size(), ind).get_device() == 1
+    assert K.avg_pool2d_backward(K.avg_pool2d_forward(x, 2), x.size(), 2).get_device() == 1
+    assert K.adaptive_avg_pool2d_backward(K.adaptive_avg_pool2d_forward(x, 4), x.size()).get_device() == 1
+    assert K.max_unpool2d_backward(K.max_unpool2d_forward(out, ind, (7, 6)), ind).get_device() == 1
+    assert all(t.get_device() == 1 for t in K.fractional_max_pool2d_forward(x, 2, (3, 3)))
+    with pytest.raises(TypeError, match=r"max_pool2d_backward\(\): expected indices on GPU 1 \(where the input is\), "
+                                        r"got torch.cuda.LongTensor on GPU 0"):
+        K.max_pool2d_backward(out, x.size(), ind.cuda(0))

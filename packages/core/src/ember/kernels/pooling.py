@@ -1,4 +1,4 @@
-"""Pooling and unpooling kernels, forward and backward, on ember tensors (float and double).
+"""Pooling and unpooling kernels, forward and backward, on ember tensors (float and double; half on CUDA).
 
 Non-differentiable building blocks for ember.nn's pooling Functions and ember.legacy's Temporal/Spatial/
 Volumetric pooling modules, with THNN's (PyTorch 0.2's) semantics:
@@ -18,15 +18,21 @@ Output sizes follow THNN: floor((in + 2p - d(k-1) - 1) / s) + 1, or ceil in ceil
 window must start inside the input or its left padding (PyTorch's rule; 0.2 applied that check only when
 padding was nonzero and could otherwise produce a window lying wholly outside the input).
 
-Every kernel validates its arguments, then calls ``_impl(tensor)``: the one device dispatch point, where
-a CUDA implementation with the same methods as ``_CPU`` plugs in.
+Every kernel validates its arguments, then calls ``_impl(tensor)``: the one device dispatch point, which
+picks ``_CPU`` or its GPU twin ``ember.kernels.cuda.pooling`` (CUDA float, double and half tensors; the
+kernel runs with the tensor's GPU current, and index tensors must live on that GPU too).
 """
+import functools
 import operator
 
 import numpy as np
 
+from ember import _backend
+from ember import cuda as _cuda
 from ember._C import pooling as _k
 from ember._threads import get_num_threads
+from ember.kernels._common import on_device, same_device
+from ember.kernels.cuda import pooling as _gpu
 from ember.tensor import LongTensor, _TensorBase, _fmt_size, _typename_of
 
 __all__ = [
@@ -44,7 +50,8 @@ __all__ = [
     "pool_output_size", "unpool_output_size",
 ]
 
-_FLOAT_TYPES = ("torch.FloatTensor", "torch.DoubleTensor", "torch.cuda.FloatTensor", "torch.cuda.DoubleTensor")
+_FLOAT_TYPES = ("torch.FloatTensor", "torch.DoubleTensor", "torch.cuda.FloatTensor", "torch.cuda.DoubleTensor",
+                "torch.cuda.HalfTensor")
 # THNN's names for the spatial dims in its messages
 _DIM_NAMES = {1: ("W",), 2: ("H", "W"), 3: ("T", "H", "W")}
 
@@ -57,8 +64,9 @@ def _float_input(op, t, name="input"):
         raise TypeError("{}: expected {} to be a tensor, got {}".format(op, name, _typename_of(t)))
     cls = type(t)
     if cls._typename not in _FLOAT_TYPES:
-        raise TypeError("{}: expected {} to be a torch.FloatTensor or torch.DoubleTensor, got {}"
-                        .format(op, name, cls._typename))
+        kinds = ("torch.cuda.FloatTensor, torch.cuda.DoubleTensor or torch.cuda.HalfTensor" if cls.is_cuda
+                 else "torch.FloatTensor or torch.DoubleTensor")
+        raise TypeError("{}: expected {} to be a {}, got {}".format(op, name, kinds, cls._typename))
     return cls
 
 
@@ -260,17 +268,41 @@ class _CPU(object):
 
 
 def _impl(t):
-    # the one device dispatch point: a CUDA implementation with _CPU's methods plugs in here
-    if t.is_cuda:
-        raise NotImplementedError("pooling kernels: CUDA tensors are not supported yet")
-    return _CPU
+    # the one device dispatch point (callers run under _on_tensor_device)
+    return _gpu if t.is_cuda else _CPU
+
+
+def _on_tensor_device(kernel):
+    """Runs ``kernel`` with the GPU of its first tensor argument current, so that its outputs are made
+    there: kernels are called from autograd Functions, outside the tensor methods' device guard."""
+    @functools.wraps(kernel)
+    def run(*args, **kwargs):
+        t = next((a for a in args if isinstance(a, _TensorBase)), None)
+        if t is None or not t.is_cuda:
+            return kernel(*args, **kwargs)
+        with on_device(t):
+            return kernel(*args, **kwargs)
+    return run
 
 
 def _empty(cls, shape, dtype=None):
     return cls._xp.empty(shape, cls._dtype if dtype is None else dtype)
 
 
+def _index_class(cls):
+    """The LongTensor type on ``cls``'s side (CPU or CUDA)."""
+    return _cuda.LongTensor if cls.is_cuda else LongTensor
+
+
+def _indices_with(op, indices, ref, name="indices"):
+    """The size of ``indices``, a LongTensor on ``ref``'s device."""
+    shape = _long_tensor(op, indices, name)
+    same_device(indices, ref, op, name)
+    return shape
+
+
 # ------------------------------------------------------------------------------------------- max pooling
+@_on_tensor_device
 def _max_pool_forward(nd, input, kernel_size, stride, padding, dilation, ceil_mode):
     op = "max_pool{}d".format(nd)
     cls = _float_input(op, input)
@@ -282,14 +314,15 @@ def _max_pool_forward(nd, input, kernel_size, stride, padding, dilation, ceil_mo
     ind = _empty(cls, y.shape, np.int64)
     _impl(input).max_pool(x, y, ind, _as3d(k, 1), _as3d(s, 1), _as3d(p, 0), _as3d(d, 1))
     shape = tuple(lead) + out
-    return cls._make(y.reshape(shape)), LongTensor._make(ind.reshape(shape))
+    return cls._make(y.reshape(shape)), _index_class(cls)._make(ind.reshape(shape))
 
 
+@_on_tensor_device
 def _index_backward(op, nd, grad_output, input_size, indices):
     """Gradient of a pooling that picked one input element per output (max, adaptive max, fractional)."""
     cls = _float_input(op, grad_output, "grad_output")
     size = _input_size(op, input_size, nd)
-    ishape = _long_tensor(op, indices)
+    ishape = _indices_with(op, indices, grad_output)
     gshape = tuple(grad_output._a.shape)
     if ishape != gshape or len(gshape) != len(size) or gshape[:-nd] != size[:-nd] \
             or not grad_output._a.size:
@@ -342,6 +375,7 @@ def max_pool3d_backward(grad_output, input_size, indices):
 
 
 # ------------------------------------------------------------------------------------------- average pooling
+@_on_tensor_device
 def _avg_pool_forward(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad):
     op = "avg_pool{}d".format(nd)
     cls = _float_input(op, input)
@@ -354,6 +388,7 @@ def _avg_pool_forward(nd, input, kernel_size, stride, padding, ceil_mode, count_
     return cls._make(y.reshape(tuple(lead) + out))
 
 
+@_on_tensor_device
 def _avg_pool_backward(nd, grad_output, input_size, kernel_size, stride, padding, ceil_mode, count_include_pad):
     op = "avg_pool{}d_backward".format(nd)
     cls = _float_input(op, grad_output, "grad_output")
@@ -403,6 +438,7 @@ def avg_pool3d_backward(grad_output, input_size, kernel_size, stride=None, paddi
 
 
 # ------------------------------------------------------------------------------------------- adaptive pooling
+@_on_tensor_device
 def _adaptive_forward(nd, input, output_size, is_max):
     op = "adaptive_{}_pool{}d".format("max" if is_max else "avg", nd)
     cls = _float_input(op, input)
@@ -417,10 +453,11 @@ def _adaptive_forward(nd, input, output_size, is_max):
     _impl(input).adaptive_pool(x, y, ind)
     shape = tuple(lead) + out
     if is_max:
-        return cls._make(y.reshape(shape)), LongTensor._make(ind.reshape(shape))
+        return cls._make(y.reshape(shape)), _index_class(cls)._make(ind.reshape(shape))
     return cls._make(y.reshape(shape))
 
 
+@_on_tensor_device
 def _adaptive_avg_backward(nd, grad_output, input_size):
     op = "adaptive_avg_pool{}d_backward".format(nd)
     cls = _float_input(op, grad_output, "grad_output")
@@ -474,21 +511,26 @@ def adaptive_avg_pool2d_backward(grad_output, input_size):
 # ------------------------------------------------------------------------------------------- fractional
 def _intervals(samples, in_size, out_size, pool):
     """THNN's window starts for each plane: int((i + u) * a) - int(u * a), a = (in - pool) / (out - 1),
-    computed in the tensor's own precision; the last window ends at the input's end."""
+    computed in the tensor's own precision (float for half, THCUNN's accumulate type), on the samples'
+    device; the last window ends at the input's end."""
+    xp = _backend.get_array_module(samples)
+    if samples.dtype == np.float16:
+        samples = samples.astype(np.float32)
     dt = samples.dtype.type
-    seq = np.empty((samples.shape[0], out_size), np.int64)
+    seq = xp.empty((samples.shape[0], out_size), np.int64)
     if out_size > 1:
         alpha = dt(in_size - pool) / dt(out_size - 1)
-        i = np.arange(out_size - 1, dtype=samples.dtype)
+        i = xp.arange(out_size - 1, dtype=samples.dtype)
         with np.errstate(invalid="ignore"):
             seq[:, :-1] = ((i[None, :] + samples[:, None]) * alpha).astype(np.int64) \
                 - (samples * alpha).astype(np.int64)[:, None]
     seq[:, -1] = in_size - pool
     # exact arithmetic keeps every start in [0, in - pool] for any sample; rounding at huge sizes (and NaN
     # samples) must not send the kernel's reads outside the plane
-    return np.clip(seq, 0, in_size - pool, out=seq)
+    return xp.clip(seq, 0, in_size - pool, out=seq)
 
 
+@_on_tensor_device
 def fractional_max_pool2d_forward(input, kernel_size, output_size=None, output_ratio=None, random_samples=None):
     """Fractional max pooling (Graham, 2014) of (C, H, W) or (N, C, H, W) with kh x kw windows, to
     ``output_size`` (oh, ow) or ``output_ratio`` times the input size. ``random_samples`` (N, C, 2) of
@@ -518,6 +560,7 @@ def fractional_max_pool2d_forward(input, kernel_size, output_size=None, output_r
         random_samples = cls(n, c, 2).uniform_()
     else:
         _same_type(op, random_samples, cls, "random_samples")
+        same_device(random_samples, input, op, "random_samples")
         if tuple(random_samples._a.shape) != (n, c, 2):
             raise RuntimeError("{}: expected random_samples of size {}, got {}"
                                .format(op, _fmt_size((n, c, 2)), _fmt_size(random_samples.size())))
@@ -529,7 +572,7 @@ def fractional_max_pool2d_forward(input, kernel_size, output_size=None, output_r
     ind = _empty(cls, y.shape, np.int64)
     _impl(input).fractional_max_pool(x, seq_h, seq_w, kh, kw, y, ind)
     shape = tuple(lead) + (oh, ow)
-    return cls._make(y.reshape(shape)), LongTensor._make(ind.reshape(shape))
+    return cls._make(y.reshape(shape)), _index_class(cls)._make(ind.reshape(shape))
 
 
 def fractional_max_pool2d_backward(grad_output, input_size, indices):
@@ -537,11 +580,12 @@ def fractional_max_pool2d_backward(grad_output, input_size, indices):
 
 
 # ------------------------------------------------------------------------------------------- unpooling
+@_on_tensor_device
 def _unpool_forward(nd, input, indices, output_size):
     op = "max_unpool{}d".format(nd)
     cls = _float_input(op, input)
     lead, spatial = _split_input(op, input, nd)
-    if _long_tensor(op, indices) != tuple(input._a.shape):
+    if _indices_with(op, indices, input) != tuple(input._a.shape):
         raise RuntimeError("{}: expected indices of the input's size {}, got {}"
                            .format(op, _fmt_size(input.size()), _fmt_size(indices.size())))
     out = _ints(op, "output_size", output_size, nd)
@@ -556,11 +600,12 @@ def _unpool_forward(nd, input, indices, output_size):
     return cls._make(y.reshape(tuple(lead) + out))
 
 
+@_on_tensor_device
 def _unpool_backward(nd, grad_output, indices):
     op = "max_unpool{}d_backward".format(nd)
     cls = _float_input(op, grad_output, "grad_output")
     gshape = tuple(grad_output._a.shape)
-    ishape = _long_tensor(op, indices)
+    ishape = _indices_with(op, indices, grad_output)
     if len(gshape) not in (nd + 1, nd + 2) or len(ishape) != len(gshape) or gshape[:-nd] != ishape[:-nd] \
             or not indices._a.size:
         raise RuntimeError("{}: expected grad_output and indices with the same leading dims ({}D or {}D), got {} "
