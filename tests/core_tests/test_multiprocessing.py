@@ -5,6 +5,7 @@ import pytest
 
 import ember
 from ember import multiprocessing as mp
+from ember.multiprocessing.channel import channel_pair
 
 
 def _shm_entries():
@@ -26,6 +27,13 @@ def _storage_child(q, done):
     s = q.get()
     s[0] = 42
     done.set()
+
+
+def _add_one_to_each(channel):
+    tensors = channel.recv()
+    for t in tensors:
+        t.add_(1)
+    channel.send("done")
 
 
 @pytest.fixture(params=sorted(mp.get_all_sharing_strategies()))
@@ -105,3 +113,33 @@ def test_pool_map_with_tensors():
     with mp.get_context("fork").Pool(2) as pool:
         out = pool.map(_square, [ember.FloatTensor([i]) for i in range(4)])
     assert [o.tolist() for o in out] == [[0], [1], [4], [9]]
+
+
+def test_channel_shares_the_storages_of_a_message(strategy):
+    before = _shm_entries()
+    ours, theirs = channel_pair()
+    base = ember.FloatTensor(4).fill_(10).share_memory_()
+    # more storages than the 253 descriptors one sendmsg can carry, plus two views of one storage
+    tensors = [ember.FloatTensor([i]) for i in range(300)] + [base[:2], base[2:]]
+    p = mp.get_context("fork").Process(target=_add_one_to_each, args=(theirs,))
+    p.start()
+    theirs.close()
+    ours.send(tensors)
+    assert ours.recv() == "done"
+    p.join(20)
+    assert [t[0] for t in tensors[:300]] == [i + 1 for i in range(300)]
+    assert base.tolist() == [11, 11, 11, 11] and base.is_shared()
+    ours.close()
+    del tensors, base
+    import gc
+    gc.collect()
+    assert _shm_entries() == before
+
+
+def test_channel_recv_after_the_other_end_closed():
+    ours, theirs = channel_pair()
+    theirs.send([1, 2])
+    theirs.close()
+    assert ours.recv() == [1, 2]
+    with pytest.raises(EOFError):
+        ours.recv()

@@ -72,6 +72,30 @@ class RandomItems(Dataset):
         return ember.rand(1)[0], float(np.random.rand())
 
 
+class Numbers(Dataset):
+    def __len__(self):
+        return 600
+
+    def __getitem__(self, i):
+        return ember.FloatTensor([i])
+
+
+def _running(pid):
+    """Whether process ``pid`` exists and has not exited (an unreaped orphan is a zombie: 'Z')."""
+    try:
+        with open("/proc/{}/stat".format(pid)) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def _wait_until(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
 # ---------------------------------------------------------------- datasets and samplers
 
 def test_tensor_dataset():
@@ -221,3 +245,72 @@ def test_early_break_shuts_workers_down():
         time.sleep(0.05)
     assert mp.active_children() == []
     assert _shm_entries() == before
+
+
+def test_worker_init_fn_error_reraised_with_traceback():
+    def init(worker_id):
+        if worker_id == 1:
+            raise ValueError("no configuration for worker {}".format(worker_id))
+    with pytest.raises(ValueError, match="no configuration for worker 1") as info:
+        list(DataLoader(Squares(), batch_size=2, num_workers=2, worker_init_fn=init))
+    assert "Traceback" in str(info.value) and "in init" in str(info.value)
+    gc.collect()
+    assert mp.active_children() == []
+
+
+def test_unpicklable_batch_raises_instead_of_hanging():
+    loader = DataLoader(Squares(), batch_size=2, num_workers=2, collate_fn=lambda samples: (lambda: samples))
+    with pytest.raises(Exception, match="(?i)pickle"):
+        list(loader)
+    gc.collect()
+    assert mp.active_children() == []
+
+
+def test_batch_with_more_storages_than_one_message_carries():
+    # collate_fn=list keeps each sample's own storage: 300 descriptors, past the 253 one sendmsg can carry
+    batches = list(DataLoader(Numbers(), batch_size=300, num_workers=2, collate_fn=list))
+    values = [t[0] for batch in batches for t in batch]
+    assert values == list(range(600))
+    assert all(t.is_shared() for batch in batches for t in batch)
+
+
+def test_workers_under_file_system_strategy():
+    before = _shm_entries()
+    old = mp.get_sharing_strategy()
+    mp.set_sharing_strategy("file_system")
+    try:
+        got = [(a.tolist(), b.tolist()) for a, b in DataLoader(Squares(), batch_size=3, num_workers=2)]
+    finally:
+        mp.set_sharing_strategy(old)
+    assert got == [(a.tolist(), b.tolist()) for a, b in DataLoader(Squares(), batch_size=3)]
+    gc.collect()
+    assert _shm_entries() == before
+
+
+def _iterate_then_get_killed(pids):
+    it = iter(DataLoader(Squares(), batch_size=1, num_workers=2))
+    next(it)
+    pids.put([p.pid for p in mp.active_children()])
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_workers_exit_when_the_main_process_is_killed():
+    ctx = mp.get_context("fork")
+    pids = ctx.SimpleQueue()
+    main = ctx.Process(target=_iterate_then_get_killed, args=(pids,))
+    main.start()
+    workers = pids.get()
+    main.join(20)
+    assert len(workers) == 2 and main.exitcode == -signal.SIGKILL
+    assert _wait_until(lambda: not any(_running(pid) for pid in workers), 10)
+
+
+@pytest.mark.parametrize("dataset, timeout, error", [(SuicideOnThird(), 0, "is killed by signal: Killed"),
+                                                     (Slow(1.0), 0.5, "timed out after 0.5 seconds")])
+def test_pin_memory_workers_failure_raises(fake_cuda, dataset, timeout, error):
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match=error):
+        list(DataLoader(dataset, batch_size=1, num_workers=2, pin_memory=True, timeout=timeout))
+    assert time.monotonic() - start < 20
+    gc.collect()
+    assert mp.active_children() == []

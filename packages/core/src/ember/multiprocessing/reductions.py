@@ -12,7 +12,11 @@ _received = weakref.WeakValueDictionary()
 
 
 def rebuild_storage_fd(cls, dupfd, nbytes, offset, size):
-    fd = dupfd.detach()
+    return view_of(storage_from_fd(cls, dupfd.detach(), nbytes), offset, size)
+
+
+def storage_from_fd(cls, fd, nbytes):
+    """The storage mapping the shared file open as ``fd`` (which this function takes ownership of)."""
     key = _file_key(fd)
     root = _received.get(key)
     if root is not None:
@@ -22,7 +26,7 @@ def rebuild_storage_fd(cls, dupfd, nbytes, offset, size):
         root = cls._wrap(arr)
         root._shared = handle
         _received[key] = root
-    return _view_of(root, offset, size)
+    return root
 
 
 def rebuild_storage_filename(cls, name, nbytes, offset, size):
@@ -33,7 +37,7 @@ def rebuild_storage_filename(cls, name, nbytes, offset, size):
         root = cls._wrap(arr)
         root._shared = handle
         _received[key] = root
-    return _view_of(root, offset, size)
+    return view_of(root, offset, size)
 
 
 def _file_key(fd):
@@ -41,7 +45,7 @@ def _file_key(fd):
     return ("fd", st.st_dev, st.st_ino)
 
 
-def _view_of(root, offset, size):
+def view_of(root, offset, size):
     if offset == 0 and size == root.size():
         return root
     s = type(root)._wrap(root._a[offset:offset + size])
@@ -49,10 +53,8 @@ def _view_of(root, offset, size):
     return s
 
 
-def reduce_storage(storage):
-    if storage.is_cuda:
-        from ember import cuda
-        return cuda._reduce_storage(storage)
+def share(storage):
+    """Move a CPU storage into shared memory (once); its SharedHandle and its offset in the shared file."""
     storage.share_memory_()
     h = storage._shared
     item = storage.element_size()
@@ -60,6 +62,14 @@ def reduce_storage(storage):
     if offset == 0 and storage.size() * item == h.nbytes:
         # what comes back to this process maps onto this very storage
         _received.setdefault(_file_key(h.fd) if h.fd is not None else ("name", h.name), storage)
+    return h, offset
+
+
+def reduce_storage(storage):
+    if storage.is_cuda:
+        from ember import cuda
+        return cuda._reduce_storage(storage)
+    h, offset = share(storage)
     if h.fd is not None:
         return (rebuild_storage_fd, (type(storage), DupFd(h.fd), h.nbytes, offset, storage.size()))
     return (rebuild_storage_filename, (type(storage), h.name, h.nbytes, offset, storage.size()))

@@ -1,9 +1,12 @@
 """DataLoader: batches from a dataset, optionally produced by worker processes.
 
 Workers are forked processes running single-threaded; each batch is collated straight into shared memory
-and travels as a handle (ember.multiprocessing). Beyond 0.2: a worker killed by a signal raises in the main
-process instead of hanging, ``timeout`` bounds the wait for a batch, workers get distinct seeds derived
-from the main process's generator (reproducible under ``ember.manual_seed``), and ``worker_init_fn``.
+and travels as descriptors of that memory, all of a batch's in one message over the worker's channel
+(ember.multiprocessing.channel). Batch ``i`` goes to worker ``i % num_workers``, which answers in order, so
+the main process reads the batches in order from one worker after another. Beyond 0.2: a worker killed by
+a signal raises in the main process instead of hanging, ``timeout`` bounds the wait for a batch, workers get
+distinct seeds derived from the main process's generator (reproducible under ``ember.manual_seed``), and
+``worker_init_fn``.
 """
 import collections.abc
 import queue
@@ -14,17 +17,19 @@ import threading
 import time
 import traceback
 import weakref
+from multiprocessing.connection import wait
 
 import numpy as np
 
 import ember
 from ember import multiprocessing as _mp
+from ember.multiprocessing.channel import channel_pair
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 _string_classes = (str, bytes)
 # set in worker processes: collate allocates batches in shared memory there
 _use_shared_memory = False
-# how often the main process checks its workers while waiting for a batch
+# how often the pin thread checks whether its iterator has shut down
 _POLL_SECONDS = 0.1
 
 numpy_type_map = {
@@ -42,34 +47,48 @@ class ExceptionWrapper(object):
         self.exc_msg = "".join(traceback.format_exception(*exc_info))
 
 
-def _worker_loop(dataset, index_queue, data_queue, collate_fn, seed, init_fn, worker_id):
+def _worker_loop(dataset, channel, main_ends, collate_fn, seed, init_fn, worker_id):
+    """Answers each list of indices received on ``channel`` with its batch (or the ExceptionWrapper of the
+    error that stopped it), until the main process closes its end of the channel."""
     global _use_shared_memory
     _use_shared_memory = True
-    ember.set_num_threads(1)  # one thread per worker: OpenMP pools don't survive fork
-    # the queue's feeder thread and the fd-passing server answer the main process: let them get the GIL
-    # promptly instead of after the default 5 ms slice of the loading thread
-    sys.setswitchinterval(1e-4)
+    for end in main_ends:  # inherited: closed, so that the main process's exit ends the channel
+        end.close()
+    # one thread per worker (OpenMP pools don't survive fork), set only where the main process uses more:
+    # in a forked child, setting OpenBLAS's thread count restarts its pool, whose threads spin for ~0.1 s
+    if ember.get_num_threads() != 1:
+        ember.set_num_threads(1)
     ember.manual_seed(seed)
     random.seed(seed)
     np.random.seed(seed % (2 ** 32))
+    init_error = None
     if init_fn is not None:
         try:
             init_fn(worker_id)
         except Exception:
-            data_queue.put((None, ExceptionWrapper(sys.exc_info())))
-            return
-    while True:
-        r = index_queue.get()
-        if r is None:
-            break
-        idx, batch_indices = r
-        try:
-            samples = collate_fn([dataset[i] for i in batch_indices])
-        except Exception:
-            data_queue.put((idx, ExceptionWrapper(sys.exc_info())))
-        else:
-            data_queue.put((idx, samples))
-            del samples
+            init_error = ExceptionWrapper(sys.exc_info())  # the answer to every request
+    try:
+        while True:
+            batch_indices = channel.recv()
+            _send(channel, init_error or _load(dataset, collate_fn, batch_indices))
+    except (EOFError, ConnectionError):  # the main process is done with this worker
+        pass
+
+
+def _load(dataset, collate_fn, batch_indices):
+    try:
+        return collate_fn([dataset[i] for i in batch_indices])
+    except Exception:
+        return ExceptionWrapper(sys.exc_info())
+
+
+def _send(channel, batch):
+    try:
+        channel.send(batch)
+    except ConnectionError:
+        raise
+    except Exception:  # the batch could not be pickled, and nothing of it was sent
+        channel.send(ExceptionWrapper(sys.exc_info()))
 
 
 def default_collate(batch):
@@ -114,22 +133,89 @@ def pin_memory_batch(batch):
     return batch
 
 
-def _pin_memory_loop(in_queue, out_queue, done_event):
-    """0.2's pin thread: moves the workers' batches into pinned memory while the main thread trains."""
+def _pin_memory_loop(workers, out_queue, done_event):
+    """0.2's pin thread: moves the workers' batches into pinned memory while the main thread trains. Puts
+    ``(batch, None)`` for each batch, or ``(None, error)`` once receiving fails (a worker died)."""
+    idx = 0
     while not done_event.is_set():
         try:
-            r = in_queue.get(timeout=_POLL_SECONDS)
+            batch = workers.receive(idx, _POLL_SECONDS)
         except queue.Empty:
             continue
-        except Exception:  # the queue was closed at shutdown
+        except Exception as e:
+            out_queue.put((None, e))
             return
-        idx, batch = r
         if not isinstance(batch, ExceptionWrapper):
             try:
                 batch = pin_memory_batch(batch)
             except Exception:
                 batch = ExceptionWrapper(sys.exc_info())
-        out_queue.put((idx, batch))
+        out_queue.put((batch, None))
+        idx += 1
+
+
+class _Workers(object):
+    """A DataLoaderIter's worker processes and a channel to each. Batch ``idx`` is requested from worker
+    ``idx % num_workers``, and each worker answers its requests in order."""
+
+    def __init__(self, loader, base_seed):
+        ctx = _mp.get_context("fork") if "fork" in _mp.get_all_start_methods() else _mp.get_context()
+        self.channels = []
+        self.processes = []
+        for i in range(loader.num_workers):
+            ours, theirs = channel_pair()
+            self.channels.append(ours)
+            p = ctx.Process(target=_worker_loop,
+                            args=(loader.dataset, theirs, tuple(self.channels), loader.collate_fn, base_seed + i,
+                                  loader.worker_init_fn, i))
+            p.daemon = True  # a main process that dies takes its workers along
+            p.start()
+            theirs.close()  # left to the worker alone, so that the worker's exit ends the channel
+            self.processes.append(p)
+        self._process_of = {p.sentinel: p for p in self.processes}
+        self._sentinels = list(self._process_of)
+
+    def request(self, idx, batch_indices):
+        try:
+            self.channels[idx % len(self.channels)].send(batch_indices)
+        except ConnectionError:  # a dead worker: receive() reports it
+            pass
+
+    def receive(self, idx, timeout):
+        """Batch ``idx``, or the ExceptionWrapper its worker sent instead. Raises queue.Empty where it has
+        not come within ``timeout`` seconds (None: no limit), RuntimeError where a worker has died."""
+        channel = self.channels[idx % len(self.channels)]
+        ready = wait([channel] + self._sentinels, timeout)
+        if channel in ready:
+            try:
+                return channel.recv()
+            except EOFError:
+                raise self._death(self.processes[idx % len(self.channels)]) from None
+        if ready:
+            raise self._death(self._process_of[ready[0]])
+        raise queue.Empty
+
+    @staticmethod
+    def _death(process):
+        process.join(1.0)  # its channel can end a moment before its exit code is known
+        code = process.exitcode
+        if code is not None and code < 0:
+            return RuntimeError("DataLoader worker (pid {}) is killed by signal: {}"
+                                .format(process.pid, _signal_name(-code)))
+        return RuntimeError("DataLoader worker (pid {}) exited unexpectedly with exit code {}"
+                            .format(process.pid, code))
+
+    def shutdown(self):
+        # closing the channels stops the workers, and frees the batches sent but never received
+        for c in self.channels:
+            c.close()
+        deadline = time.monotonic() + 5.0
+        for p in self.processes:
+            p.join(max(0.0, deadline - time.monotonic()))
+        for p in self.processes:
+            if p.is_alive():
+                p.terminate()
+                p.join(1.0)
 
 
 class DataLoaderIter(object):
@@ -143,40 +229,24 @@ class DataLoaderIter(object):
         self.pin_memory = loader.pin_memory
         self.timeout = loader.timeout
         self.sample_iter = iter(self.batch_sampler)
-        self.workers = []
         self.shutdown = False
         if self.num_workers > 0:
-            self._start_workers(loader.worker_init_fn)
+            self._start_workers(loader)
 
-    def _start_workers(self, worker_init_fn):
-        ctx = _mp.get_context("fork") if "fork" in _mp.get_all_start_methods() else _mp.get_context()
-        self.index_queues = [ctx.SimpleQueue() for _ in range(self.num_workers)]
-        self.data_queue = ctx.Queue()
+    def _start_workers(self, loader):
+        self.workers = _Workers(loader, base_seed=int(ember.LongTensor(1).random_()[0]))
         self.batches_outstanding = 0
         self.send_idx = 0
         self.rcvd_idx = 0
-        self.reorder_dict = {}
-        self.worker_queue_idx = 0
-        base_seed = int(ember.LongTensor(1).random_()[0])
-        self.workers = [
-            ctx.Process(target=_worker_loop,
-                        args=(self.dataset, self.index_queues[i], self.data_queue, self.collate_fn,
-                              base_seed + i, worker_init_fn, i))
-            for i in range(self.num_workers)]
-        for w in self.workers:
-            w.daemon = True  # a main process that dies takes its workers along
-            w.start()
-        # shut the workers down even if this iterator is dropped mid-epoch or the interpreter exits
         self.pin_thread = None
         done_event = threading.Event()
         if self.pin_memory:
-            worker_queue, self.data_queue = self.data_queue, queue.Queue()
+            self.pinned = queue.Queue()
             self.pin_thread = threading.Thread(target=_pin_memory_loop, daemon=True,
-                                               args=(worker_queue, self.data_queue, done_event))
+                                               args=(self.workers, self.pinned, done_event))
             self.pin_thread.start()
-        else:
-            worker_queue = self.data_queue
-        self._finalizer = weakref.finalize(self, _shutdown, self.workers, self.index_queues, worker_queue, done_event)
+        # shut the workers down even if this iterator is dropped mid-epoch or the interpreter exits
+        self._finalizer = weakref.finalize(self, _shutdown, self.workers, done_event)
         for _ in range(2 * self.num_workers):  # prime the prefetch loop
             self._put_indices()
 
@@ -191,60 +261,42 @@ class DataLoaderIter(object):
             indices = next(self.sample_iter)  # StopIteration ends the epoch
             batch = self.collate_fn([self.dataset[i] for i in indices])
             return pin_memory_batch(batch) if self.pin_memory else batch
-        if self.rcvd_idx in self.reorder_dict:
-            return self._process_next_batch(self.reorder_dict.pop(self.rcvd_idx))
         if self.batches_outstanding == 0:
             self._shutdown_workers()
             raise StopIteration
-        while True:
-            idx, batch = self._get_batch()
-            self.batches_outstanding -= 1
-            if idx is None:  # worker_init_fn failed
-                self._shutdown_workers()
-                raise self._reraise(batch)
-            if idx != self.rcvd_idx:
-                self.reorder_dict[idx] = batch
-                continue
-            return self._process_next_batch(batch)
-
-    next = __next__  # Python 2 name kept by 0.2
-
-    def _get_batch(self):
-        start = time.monotonic()
-        while True:
-            try:
-                return self.data_queue.get(timeout=_POLL_SECONDS)
-            except queue.Empty:
-                pass
-            for w in self.workers:
-                if not w.is_alive():
-                    code = w.exitcode
-                    self._shutdown_workers()
-                    if code is not None and code < 0:
-                        raise RuntimeError("DataLoader worker (pid {}) is killed by signal: {}"
-                                           .format(w.pid, _signal_name(-code)))
-                    raise RuntimeError("DataLoader worker (pid {}) exited unexpectedly with exit code {}"
-                                       .format(w.pid, code))
-            if self.timeout > 0 and time.monotonic() - start > self.timeout:
-                self._shutdown_workers()
-                raise RuntimeError("DataLoader timed out after {} seconds".format(self.timeout))
-
-    def _put_indices(self):
-        indices = next(self.sample_iter, None)
-        if indices is None:
-            return
-        self.index_queues[self.worker_queue_idx].put((self.send_idx, indices))
-        self.worker_queue_idx = (self.worker_queue_idx + 1) % self.num_workers
-        self.batches_outstanding += 1
-        self.send_idx += 1
-
-    def _process_next_batch(self, batch):
+        batch = self._get_batch()
+        self.batches_outstanding -= 1
         self.rcvd_idx += 1
         self._put_indices()
         if isinstance(batch, ExceptionWrapper):
             self._shutdown_workers()
             raise self._reraise(batch)
         return batch  # the pin thread pinned it
+
+    next = __next__  # Python 2 name kept by 0.2
+
+    def _get_batch(self):
+        timeout = self.timeout if self.timeout > 0 else None
+        try:
+            if self.pin_thread is None:
+                return self.workers.receive(self.rcvd_idx, timeout)
+            batch, error = self.pinned.get(timeout=timeout)
+            if error is None:
+                return batch
+        except queue.Empty:
+            error = RuntimeError("DataLoader timed out after {} seconds".format(self.timeout))
+        except Exception as e:  # a worker died, or its batch could not be received
+            error = e
+        self._shutdown_workers()
+        raise error
+
+    def _put_indices(self):
+        indices = next(self.sample_iter, None)
+        if indices is None:
+            return
+        self.workers.request(self.send_idx, indices)
+        self.batches_outstanding += 1
+        self.send_idx += 1
 
     @staticmethod
     def _reraise(wrapper):
@@ -260,38 +312,16 @@ class DataLoaderIter(object):
     def _shutdown_workers(self):
         if not self.shutdown:
             self.shutdown = True
-            if self.workers:
-                self._finalizer()
+            self._finalizer()
 
     def __del__(self):
         if self.num_workers > 0:
             self._shutdown_workers()
 
 
-def _shutdown(workers, index_queues, data_queue, done_event):
-    done_event.set()  # stops the pin thread
-    for q in index_queues:
-        try:
-            q.put(None)
-        except Exception:
-            pass
-    deadline = time.monotonic() + 5.0
-    for w in workers:
-        w.join(max(0.0, deadline - time.monotonic()))
-    for w in workers:
-        if w.is_alive():
-            w.terminate()
-            w.join(1.0)
-    # drop batches nobody will read, so their shared memory is released
-    try:
-        while True:
-            data_queue.get_nowait()
-    except Exception:
-        pass
-    data_queue.cancel_join_thread()
-    data_queue.close()
-    for q in index_queues:
-        q.close()
+def _shutdown(workers, done_event):
+    done_event.set()  # stops the pin thread, at its next poll or when reading a closed channel fails
+    workers.shutdown()
 
 
 def _signal_name(num):
