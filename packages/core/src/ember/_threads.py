@@ -27,3 +27,15 @@ def set_num_threads(n):
     if old is not None:
         old.restore_original_limits()
     _state["limiter"] = threadpool_limits(limits=n)  # held until the next call
+    if n == 1:
+        _stop_blas_pools()
+
+
+def _stop_blas_pools():
+    """End OpenBLAS's worker threads: with one thread it computes in the caller, and in a forked child (a
+    DataLoader worker) setting the count starts a fresh pool whose idle threads spin for ~0.2 s of CPU."""
+    from threadpoolctl import ThreadpoolController
+    for lib in ThreadpoolController().select(internal_api="openblas").lib_controllers:
+        shutdown = getattr(lib.dynlib, "blas_thread_shutdown_", None)
+        if shutdown is not None:
+            shutdown()

@@ -54,8 +54,7 @@ def _worker_loop(dataset, channel, main_ends, collate_fn, seed, init_fn, worker_
     _use_shared_memory = True
     for end in main_ends:  # inherited: closed, so that the main process's exit ends the channel
         end.close()
-    # one thread per worker (OpenMP pools don't survive fork), set only where the main process uses more:
-    # in a forked child, setting OpenBLAS's thread count restarts its pool, whose threads spin for ~0.1 s
+    # one thread per worker (OpenMP pools don't survive fork), set only where the main process uses more
     if ember.get_num_threads() != 1:
         ember.set_num_threads(1)
     ember.manual_seed(seed)
