@@ -17,8 +17,15 @@ assert ember.get_num_threads() == 1
 assert openmp.get_max_threads() == 1, openmp.get_max_threads()
 blas = [p for p in threadpool_info() if p['user_api'] == 'blas']
 assert blas and all(p['num_threads'] == 1 for p in blas), blas
+import numpy as np
+a = np.random.RandomState(0).rand(300, 300)
+want = np.einsum("ij,jk->ik", a, a)  # no BLAS
+assert np.allclose(a @ a, want)  # one thread: BLAS computes in the caller (its pool was ended)
 ember.set_num_threads(2)
 assert ember.get_num_threads() == 2 and openmp.get_max_threads() == 2
+blas = [p for p in threadpool_info() if p['user_api'] == 'blas']
+assert all(p['num_threads'] == 2 for p in blas), blas
+assert np.allclose(a @ a, want)  # the pool comes back on demand
 print('ok')
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
