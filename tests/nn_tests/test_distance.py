@@ -140,3 +140,46 @@ def test_pairwise_distance_matches_lua_nn_without_eps(name, p):
     # Lua's backward divides by the norm plus a small constant: agreement to ~1e-6 relative
     assert_same(x1.grad.data, d["gradInput"][0], 2e-6, 1e-12)
     assert_same(x2.grad.data, d["gradInput"][1], 2e-6, 1e-12)
+
+
+# ---------------------------------------------------------------------- CUDA
+
+def _run_on(move, f, arrays):
+    """``f`` on Variables of ``arrays`` placed by ``move``: its output and the inputs' gradients."""
+    xs = [Variable(move(ember.from_numpy(a.copy())), requires_grad=True) for a in arrays]
+    out = f(*xs)
+    out.backward(move(ember.from_numpy(_arr(tuple(out.size()), seed=9))))
+    return [out.data] + [x.grad.data for x in xs]
+
+
+CUDA_CASES = [
+    ("pairwise_distance", lambda a, b: F.pairwise_distance(a, b), [(4, 5), (4, 5)]),
+    ("pairwise_distance_p1_eps", lambda a, b: F.pairwise_distance(a, b, p=1, eps=1e-3), [(4, 5), (4, 5)]),
+    ("pairwise_distance_p3", lambda a, b: F.pairwise_distance(a, b, 3), [(3, 6), (3, 6)]),
+    ("cosine_similarity", lambda a, b: F.cosine_similarity(a, b), [(4, 5), (4, 5)]),
+    ("cosine_similarity_dim0_eps", lambda a, b: F.cosine_similarity(a, b, dim=0, eps=1e-3), [(6, 3), (6, 3)]),
+    ("normalize", lambda a: F.normalize(a), [(4, 5)]),
+    ("normalize_p1_dim0", lambda a: F.normalize(a, p=1, dim=0), [(4, 5)]),
+    ("normalize_3d", lambda a: F.normalize(a, p=3, dim=2), [(2, 3, 4)]),
+]
+
+
+@pytest.mark.parametrize("name, f, shapes", CUDA_CASES, ids=[c[0] for c in CUDA_CASES])
+def test_functional_on_cuda_matches_cpu(device_mode, name, f, shapes):
+    arrays = [_arr(s, seed=i) for i, s in enumerate(shapes)]
+    want = _run_on(lambda t: t, f, arrays)
+    got = _run_on(lambda t: t.cuda(), f, arrays)
+    for g, w in zip(got, want):
+        assert type(g) is ember.cuda.DoubleTensor
+        assert_same(g, w, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, f, shapes", [CUDA_CASES[0], CUDA_CASES[3], CUDA_CASES[5]],
+                         ids=["pairwise_distance", "cosine_similarity", "normalize"])
+def test_half_on_cuda_follows_double(device_mode, name, f, shapes):
+    arrays = [_arr(s, seed=i) for i, s in enumerate(shapes)]
+    want = _run_on(lambda t: t, f, arrays)
+    got = _run_on(lambda t: t.cuda().half(), f, arrays)
+    for g, w in zip(got, want):
+        assert type(g) is ember.cuda.HalfTensor
+        np.testing.assert_allclose(to_numpy(g), to_numpy(w), rtol=1e-2, atol=2e-2)

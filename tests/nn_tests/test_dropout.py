@@ -191,6 +191,92 @@ def test_alpha_dropout_module_and_p1():
     assert float(xv.grad.data.abs().max()) == 0
 
 
+# ---------------------------------------------------------------------- CUDA (the noise is the GPU's own)
+
+def _cuda_var(arr, cls, requires_grad=False):
+    return Variable(ember.from_numpy(np.ascontiguousarray(arr)).cuda().type(cls), requires_grad=requires_grad)
+
+
+@pytest.mark.parametrize("cls_name, rtol", [("FloatTensor", 1e-6), ("DoubleTensor", 1e-12), ("HalfTensor", 1e-2)])
+def test_dropout_on_cuda_statistics_and_gradient(device_mode, cls_name, rtol):
+    cls = getattr(ember.cuda, cls_name)
+    p = 0.3
+    x = np.random.RandomState(0).uniform(1, 2, (300, 200))
+    xv = _cuda_var(x, cls, requires_grad=True)
+    y = F.dropout(xv, p, training=True)
+    assert type(y.data) is cls
+    yd = to_numpy(y.data).astype(np.float64)
+    dropped = yd == 0
+    assert _binomial_ok(dropped.mean(), p, x.size)
+    np.testing.assert_allclose(yd[~dropped], x[~dropped] / (1 - p), rtol=rtol)
+    g = np.random.RandomState(1).standard_normal(x.shape)
+    y.backward(_cuda_var(g, cls).data)
+    assert type(xv.grad.data) is cls
+    np.testing.assert_allclose(to_numpy(xv.grad.data), np.where(dropped, 0, g / (1 - p)), rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("fn, shape", [(F.dropout2d, (40, 50, 3, 4)), (F.dropout3d, (40, 50, 2, 3, 2))])
+def test_feature_dropout_on_cuda_zeroes_whole_channels(device_mode, fn, shape):
+    p = 0.4
+    x = np.random.RandomState(0).uniform(1, 2, shape)
+    xv = _cuda_var(x, ember.cuda.DoubleTensor, requires_grad=True)
+    y = fn(xv, p, training=True)
+    yd = to_numpy(y.data).reshape(shape[0], shape[1], -1)
+    dropped, kept = (yd == 0).all(axis=2), (yd != 0).all(axis=2)
+    assert (dropped | kept).all() and _binomial_ok(dropped.mean(), p, dropped.size)
+    np.testing.assert_allclose(yd[kept], x.reshape(yd.shape)[kept] / (1 - p), rtol=1e-12)
+    y.sum().backward()
+    gx = to_numpy(xv.grad.data).reshape(yd.shape)
+    np.testing.assert_allclose(gx, np.where(dropped[:, :, None], 0, 1 / (1 - p)) * np.ones_like(gx))
+
+
+def test_dropout_on_cuda_eval_p0_p1_and_inplace(device_mode):
+    x = _cuda_var(np.arange(12.).reshape(3, 4), ember.cuda.FloatTensor, requires_grad=True)
+    for fn in (F.dropout, F.dropout2d, F.dropout3d):
+        y = fn(x)  # training=False: a copy
+        assert type(y.data) is ember.cuda.FloatTensor and y.data.equal(x.data)
+    y.data.fill_(0)
+    assert float(x.data.sum()) == 66
+    assert F.dropout(x, 0, training=True).data.equal(x.data)
+    z = F.dropout(x, 1, training=True)
+    assert float(z.data.abs().max()) == 0
+    z.sum().backward()
+    assert float(x.grad.data.abs().max()) == 0
+    w = x * 1
+    assert F.dropout(w, 0.5, training=True, inplace=True) is w
+    wd = to_numpy(w.data)
+    assert np.all((wd == 0) | (wd == 2 * np.arange(12.).reshape(3, 4)))
+
+
+def test_alpha_dropout_on_cuda_statistics_and_gradient(device_mode):
+    p = 0.2
+    x = np.random.RandomState(0).standard_normal((400, 500))
+    xv = _cuda_var(x, ember.cuda.DoubleTensor, requires_grad=True)
+    y = F.alpha_dropout(xv, p, training=True)
+    assert type(y.data) is ember.cuda.DoubleTensor
+    yd = to_numpy(y.data)
+    q = 1 - p
+    a = (q + ALPHA_PRIME ** 2 * q * p) ** -0.5
+    b = -a * ALPHA_PRIME * p
+    dropped = np.isclose(yd, a * ALPHA_PRIME + b, rtol=0, atol=1e-12)
+    assert _binomial_ok(dropped.mean(), p, x.size)
+    np.testing.assert_allclose(yd[~dropped], a * x[~dropped] + b, rtol=1e-12, atol=1e-15)
+    y.sum().backward()
+    gx = to_numpy(xv.grad.data)
+    np.testing.assert_allclose(gx, np.where(dropped, 0, a), rtol=1e-12)
+
+
+def test_dropout_on_another_gpu(fake_cuda):
+    """The noise and the output are made on the input's GPU, not the current one."""
+    x = Variable(ember.cuda.FloatTensor(6, 5).fill_(1).cuda(1), requires_grad=True)
+    for fn in (lambda v: F.dropout(v, 0.5, True), lambda v: F.dropout2d(v, 0.5, True),
+               lambda v: F.alpha_dropout(v, 0.5, True)):
+        y = fn(x)
+        assert y.get_device() == 1
+        y.sum().backward()
+        assert x.grad.get_device() == 1
+
+
 # ---------------------------------------------------------------------- real Lua nn results (shared data)
 
 def _lua(name):

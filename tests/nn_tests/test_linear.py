@@ -183,3 +183,51 @@ def test_matches_lua_nn(name, args, make):
     assert_same(m.weight.grad.data, d["gradWeight"], tol, tol)
     if "gradBias" in d:
         assert_same(m.bias.grad.data, d["gradBias"], tol, tol)
+
+
+# ---------------------------------------------------------------------- CUDA
+
+def _run_on(move, f, arrays):
+    """``f`` on Variables of ``arrays`` placed by ``move``: its output and the inputs' gradients."""
+    xs = [Variable(move(ember.from_numpy(a.copy())), requires_grad=True) for a in arrays]
+    out = f(*xs)
+    out.backward(move(ember.from_numpy(_arr(tuple(out.size()), seed=9))))
+    return [out.data] + [x.grad.data for x in xs]
+
+
+@pytest.mark.parametrize("f, shapes", [
+    (lambda x, w, b: F.linear(x, w, b), [(5, 4), (3, 4), (3,)]),
+    (lambda x, w: F.linear(x, w), [(5, 4), (3, 4)]),
+    (lambda x, w, b: F.linear(x, w, b), [(2, 3, 4), (3, 4), (3,)]),
+    (lambda x, w, b: F.linear(x, w, b), [(4,), (3, 4), (3,)]),
+    (lambda x, w: F.linear(x.t(), w.t()), [(4, 5), (4, 3)]),
+    (lambda a, b, w, bias: F.bilinear(a, b, w, bias), [(6, 3), (6, 4), (5, 3, 4), (5,)]),
+    (lambda a, b, w: F.bilinear(a, b, w), [(6, 3), (6, 4), (5, 3, 4)]),
+], ids=["linear", "linear_no_bias", "linear_3d", "linear_1d", "linear_transposed", "bilinear", "bilinear_no_bias"])
+def test_functional_on_cuda_matches_cpu(device_mode, f, shapes):
+    arrays = [_arr(s, seed=i) for i, s in enumerate(shapes)]
+    want = _run_on(lambda t: t, f, arrays)
+    got = _run_on(lambda t: t.cuda(), f, arrays)
+    for g, w in zip(got, want):
+        assert type(g) is ember.cuda.DoubleTensor
+        assert_same(g, w, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("f, shapes", [
+    (lambda x, w, b: F.linear(x, w, b), [(5, 4), (3, 4), (3,)]),
+    (lambda a, b, w, bias: F.bilinear(a, b, w, bias), [(6, 3), (6, 4), (5, 3, 4), (5,)]),
+], ids=["linear", "bilinear"])
+def test_half_on_cuda_follows_double(device_mode, f, shapes):
+    arrays = [_arr(s, seed=i) for i, s in enumerate(shapes)]
+    want = _run_on(lambda t: t, f, arrays)
+    got = _run_on(lambda t: t.cuda().half(), f, arrays)
+    for g, w in zip(got, want):
+        assert type(g) is ember.cuda.HalfTensor
+        np.testing.assert_allclose(to_numpy(g), to_numpy(w), rtol=1e-2, atol=2e-2)
+
+
+def test_linear_on_cuda_rejects_cpu_weight(device_mode):
+    x = Variable(ember.cuda.FloatTensor(2, 3).zero_())
+    w = Variable(ember.FloatTensor(4, 3).zero_())
+    with pytest.raises(TypeError, match=r"expected \(torch.cuda.FloatTensor mat2\)"):
+        F.linear(x, w)

@@ -7,11 +7,12 @@ import pytest
 
 import ember
 import ember.nn as nn
+import ember.nn.functional as F
 from ember.autograd import Variable
 from ember.nn.parallel import (DataParallel, DistributedDataParallel, data_parallel, gather, parallel_apply,
                                replicate, scatter)
 from ember.nn.parallel.scatter_gather import scatter_kwargs
-from _helpers.oracle import to_numpy
+from _helpers.oracle import assert_same, to_numpy
 
 CPU3 = [-1, -1, -1]
 
@@ -262,3 +263,129 @@ def test_exports():
     assert nn.DataParallel is DataParallel
     assert sorted(nn.parallel.__all__) == sorted(["replicate", "scatter", "parallel_apply", "gather",
                                                   "data_parallel", "DataParallel", "DistributedDataParallel"])
+
+
+# ---------------------------------------------------------------------- CUDA devices
+# On the fake's two GPUs (and on a real machine with two or more); one-GPU runs skip these.
+
+def _two_gpus():
+    if ember.cuda.device_count() < 2:
+        pytest.skip("needs two GPUs")
+
+
+class ConvNet(nn.Module):
+    def __init__(self):
+        super(ConvNet, self).__init__()
+        self.conv = nn.Conv2d(2, 3, 3, padding=1)
+        self.fc = nn.Linear(3 * 4 * 4, 5)
+
+    def forward(self, x):
+        h = F.relu(self.conv(x))
+        return F.log_softmax(self.fc(h.view(h.size(0), -1)))
+
+
+def _loss_and_grads(model, module, x, target):
+    """Forward and backward of nll_loss(model(x), target): (output, input gradient, parameter gradients)."""
+    module.zero_grad()
+    if x.grad is not None:
+        x.grad.data.zero_()
+    out = model(x)
+    F.nll_loss(out, target).backward()
+    grads = {n: p.grad.data for n, p in module.named_parameters()}
+    return out, x.grad.data, grads
+
+
+def _convnet_problem(rng):
+    ember.manual_seed(11)
+    net = ConvNet().double()
+    x = Variable(ember.from_numpy(rng.standard_normal((7, 2, 4, 4))), requires_grad=True)
+    target = Variable(ember.LongTensor([0, 1, 2, 3, 4, 0, 1]))
+    return net, x, target
+
+
+@pytest.mark.parametrize("output_device", [None, 1])
+def test_data_parallel_on_two_gpus_matches_one_gpu(device_mode, output_device):
+    _two_gpus()
+    net, x, target = _convnet_problem(np.random.RandomState(12))
+    net.cuda(0)
+    x = Variable(x.data.cuda(0), requires_grad=True)
+    want_out, want_gx, want_g = _loss_and_grads(net, net, x, target.cuda(0))
+    dp = DataParallel(net, device_ids=[0, 1], output_device=output_device)
+    out, gx, grads = _loss_and_grads(dp, net, x, target.cuda(output_device or 0))
+    assert out.get_device() == (output_device or 0)
+    assert_same(out.data, want_out.data, rtol=1e-12, atol=1e-14)
+    assert gx.get_device() == 0
+    assert_same(gx, want_gx, rtol=1e-12, atol=1e-14)
+    for name, g in grads.items():  # both replicas' gradients reduced into the module's own, on GPU 0
+        assert g.get_device() == 0, name
+        assert_same(g, want_g[name], rtol=1e-10, atol=1e-14)
+
+
+def test_data_parallel_takes_cpu_input_and_defaults_to_every_gpu(device_mode):
+    _two_gpus()
+    net, x, target = _convnet_problem(np.random.RandomState(13))
+    want_out, want_gx, want_g = _loss_and_grads(net, net, x, target)
+    net.cuda(0)
+    dp = DataParallel(net)
+    assert dp.device_ids == list(range(ember.cuda.device_count())) and dp.output_device == 0
+    out, gx, grads = _loss_and_grads(dp, net, x, target.cuda(0))
+    assert type(gx) is ember.DoubleTensor  # the input's gradient comes back to the CPU
+    assert_same(out.data, want_out.data, rtol=1e-12, atol=1e-14)
+    assert_same(gx, want_gx, rtol=1e-12, atol=1e-14)
+    for name, g in grads.items():
+        assert_same(g, want_g[name], rtol=1e-10, atol=1e-14)
+
+
+def test_data_parallel_on_one_gpu_runs_the_module(device_mode):
+    net, x, target = _convnet_problem(np.random.RandomState(14))
+    want_out, want_gx, want_g = _loss_and_grads(net, net, x, target)
+    dp = DataParallel(net, device_ids=[0])
+    assert all(p.is_cuda and p.get_device() == 0 for p in net.parameters())  # moved by the constructor
+    out, gx, grads = _loss_and_grads(dp, net, x, target.cuda(0))
+    assert out.get_device() == 0 and type(gx) is ember.DoubleTensor
+    assert_same(out.data, want_out.data, rtol=1e-12, atol=1e-14)
+    assert_same(gx, want_gx, rtol=1e-12, atol=1e-14)
+    for name, g in grads.items():
+        assert_same(g, want_g[name], rtol=1e-10, atol=1e-14)
+
+
+def test_data_parallel_buffers_on_two_gpus(device_mode):
+    """0.2's semantics: replica 0 (GPU 0, the first chunk) updates the module's running statistics."""
+    _two_gpus()
+    rng = np.random.RandomState(15)
+    ember.manual_seed(15)
+    net = Net().cuda(0)
+    x = _x(rng, (6, 4))
+    h, d = DataParallel(net, device_ids=[0, 1])(x)
+    assert h.get_device() == 0 and d["sq"].get_device() == 0 and d["none"] is None
+    assert net.bn.running_mean.get_device() == 0
+    fc = to_numpy(net.fc(x.cuda(0)).data)[:3]
+    np.testing.assert_allclose(to_numpy(net.bn.running_mean), 0.1 * fc.mean(0), rtol=1e-10)
+    (h.sum() + d["sq"].sum()).backward()
+    assert all(p.grad.get_device() == 0 for p in net.parameters())
+
+
+def test_scatter_gather_replicate_parallel_apply_on_two_gpus(device_mode):
+    _two_gpus()
+    rng = np.random.RandomState(16)
+    x = Variable(ember.from_numpy(rng.standard_normal((5, 3))).cuda(0), requires_grad=True)
+    chunks = scatter((x, "tag"), [0, 1])
+    assert [c[0].get_device() for c in chunks] == [0, 1] and [c[0].size(0) for c in chunks] == [3, 2]
+    assert chunks[1][1] == "tag"
+    ember.manual_seed(16)
+    m = Affine(3, 2).cuda(0)
+    replicas = replicate(m, [0, 1])
+    assert [r.weight.get_device() for r in replicas] == [0, 1]
+    assert replicas[1].weight.grad_fn is not None  # a differentiable copy of the parameter
+    outs = parallel_apply(replicas, [c[:1] for c in chunks], None, [0, 1])
+    assert [o.get_device() for o in outs] == [0, 1]
+    out = gather(outs, 1)
+    assert out.get_device() == 1
+    assert type(gather(outs, -1).data) is ember.DoubleTensor
+    np.testing.assert_allclose(to_numpy(out.data), to_numpy(m(x).data), rtol=1e-12)
+    g = rng.standard_normal((5, 2))
+    out.backward(ember.from_numpy(g).cuda(1))
+    w = to_numpy(m.weight.data)
+    np.testing.assert_allclose(to_numpy(x.grad.data), g @ w, rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(m.weight.grad.data), g.T @ to_numpy(x.data), rtol=1e-12)
+    assert m.weight.grad.get_device() == 0

@@ -26,6 +26,7 @@ cupy = _real_cupy
 cupyx = None
 cuda_available = _real_available
 fake = False
+gpu_used = False
 
 
 def _load_cupyx():
@@ -93,10 +94,14 @@ def asnumpy(arr):
 
 
 def require_cuda(what):
+    """Every path that makes CUDA data passes here first: it also marks that GPUs are in use, so that CPU-only
+    programs skip the device bookkeeping of autograd (``gpu_used``)."""
+    global gpu_used
     if not cuda_available:
         raise RuntimeError(
             "{}: CUDA is not available (ember.cuda.is_available() is False): "
             "install ember-core[cuda] (CuPy) on a machine with an NVIDIA GPU".format(what))
+    gpu_used = True
 
 
 if os.environ.get("EMBER_FAKE_CUDA", "") not in ("", "0"):

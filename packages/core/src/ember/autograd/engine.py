@@ -8,8 +8,11 @@ import sys
 import warnings
 import weakref
 
+import numpy as np
+
+from ember import _backend
 from ember.tensor import _TensorBase, _typename_of
-from .function import Function, edge
+from .function import Function, _gpu_of, edge
 from .variable import Variable, _plain, _volatile
 
 _getrefcount = sys.getrefcount
@@ -92,6 +95,11 @@ def _run_node(fn, grads, h):
     return [None if r is None else (r if graph else r.data) for r in gi]
 
 
+def _run(fn, grads):
+    h = fn._h
+    return fn._apply(grads) if h is None else _run_node(fn, grads, h)
+
+
 def run_backward(roots, grads, keep_graph, capture=None, accumulate=True):
     """Execute the graph from ``roots`` (a list of (node, output_nr)) seeded with ``grads``.
 
@@ -140,8 +148,12 @@ def run_backward(roots, grads, keep_graph, capture=None, accumulate=True):
         if buf is not None or fn._stochastic:
             if buf is None:
                 buf = [None] * fn._nout
-            h = fn._h
-            result = fn._apply(buf) if h is None else _run_node(fn, buf, h)
+            gpu = _gpu_of(buf) if _backend.gpu_used else None
+            if gpu is None:
+                result = _run(fn, buf)
+            else:  # what the node allocates lands beside its gradients (0.2 ran a thread per device)
+                with _backend.cupy.cuda.Device(gpu):
+                    result = _run(fn, buf)
             if not keep_graph:
                 if fn._stochastic:
                     fn._release()
@@ -243,9 +255,11 @@ def _make_grads(outputs, grads, create_graph):
                 continue
             if a.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            ones = type(data)._xp.empty(a.shape, a.dtype)
-            ones.fill(1)
-            g = type(data)._make(ones)
+            if data.is_cuda:
+                g = data.new(*a.shape).fill_(1)  # on the output's device
+            else:
+                ones = np.ones(a.shape, a.dtype)
+                g = type(data)._make(ones)
             result.append(_plain(g) if create_graph else g)
             continue
         if isinstance(g, Variable):

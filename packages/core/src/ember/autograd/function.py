@@ -16,6 +16,7 @@ User-defined operations come in 0.2's two styles:
 import collections
 import functools
 
+from ember import _backend
 from ember.tensor import _TensorBase, _typename_of
 from ember.utils.hooks import RemovableHandle
 from .variable import Variable, _check_inplace, _output, _plain, _share_vc, _volatile, _new
@@ -383,6 +384,16 @@ def _delayed_error(results, inputs, fn):
 
 # ---------------------------------------------------------------------- the shared forward protocol
 
+def _gpu_of(values):
+    """The GPU of the first tensor (or a Variable's) among ``values``; None when it is on the CPU or there is
+    none. Functions run with it current, forward and backward (see the engine)."""
+    for v in values:
+        t = v.data if type(v) is Variable else v
+        if isinstance(t, _TensorBase):
+            return t.get_device() if t.is_cuda else None
+    return None
+
+
 def _run_forward(fn, args, forward):
     """Unpack Variables, run ``forward`` on their tensors, wrap the outputs with ``fn`` as their node."""
     fn.to_save = fn.dirty_tensors = fn.non_differentiable = fn.shared_pairs = None
@@ -401,7 +412,12 @@ def _run_forward(fn, args, forward):
     fn._saved = fn._saved_versions = None
     fn._in_meta = tuple(t._a.shape if isinstance(t, _TensorBase) else None for t in tensors)
 
-    raw = forward(tensors)
+    gpu = _gpu_of(tensors) if _backend.gpu_used else None
+    if gpu is None:
+        raw = forward(tensors)
+    else:  # what forward allocates lands beside its inputs, as tensor methods run on their tensor's GPU
+        with _backend.cupy.cuda.Device(gpu):
+            raw = forward(tensors)
 
     is_tuple = isinstance(raw, tuple)
     outputs = raw if is_tuple else (raw,)

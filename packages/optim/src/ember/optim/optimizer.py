@@ -30,6 +30,17 @@ def _check_betas(betas):
         raise ValueError("Invalid beta parameter at index 1: {}".format(beta2))
 
 
+def _to_device_of(value, data):
+    """A state value (a float tensor, or a list of them, as LBFGS keeps) moved to ``data``'s device and
+    type, so a state saved on one device loads for parameters on another (an ember extra, as 0.3)."""
+    if isinstance(value, list):
+        return [_to_device_of(v, data) for v in value]
+    if not ember.is_tensor(value) or not type(value)._is_floating:
+        return value
+    value = value.cuda(data.get_device()) if data.is_cuda else value.cpu()
+    return value.type(type(data))
+
+
 class Optimizer(object):
     """Base class for all optimizers.
 
@@ -119,7 +130,8 @@ class Optimizer(object):
 
     def load_state_dict(self, state_dict):
         """Load a state_dict from ``state_dict()``; its state is re-mapped onto this optimizer's parameters
-        by their order in the groups."""
+        by their order in the groups, and its float tensors moved to their parameter's device and type
+        (an ember extra, as 0.3: a state saved on the GPU loads for CPU parameters and back)."""
         state_dict = deepcopy(state_dict)
         groups = self.param_groups
         saved_groups = state_dict["param_groups"]
@@ -132,7 +144,11 @@ class Optimizer(object):
                                                  chain(*(g["params"] for g in groups)))}
         state = defaultdict(dict)
         for k, v in state_dict["state"].items():
-            state[id_map.get(k, k)] = v
+            param = id_map.get(k)
+            if param is None:
+                state[k] = v
+            else:
+                state[param] = {name: _to_device_of(value, param.data) for name, value in v.items()}
         param_groups = []
         for group, new_group in zip(groups, saved_groups):
             new_group["params"] = group["params"]

@@ -5,7 +5,8 @@ The addmm family parses its arguments as the tensor layer does (0.2's cwrap over
 beta, then alpha; Variables fill mat, then the two factors; ``beta=``/``alpha=`` keywords work too.
 """
 from ember.tensor import _typename_of
-from .utils import Function, Variable, _data, _node2, _nodes, _nograd, _number, _output, both, function, method, sum_to
+from .utils import (Function, Variable, _data, _node2, _nodes, _nograd, _number, _output, both, device_of, function,
+                    method, sum_to)
 from .pointwise import inplace_via_copy
 from .utils import expand_to
 from .tensor import reshape
@@ -100,7 +101,8 @@ def dot(self, other):
     other = _var("dot", other, "tensor")
     data = self.data
     cls = type(data)
-    r = cls._make(cls._xp.array((data.dot(other.data),), dtype=cls._dtype))
+    with device_of(data):
+        r = cls._make(cls._xp.array((data.dot(other.data),), dtype=cls._dtype))
     fn = _node2(DotBackward, self, other)
     if fn is None:
         return _nograd(r, self, other)

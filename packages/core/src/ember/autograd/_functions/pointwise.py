@@ -8,6 +8,7 @@ In-place forms whose gradient needs only the output (exp_, tanh_, sigmoid_, sqrt
 import numpy as np
 import scipy.special as _sp
 
+from ember import _backend
 from ember.tensor import _typename_of
 from .utils import (Function, Variable, undifferentiable, _check_inplace, _inplace_result, _node1, _node2,
                     _nodes, _nograd, _number, _output, _plain, _save_output, _SavedOutput, _new, both, method, sum_to)
@@ -44,8 +45,7 @@ def _digamma(x):
     cls = type(x)
     if cls._xp is np:
         return cls._make(np.ascontiguousarray(_sp.psi(x._a)).astype(cls._dtype, copy=False))
-    import cupyx.scipy.special as _csp
-    return cls._make(cls._xp.ascontiguousarray(_csp.digamma(x._a)).astype(cls._dtype, copy=False))
+    return cls._make(cls._xp.ascontiguousarray(_backend.special().digamma(x._a)).astype(cls._dtype, copy=False))
 
 
 def _lgamma_grad(g, x):

@@ -10,6 +10,7 @@ import numpy as np
 
 from ember.tensor import _wrap_dim
 from .utils import (Function, Variable, undifferentiable, _data, _node1, _nograd, _output, _plain, _SavedOutput, both,
+                    device_of,
                     expand_to, method)
 from .tensor import embed, reshape, scatter_add_into
 from .pointwise import elementwise_extreme
@@ -24,9 +25,20 @@ def _ndim(t):
 
 
 def _one(data, value):
-    """A size-(1,) tensor of data's type holding ``value``."""
+    """A size-(1,) tensor of data's type (and device) holding ``value``."""
     cls = type(data)
-    return cls._make(cls._xp.array((value,), dtype=cls._dtype))
+    if not data.is_cuda:
+        return cls._make(cls._xp.array((value,), dtype=cls._dtype))
+    with device_of(data):
+        return cls._make(cls._xp.array((value,), dtype=cls._dtype))
+
+
+def _over_all(data, name):
+    """Reduction ``name`` (sum, mean) over all elements as a size-(1,) tensor. CUDA data reduce along a
+    flat view and stay on the device: the tensor form returns a Python number, which waits for the GPU."""
+    if data.is_cuda and data._a.size:
+        return getattr(data.contiguous().view(-1), name)(0, True)
+    return _one(data, getattr(data, name)())
 
 
 def _keep_shape(shape, dim):
@@ -77,7 +89,7 @@ class MeanBackward(Function):
 def sum(self, dim=None, keepdim=False):
     data = self.data
     d = _dim_arg(self, dim, "sum")
-    r = _one(data, data.sum()) if d is None else data.sum(d, keepdim)
+    r = _over_all(data, "sum") if d is None else data.sum(d, keepdim)
     return _reduced(self, r, SumBackward, d, keepdim)[0]
 
 
@@ -85,7 +97,7 @@ def sum(self, dim=None, keepdim=False):
 def mean(self, dim=None, keepdim=False):
     data = self.data
     d = _dim_arg(self, dim, "mean")
-    r = _one(data, data.mean()) if d is None else data.mean(d, keepdim)
+    r = _over_all(data, "mean") if d is None else data.mean(d, keepdim)
     out, fn = _reduced(self, r, MeanBackward, d, keepdim)
     if fn is not None:
         fn.n = data.numel() if d is None else data._a.shape[d]
@@ -167,10 +179,11 @@ def _select_all(self, value):
     a = data._a
     xp = type(data)._xp
     flat = a.reshape(-1)
-    hit = xp.flatnonzero(flat == value) if value == value else xp.flatnonzero(xp.isnan(flat))
-    pos = int(hit[0]) if hit.size else 0
+    with device_of(data):
+        hit = xp.flatnonzero(flat == value) if value == value else xp.flatnonzero(xp.isnan(flat))
+        pos = int(hit[0]) if hit.size else 0
+        fn.key = tuple(xp.asarray([i]) for i in np.unravel_index(pos, a.shape))
     fn.shape = a.shape
-    fn.key = tuple(xp.asarray([i]) for i in np.unravel_index(pos, a.shape))
     return _output(r, fn)
 
 

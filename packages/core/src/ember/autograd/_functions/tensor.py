@@ -15,11 +15,12 @@ import operator
 
 import numpy as np
 
+from ember import cuda as _cuda
 from ember.tensor import (_TensorBase, _typename_of, _wrap_dim, _resolve_type, _sizes_arg,
                           LongTensor)
 from .utils import (Function, Variable, _check_inplace, _data, _inplace_result, _inplace_volatile, _node1,
-                    _nodes, _nograd, _number, _output, _plain, _share_vc, both, function, method, sum_to,
-                    zeros_like_data)
+                    _nodes, _nograd, _number, _output, _plain, _share_vc, both, device_of, function, method,
+                    sum_to, zeros_like_data)
 
 
 builtins_type = builtins.type
@@ -227,31 +228,29 @@ def _int_arrays(key):
 
 
 def _index_tensor(t, key, advanced):
-    r = t._a[key]
-    if advanced:
+    if not advanced:
+        return t._view(t._a[key])
+    with device_of(t):  # an advanced index gathers into a new array
+        r = t._a[key]
         if r.ndim == 0:
             r = r.reshape(1)
         return builtins_type(t)._make(builtins_type(t)._xp.ascontiguousarray(r))
-    return t._view(r)
 
 
 def _embed_tensor(g, shape, key, accumulate, like):
     """zeros(shape) with ``g`` written at ``key`` (added, where integer indices may repeat)."""
     cls = builtins_type(like)
     xp = cls._xp
-    z = xp.zeros(shape, cls._dtype)
-    ga = g._a
-    target_shape = z[key].shape
-    if ga.shape != target_shape:
-        ga = ga.reshape(target_shape)
-    if accumulate and _int_arrays(key):
-        if xp is np:
-            np.add.at(z, key, ga)
+    with device_of(like):
+        z = xp.zeros(shape, cls._dtype)
+        ga = g._a
+        target_shape = z[key].shape
+        if ga.shape != target_shape:
+            ga = ga.reshape(target_shape)
+        if accumulate and _int_arrays(key):
+            xp.add.at(z, key, ga)
         else:
-            import cupyx
-            cupyx.scatter_add(z, key, ga)
-    else:
-        z[key] = ga
+            z[key] = ga
     return cls._make(z)
 
 
@@ -303,8 +302,8 @@ def _unwrap_index(idx):
     return idx
 
 
-def _numpy_key(idx):
-    """The NumPy index equivalent to a (validated) 0.2 index."""
+def _numpy_key(idx, data):
+    """The NumPy (CuPy for CUDA ``data``) index equivalent to a (validated) 0.2 index of ``data``."""
     if not isinstance(idx, tuple):
         idx = (idx,)
     key = []
@@ -313,7 +312,7 @@ def _numpy_key(idx):
             a = i._a
             key.append(a.view(np.bool_) if a.dtype == np.uint8 else a)
         elif isinstance(i, (list, np.ndarray)):
-            key.append(np.asarray(i))
+            key.append(_index_array(i, data))
         elif isinstance(i, numbers.Integral) and not isinstance(i, bool):
             key.append(operator.index(i))
         else:
@@ -321,13 +320,21 @@ def _numpy_key(idx):
     return tuple(key)
 
 
-def _keep_dim_key(key):
+def _index_array(values, data):
+    """An index array of ``values`` (a list or a host array) on ``data``'s device."""
+    if not data.is_cuda:
+        return np.asarray(values)
+    with device_of(data):
+        return builtins_type(data)._xp.asarray(values)
+
+
+def _keep_dim_key(key, data):
     """A key selecting the same single element as ``key`` but keeping one dim (0.2 Variables have no
     scalars): the last integer becomes a one-element list."""
     key = list(key)
     for i in range(len(key) - 1, -1, -1):
         if isinstance(key[i], numbers.Integral) and not isinstance(key[i], bool):
-            key[i] = np.array([key[i]])
+            key[i] = _index_array([key[i]], data)
             break
     return tuple(key)
 
@@ -336,9 +343,9 @@ def _getitem(self, idx):
     data = self.data
     idx = _unwrap_index(idx)
     r = data[idx]  # validation and error messages come from the tensor layer
-    key = (idx,) if builtins_type(idx) is int else _numpy_key(idx)
+    key = (idx,) if builtins_type(idx) is int else _numpy_key(idx, data)
     if not isinstance(r, _TensorBase):
-        return index_key(self, _keep_dim_key(key))
+        return index_key(self, _keep_dim_key(key, data))
     return index_key(self, key, r)
 
 
@@ -369,7 +376,7 @@ def _setitem(self, idx, value):
     data = self.data
     idx = _unwrap_index(idx)
     _check_inplace(self)
-    key = _numpy_key(idx)
+    key = _numpy_key(idx, data)
     if isinstance(value, Variable):
         data[idx] = value.data
         other = value
@@ -385,8 +392,9 @@ def _setitem(self, idx, value):
     fn = _nodes(SetItemBackward, inputs)
     if fn is not None:
         cls = builtins_type(data)
-        keep = cls._xp.ones(data._a.shape, cls._dtype)
-        keep[key] = 0
+        with device_of(data):
+            keep = cls._xp.ones(data._a.shape, cls._dtype)
+            keep[key] = 0
         fn.mask = cls._make(keep)
         fn.key = key
         fn.value_shape = _shape(value) if other is not None else None
@@ -428,7 +436,7 @@ def select(self, dim, index):
     i = operator.index(index)
     self.data.select(d, i)  # the tensor layer's checks
     key = [slice(None)] * a.ndim
-    key[d] = i if a.ndim > 1 else np.array([i])
+    key[d] = i if a.ndim > 1 else _index_array([i], self.data)
     return index_key(self, tuple(key))
 
 
@@ -546,12 +554,25 @@ def contiguous(self):
     return self
 
 
+def _device(t):
+    """The GPU of tensor ``t``, or None for a CPU tensor."""
+    return t.get_device() if t.is_cuda else None
+
+
+def _back_to(g, cls, device):
+    """Gradient ``g`` returned to where its input came from: type ``cls`` on GPU ``device`` (None: the CPU)."""
+    d = _data(g)
+    if device is not None and (not d.is_cuda or d.get_device() != device):
+        g = g.cuda(device)
+    return g if builtins_type(_data(g)) is cls else g.type(cls)
+
+
 class TypeBackward(Function):
-    __slots__ = ("cls",)
+    """Undo a type conversion or device copy (``type``, ``cuda``, ``cpu``)."""
+    __slots__ = ("cls", "device")
 
     def _apply(self, grads):
-        g = grads[0]
-        return (g.type(self.cls) if builtins_type(_data(g)) is not self.cls else g,)
+        return (_back_to(grads[0], self.cls, self.device),)
 
 
 @method(name="type")
@@ -562,10 +583,16 @@ def type_(self, t=None, **kwargs):
     if cls is builtins_type(self.data):
         return self
     r = self.data.type(cls, **kwargs)
+    return _converted(self, r)
+
+
+def _converted(self, r):
+    """The Variable of ``r``, ``self``'s data converted to another type or device."""
     fn = _node1(TypeBackward, self)
     if fn is None:
         return _nograd(r, self)
     fn.cls = builtins_type(self.data)
+    fn.device = _device(self.data)
     return _output(r, fn)
 
 
@@ -594,11 +621,7 @@ def cuda(self, device_id=None, **kwargs):  # kwargs: 0.2's `async`, ember's `dev
     r = self.data.cuda(kwargs.pop("device", device_id))
     if r is self.data:
         return self
-    fn = _node1(TypeBackward, self)
-    if fn is None:
-        return _nograd(r, self)
-    fn.cls = builtins_type(self.data)
-    return _output(r, fn)
+    return _converted(self, r)
 
 
 @method
@@ -609,15 +632,14 @@ def cpu(self):
 
 
 class CopyBackward(Function):
-    """dst.copy_(src): dst's old value gets no gradient, src gets the gradient (reduced to its size)."""
-    __slots__ = ("src_shape", "src_cls")
+    """dst.copy_(src): dst's old value gets no gradient, src gets the gradient (reduced to its size, on
+    its type and device)."""
+    __slots__ = ("src_shape", "src_cls", "src_device")
 
     def _apply(self, grads):
-        g = grads[0]
         gs = None
         if self.next_functions[1][0] is not None:
-            gs = g if builtins_type(_data(g)) is self.src_cls else g.type(self.src_cls)
-            gs = sum_to(gs, self.src_shape)
+            gs = sum_to(_back_to(grads[0], self.src_cls, self.src_device), self.src_shape)
         return (None, gs)
 
 
@@ -637,6 +659,7 @@ def copy_(self, src, broadcast=True, **kwargs):
     if fn is not None:
         fn.src_shape = _shape(src)
         fn.src_cls = builtins_type(src.data)
+        fn.src_device = _device(src.data)
     elif self._requires_grad:  # overwritten with a constant: the old history no longer matters
         fn = _nodes(CopyBackward, (self, None))
     return _inplace_result(self, fn)
@@ -669,9 +692,14 @@ del _n
 
 # ---------------------------------------------------------------------- index_* along a dim
 
-def _long(index, op):
+def _long(index, data, op):
+    """``index`` (a Variable or tensor) as a LongTensor of ``data``'s kind: torch.cuda.LongTensor for CUDA."""
     index = _data(index)
-    if not isinstance(index, LongTensor):
+    if data.is_cuda:
+        if not isinstance(index, _cuda.LongTensor):
+            raise TypeError("{}(): index must be a torch.cuda.LongTensor (or a Variable of one), got {}"
+                            .format(op, _typename_of(index)))
+    elif not isinstance(index, LongTensor):
         raise TypeError("{}(): index must be a LongTensor (or a Variable of one), got {}"
                         .format(op, _typename_of(index)))
     return index
@@ -709,7 +737,7 @@ def _selection_pair(select, accumulate):
         return getattr(zeros_like_data(g, shape), accumulate)(dim, index, g)
 
     def op(self, dim, index):
-        index = _long(index, select)
+        index = _long(index, self.data, select)
         r = getattr(self.data, select)(dim, index)
         fn = _node1(SelectBackward, self)
         if fn is None:
@@ -751,7 +779,7 @@ def _index_inplace(mode):
 
     def f_(self, dim, index, source):
         _check_inplace(self)
-        index = _long(index, name)
+        index = _long(index, self.data, name)
         if mode == "fill":
             self.data.index_fill_(dim, index, source)
             src = None
@@ -805,7 +833,7 @@ def _scatter_inplace(add):
 
     def f_(self, dim, index, source):
         _check_inplace(self)
-        index = _long(index, name)
+        index = _long(index, self.data, name)
         if isinstance(source, Variable):
             getattr(self.data, name)(dim, index, source.data)
             src = source
@@ -1062,16 +1090,16 @@ def chunk(self, n_chunks, dim=0):
 
 # ---------------------------------------------------------------------- diag, tril, triu
 
-def _diag_key(shape, k):
-    """The (rows, cols) index of diagonal k of a matrix of the given shape."""
+def _diag_key(shape, k, data):
+    """The (rows, cols) index of diagonal k of a matrix of the given shape, on ``data``'s device."""
     n, m = shape
-    if k >= 0:
-        length = max(0, min(n, m - k))
-        rows = np.arange(length)
-        return (rows, rows + k)
-    length = max(0, min(n + k, m))
-    cols = np.arange(length)
-    return (cols - k, cols)
+    xp = builtins_type(data)._xp
+    with device_of(data):
+        if k >= 0:
+            rows = xp.arange(max(0, min(n, m - k)))
+            return (rows, rows + k)
+        cols = xp.arange(max(0, min(n + k, m)))
+        return (cols - k, cols)
 
 
 @both
@@ -1081,10 +1109,10 @@ def diag(self, diagonal=0):
     nd = _ndim(self.data)
     if nd == 2:
         # a vector of the diagonal: an advanced index of the matrix
-        return index_key(self, _diag_key(a.shape, diagonal)) if r.numel() else _nograd(r, self)
+        return index_key(self, _diag_key(a.shape, diagonal, r)) if r.numel() else _nograd(r, self)
     # a vector to a matrix: embed it on the diagonal
     size = r._a.shape
-    out = embed(self, size, _diag_key(size, diagonal), False)
+    out = embed(self, size, _diag_key(size, diagonal, r), False)
     return out
 
 

@@ -13,6 +13,7 @@ import numbers
 
 from ember import _ops
 from ember._size import Size
+from ember.cuda import device_of
 from ..function import ErrorBackward, Function, _NO_EDGE, _SavedOutput, edge
 from ..variable import Variable, _check_inplace, _output, _plain, _share_vc, _volatile, _new
 
@@ -20,7 +21,7 @@ VARIABLE_FUNCTIONS = _ops.VARIABLE_FUNCTIONS
 
 # the core names the op families import from here
 __all__ = ["Function", "Variable", "_SavedOutput", "_output", "_plain", "_volatile", "_new", "_share_vc",
-           "_check_inplace", "edge", "_NO_EDGE"]
+           "_check_inplace", "edge", "_NO_EDGE", "device_of"]
 
 
 # ---------------------------------------------------------------------- registration
