@@ -154,6 +154,19 @@ def test_ops_run_on_the_device_of_their_tensors(fake_cuda):
     assert s1.get_device() == 1 and s1.cuda(0).get_device() == 0 and s1.cuda(1) is s1
 
 
+def test_index_tensors_must_be_on_the_tensors_device(device_mode):
+    g = ember.FloatTensor([1, 2, 3]).cuda()
+    cpu_index = ember.LongTensor([2])
+    with pytest.raises(TypeError, match=r"expected \(int dim, torch.cuda.LongTensor index\)"):
+        g.index_select(0, cpu_index)
+    with pytest.raises(TypeError, match="indexing a torch.cuda.FloatTensor with a torch.LongTensor: an index "
+                                        "tensor must be where the tensor is"):
+        g[cpu_index]
+    with pytest.raises(TypeError, match="indexing a torch.FloatTensor with a torch.cuda.LongTensor"):
+        ember.FloatTensor([1, 2, 3])[cpu_index.cuda()]
+    assert g[cpu_index.cuda()].cpu().tolist() == [3] == g.index_select(0, cpu_index.cuda()).cpu().tolist()
+
+
 def test_comm(fake_cuda):
     from ember.cuda import comm
     x = ember.FloatTensor([[1, 2], [3, 4], [5, 6]]).cuda(0)

@@ -891,6 +891,9 @@ def _convert_index(t, idx):
             pass
         elif isinstance(i, _TensorBase):
             tn = i._typename
+            if i.is_cuda != t.is_cuda:
+                raise TypeError("indexing a {} with a {}: an index tensor must be where the tensor is (move it "
+                                "with .cuda() or .cpu())".format(t._typename, tn))
             if tn.endswith(".LongTensor"):
                 i = i._a
                 used += 1

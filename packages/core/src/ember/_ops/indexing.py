@@ -42,8 +42,9 @@ def _long_of(t):
 
 def _index_vector(self, dim, index, op, expected):
     """The 1-D index array of index_select / index_add_ / index_copy_ / index_fill_ (C-contiguous)."""
-    if type(index) is not _long_of(self):
-        raise _invalid(op, (dim, index), expected)
+    long_cls = _long_of(self)
+    if type(index) is not long_cls:  # a CUDA tensor names torch.cuda.LongTensor as the index it expects
+        raise _invalid(op, (dim, index), expected.replace("torch.LongTensor", long_cls._typename))
     idx = index._a
     if idx.ndim != 1:
         raise RuntimeError("{}(): index is supposed to be a vector, got a {} tensor"

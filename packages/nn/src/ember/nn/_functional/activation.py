@@ -31,8 +31,10 @@ def float_array(t, op, name="input"):
     """The array of ``t``, which must be a floating point tensor (a Function's forward sees tensors)."""
     if getattr(type(t), "_is_floating", False):
         return t._a
-    raise TypeError("{}(): expected {} to be a Variable of a floating point tensor (torch.FloatTensor or "
-                    "torch.DoubleTensor), got {}".format(op, name, _typename_of(t)))
+    kinds = ("torch.cuda.FloatTensor, torch.cuda.DoubleTensor or torch.cuda.HalfTensor" if getattr(t, "is_cuda", False)
+             else "torch.FloatTensor or torch.DoubleTensor")
+    raise TypeError("{}(): expected {} to be a Variable of a floating point tensor ({}), got {}"
+                    .format(op, name, kinds, _typename_of(t)))
 
 
 def size_of(t):
