@@ -9,7 +9,6 @@ strides ``(1, m)`` rather than ``(m, 1)`` (``is_contiguous()`` is False; call ``
 import functools as _functools
 
 import numpy as np
-import scipy.linalg.lapack as _lapack
 
 from ember.tensor import IntTensor, _TensorBase, _typename_of
 from . import both, torch_function
@@ -34,7 +33,8 @@ def _lapack_fn(name, dtype):
     key = (name, dtype)
     f = _routines.get(key)
     if f is None:
-        f = _routines[key] = getattr(_lapack, _PREFIX[dtype] + name)
+        import scipy.linalg.lapack  # imported on first use: scipy.linalg is slow to import
+        f = _routines[key] = getattr(scipy.linalg.lapack, _PREFIX[dtype] + name)
     return f
 
 

@@ -6,7 +6,6 @@ In-place forms whose gradient needs only the output (exp_, tanh_, sigmoid_, sqrt
 ``inplace_via_copy``), which costs one copy but keeps every formula exact.
 """
 import numpy as np
-import scipy.special as _sp
 
 from ember import _backend
 from ember.tensor import _typename_of
@@ -44,7 +43,8 @@ def _digamma(x):
     """digamma of tensor ``x`` (the derivative of lgamma; not itself differentiable here)."""
     cls = type(x)
     if cls._xp is np:
-        return cls._make(np.ascontiguousarray(_sp.psi(x._a)).astype(cls._dtype, copy=False))
+        import scipy.special  # imported on first use: it is slow to import
+        return cls._make(np.ascontiguousarray(scipy.special.psi(x._a)).astype(cls._dtype, copy=False))
     return cls._make(cls._xp.ascontiguousarray(_backend.special().digamma(x._a)).astype(cls._dtype, copy=False))
 
 
