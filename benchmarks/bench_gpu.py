@@ -255,14 +255,7 @@ def nn_cases(quick, rng):
         opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         batches = [(Variable(ember.from_numpy(d).cuda()), Variable(ember.from_numpy(t).cuda()))
                    for d, t in zip(digits, labels)]
-
-        def epoch():
-            model.train()
-            for data, target in batches:
-                opt.zero_grad()
-                F.nll_loss(model(data), target).backward()
-                opt.step()
-        return epoch
+        return _epoch(model, opt, batches, F.nll_loss)
 
     def mnist_epoch_t(torch):
         tnn, tF = torch.nn, torch.nn.functional
@@ -284,16 +277,20 @@ def nn_cases(quick, rng):
         model = Net().cuda()
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         batches = [(_t(torch, d), _t(torch, t)) for d, t in zip(digits, labels)]
-
-        def epoch():
-            model.train()
-            for data, target in batches:
-                opt.zero_grad()
-                tF.nll_loss(model(data), target).backward()
-                opt.step()
-        return epoch
+        return _epoch(model, opt, batches, tF.nll_loss)
     out.append(("MNIST example epoch ({} batches of 64)".format(steps), mnist_epoch, mnist_epoch_t))
     return out
+
+
+def _epoch(model, opt, batches, nll_loss):
+    """One training epoch over ``batches`` (either library: the loop is the same)."""
+    def epoch():
+        model.train()
+        for data, target in batches:
+            opt.zero_grad()
+            nll_loss(model(data), target).backward()
+            opt.step()
+    return epoch
 
 
 def _t(torch, arr):

@@ -26,3 +26,16 @@ def device_mode(request):
         yield request.param
     finally:
         _backend.use_fake_cuda(previous)
+
+
+def forward_backward_on(move, f, arrays):
+    """``f`` on Variables of ``arrays`` placed by ``move`` (e.g. ``lambda t: t.cuda()``), backpropagating a
+    fixed random gradient: [output, input gradients...] as tensors, to compare one placement with another."""
+    import numpy as np
+    import ember
+    from ember.autograd import Variable
+    xs = [Variable(move(ember.from_numpy(a.copy())), requires_grad=True) for a in arrays]
+    out = f(*xs)
+    grad = np.random.RandomState(9).standard_normal(tuple(out.size())).astype(arrays[0].dtype)
+    out.backward(move(ember.from_numpy(grad)))
+    return [out.data] + [x.grad.data for x in xs]

@@ -8,6 +8,7 @@ import ember.nn as nn
 import ember.nn.functional as F
 from ember.autograd import Variable, gradcheck
 
+from _helpers.cuda_fixtures import forward_backward_on
 from _helpers.data import shared_data
 from _helpers.oracle import assert_same, require_torch, to_numpy
 
@@ -144,14 +145,6 @@ def test_pairwise_distance_matches_lua_nn_without_eps(name, p):
 
 # ---------------------------------------------------------------------- CUDA
 
-def _run_on(move, f, arrays):
-    """``f`` on Variables of ``arrays`` placed by ``move``: its output and the inputs' gradients."""
-    xs = [Variable(move(ember.from_numpy(a.copy())), requires_grad=True) for a in arrays]
-    out = f(*xs)
-    out.backward(move(ember.from_numpy(_arr(tuple(out.size()), seed=9))))
-    return [out.data] + [x.grad.data for x in xs]
-
-
 CUDA_CASES = [
     ("pairwise_distance", lambda a, b: F.pairwise_distance(a, b), [(4, 5), (4, 5)]),
     ("pairwise_distance_p1_eps", lambda a, b: F.pairwise_distance(a, b, p=1, eps=1e-3), [(4, 5), (4, 5)]),
@@ -167,8 +160,8 @@ CUDA_CASES = [
 @pytest.mark.parametrize("name, f, shapes", CUDA_CASES, ids=[c[0] for c in CUDA_CASES])
 def test_functional_on_cuda_matches_cpu(device_mode, name, f, shapes):
     arrays = [_arr(s, seed=i) for i, s in enumerate(shapes)]
-    want = _run_on(lambda t: t, f, arrays)
-    got = _run_on(lambda t: t.cuda(), f, arrays)
+    want = forward_backward_on(lambda t: t, f, arrays)
+    got = forward_backward_on(lambda t: t.cuda(), f, arrays)
     for g, w in zip(got, want):
         assert type(g) is ember.cuda.DoubleTensor
         assert_same(g, w, rtol=1e-10, atol=1e-12)
@@ -178,8 +171,8 @@ def test_functional_on_cuda_matches_cpu(device_mode, name, f, shapes):
                          ids=["pairwise_distance", "cosine_similarity", "normalize"])
 def test_half_on_cuda_follows_double(device_mode, name, f, shapes):
     arrays = [_arr(s, seed=i) for i, s in enumerate(shapes)]
-    want = _run_on(lambda t: t, f, arrays)
-    got = _run_on(lambda t: t.cuda().half(), f, arrays)
+    want = forward_backward_on(lambda t: t, f, arrays)
+    got = forward_backward_on(lambda t: t.cuda().half(), f, arrays)
     for g, w in zip(got, want):
         assert type(g) is ember.cuda.HalfTensor
         np.testing.assert_allclose(to_numpy(g), to_numpy(w), rtol=1e-2, atol=2e-2)

@@ -11,6 +11,7 @@ import ember.nn.functional as F
 from ember.autograd import Variable, gradcheck
 from ember.autograd.gradcheck import gradgradcheck
 
+from _helpers.cuda_fixtures import forward_backward_on
 from _helpers.data import shared_data
 from _helpers.oracle import assert_same, require_torch, to_numpy
 
@@ -187,14 +188,6 @@ def test_matches_lua_nn(name, args, make):
 
 # ---------------------------------------------------------------------- CUDA
 
-def _run_on(move, f, arrays):
-    """``f`` on Variables of ``arrays`` placed by ``move``: its output and the inputs' gradients."""
-    xs = [Variable(move(ember.from_numpy(a.copy())), requires_grad=True) for a in arrays]
-    out = f(*xs)
-    out.backward(move(ember.from_numpy(_arr(tuple(out.size()), seed=9))))
-    return [out.data] + [x.grad.data for x in xs]
-
-
 @pytest.mark.parametrize("f, shapes", [
     (lambda x, w, b: F.linear(x, w, b), [(5, 4), (3, 4), (3,)]),
     (lambda x, w: F.linear(x, w), [(5, 4), (3, 4)]),
@@ -206,8 +199,8 @@ def _run_on(move, f, arrays):
 ], ids=["linear", "linear_no_bias", "linear_3d", "linear_1d", "linear_transposed", "bilinear", "bilinear_no_bias"])
 def test_functional_on_cuda_matches_cpu(device_mode, f, shapes):
     arrays = [_arr(s, seed=i) for i, s in enumerate(shapes)]
-    want = _run_on(lambda t: t, f, arrays)
-    got = _run_on(lambda t: t.cuda(), f, arrays)
+    want = forward_backward_on(lambda t: t, f, arrays)
+    got = forward_backward_on(lambda t: t.cuda(), f, arrays)
     for g, w in zip(got, want):
         assert type(g) is ember.cuda.DoubleTensor
         assert_same(g, w, rtol=1e-10, atol=1e-12)
@@ -219,8 +212,8 @@ def test_functional_on_cuda_matches_cpu(device_mode, f, shapes):
 ], ids=["linear", "bilinear"])
 def test_half_on_cuda_follows_double(device_mode, f, shapes):
     arrays = [_arr(s, seed=i) for i, s in enumerate(shapes)]
-    want = _run_on(lambda t: t, f, arrays)
-    got = _run_on(lambda t: t.cuda().half(), f, arrays)
+    want = forward_backward_on(lambda t: t, f, arrays)
+    got = forward_backward_on(lambda t: t.cuda().half(), f, arrays)
     for g, w in zip(got, want):
         assert type(g) is ember.cuda.HalfTensor
         np.testing.assert_allclose(to_numpy(g), to_numpy(w), rtol=1e-2, atol=2e-2)
