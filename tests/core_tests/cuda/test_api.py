@@ -167,6 +167,16 @@ def test_index_tensors_must_be_on_the_tensors_device(device_mode):
     assert g[cpu_index.cuda()].cpu().tolist() == [3] == g.index_select(0, cpu_index.cuda()).cpu().tolist()
 
 
+def test_callables_only_work_with_cpu_tensors(device_mode):
+    g = ember.FloatTensor([1, 2]).cuda()
+    for call, op in ((lambda: g.apply_(abs), "apply_"), (lambda: g.map_(g, max), "map_"),
+                     (lambda: g.map2_(g, g, max), "map2_")):
+        with pytest.raises(TypeError, match=r"{}\(\): only works with CPU tensors, got a torch.cuda.FloatTensor"
+                           .format(op)):
+            call()
+    assert g.cpu().apply_(lambda v: v * 3).tolist() == [3, 6]
+
+
 def test_comm(fake_cuda):
     from ember.cuda import comm
     x = ember.FloatTensor([[1, 2], [3, 4], [5, 6]]).cuda(0)

@@ -743,7 +743,15 @@ class _TensorBase(object):
                                    .format(_fmt_size(v.shape), _fmt_size(sel.shape))) from None
 
     # ------------------------------------------------------------------ callables
+    # Python callables per element: CPU tensors only, as in 0.2 (the docs: "only works with CPU tensors")
+
+    def _cpu_only(self, op):
+        if self.is_cuda:
+            raise TypeError("{}(): only works with CPU tensors, got a {} (copy it with .cpu(), apply, and move "
+                            "it back)".format(op, self._typename))
+
     def apply_(self, callable):
+        self._cpu_only("apply_")
         a = self._a
         flat = a.reshape(-1) if a.flags.c_contiguous else None
         vals = [callable(v) for v in a.reshape(-1).tolist()]
@@ -754,12 +762,14 @@ class _TensorBase(object):
         return self
 
     def map_(self, tensor, callable):
+        self._cpu_only("map_")
         b = self._xp.broadcast_to(tensor._a, self._a.shape)
         vals = [callable(x, y) for x, y in zip(self._a.reshape(-1).tolist(), b.reshape(-1).tolist())]
         self._a[...] = np.array(vals, dtype=type(self)._dtype).reshape(self._a.shape)
         return self
 
     def map2_(self, tensor1, tensor2, callable):
+        self._cpu_only("map2_")
         shape = self._a.shape
         b = self._xp.broadcast_to(tensor1._a, shape).reshape(-1).tolist()
         c = self._xp.broadcast_to(tensor2._a, shape).reshape(-1).tolist()
