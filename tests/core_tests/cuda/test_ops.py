@@ -193,6 +193,28 @@ case("inverse", ["d:4x4"], lambda d, x: (x + 4 * d.cls("d")(4).fill_(1).diag()).
 case("gesv", ["d:4x4", "d:4x2"], lambda d, a, b: ember.gesv(b, a + 6 * ember.eye(4).double().type(a.type())),
      tol=1e-10)
 
+
+
+def _spd(d, a):
+    """A symmetric positive definite matrix from ``a`` (same type and side)."""
+    return a.mm(a.t()) + 4 * d.cls("d")(a.size(0)).fill_(1).diag().type(a.type())
+
+
+# LAPACK runs on the host for CUDA tensors: results must equal the CPU's and come back on the device
+case("gels", ["d:5x3", "d:5x2"], lambda d, a, b: ember.gels(b, a)[0], tol=1e-10)
+case("trtrs", ["d:4x4", "d:4x2"], lambda d, a, b: ember.trtrs(b, _spd(d, a).triu()), tol=1e-10)
+case("potrf_potrs_potri", ["d:4x4", "d:4x2"],
+     lambda d, a, b: (_spd(d, a).potrf(), b.potrs(_spd(d, a).potrf()), _spd(d, a).potrf().potri()), tol=1e-10)
+case("pstrf", ["d:4x4"], lambda d, a: _spd(d, a).pstrf(), tol=1e-10)
+case("qr_geqrf_orgqr_ormqr", ["d:5x3", "d:5x2"],
+     lambda d, a, b: (a.qr(), a.geqrf(), ember.orgqr(*a.geqrf()), ember.ormqr(*(a.geqrf() + (b,)))), tol=1e-10)
+case("svd_eig_symeig", ["f:4x4"], lambda d, a: (a.svd(), a.eig(), _spd(d, a).symeig(eigenvectors=True)), tol=1e-4)
+case("btrifact_btrisolve", ["d:2x3x3", "d:2x3"],
+     lambda d, a, b: (a.btrifact(), b.btrisolve(*a.btrifact())), tol=1e-10)
+case("histc_cross_renorm", ["f:4x3", "f:4x3"],
+     lambda d, x, y: (x.histc(6, -2, 2), ember.cross(x, y), x.renorm(2, 0, 1.5), x.clone().renorm_(1, 1, 2)),
+     tol=1e-5)
+case("any_all", ["b:3x4:m"], lambda d, m: (m.any(), m.all()))
 # ---------------------------------------------------------------- shape
 case("cat_stack", ["f:2x3", "f:4x3:T"], lambda d, x, y: (ember.cat([x, y]), ember.stack([x, x], 1),
                                                        ember.cat((x, y), 0)))
