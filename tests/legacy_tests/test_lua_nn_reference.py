@@ -8,7 +8,8 @@ what it is compared with). Lua's 1-based data become 0-based Python data here, a
 would do: class-index targets (LongTensor anywhere in a target, number targets of ClassNLLCriterion; the 0
 terminator of MultiLabelMarginCriterion becomes -1) and LookupTable indices. Double cases must match to
 1e-10, Float cases to 1e-5. A case whose module type (or a type inside it) ember.legacy.nn doesn't have
-yet is skipped, naming the type."""
+yet is skipped, naming the type. Every case also runs with the module on CUDA (``module.type()`` to the CUDA
+twin of its tensor type, as Lua's ``:cuda()``), against the same Lua values."""
 import csv
 import math
 import re
@@ -94,8 +95,26 @@ def _check(actual, expected, tol, what):
                                                                                               expected)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["file"][:-3] for c in CASES])
-def test_lua_nn_reference(case):
+def _on_cuda(tensor_type):
+    """(to the GPU, back to the host) for a case's data: floating tensors become ``tensor_type``'s CUDA twin
+    (the module is converted with ``type()``, as Lua's ``:cuda()``/``:type()``), index tensors move as they are."""
+    cuda_type = tensor_type.replace("torch.", "torch.cuda.")
+
+    def there(x):
+        if isinstance(x, list):
+            return [there(v) for v in x]
+        if ember.is_tensor(x):
+            return x.type(cuda_type) if type(x)._is_floating else x.cuda()
+        return x
+
+    def back(x):
+        if isinstance(x, list):
+            return [back(v) for v in x]
+        return x.cpu() if ember.is_tensor(x) else x
+    return cuda_type, there, back
+
+
+def run_case(case, cuda=False):
     name = case["file"]
     rec = _load(name)
     want = _load(name)
@@ -107,32 +126,50 @@ def test_lua_nn_reference(case):
     params = rec.get("params") or {}
     for path, value in params.items():
         _walk(module, path).copy_(value)
+    there = back = (lambda x: x)
+    if cuda:
+        cuda_type, there, back = _on_cuda(rec["tensorType"])
+        module.type(cuda_type)
 
     if rec["kind"] == "criterion":
-        target = _lua_target(module_type, rec["target"])
-        loss = module.forward(rec["input"], target)
+        target = there(_lua_target(module_type, rec["target"]))
+        inp = there(rec["input"])
+        loss = module.forward(inp, target)
         _check(loss, want["loss"], tol, "loss")
-        grad_input = module.backward(rec["input"], target)
-        _check(grad_input, want["gradInput"], tol, "gradInput")
+        grad_input = module.backward(inp, target)
+        _check(back(grad_input), want["gradInput"], tol, "gradInput")
         return
 
     inp = rec["input"]
     if module_type == "nn.LookupTable":
         inp = _zero_based(inp)
+    inp = there(inp)
     extra = rec.get("extra") or {}
     if "poolInput" in extra:  # SpatialMaxUnpooling: its pooling module ran first
-        module.pooling.forward(extra["poolInput"])
+        module.pooling.forward(there(extra["poolInput"]))
     getattr(module, rec["mode"])()
     module.zeroGradParameters()
     output = module.forward(inp)
-    _check(output, want["output"], tol, "output")
-    grad_input = module.backward(inp, rec["gradOutput"])
-    _check(grad_input, want["gradInput"], tol, "gradInput")
+    _check(back(output), want["output"], tol, "output")
+    grad_input = module.backward(inp, there(rec["gradOutput"]))
+    _check(back(grad_input), want["gradInput"], tol, "gradInput")
     for field in ("gradWeight", "gradBias"):
         if field in want:
-            _check(getattr(module, field), want[field], tol, field)
+            _check(back(getattr(module, field)), want[field], tol, field)
     for path, value in (want.get("gradParams") or {}).items():
-        _check(_walk(module, path), value, tol, path)
+        _check(back(_walk(module, path)), value, tol, path)
     # state the pass changed (BatchNormalization's running stats, LookupTable's max-norm renormalisation)
     for path in params:
-        _check(_walk(module, path), _walk(want["module"], path), tol, "module." + path + " after the pass")
+        _check(back(_walk(module, path)), _walk(want["module"], path), tol, "module." + path + " after the pass")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["file"][:-3] for c in CASES])
+def test_lua_nn_reference(case):
+    run_case(case)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["file"][:-3] for c in CASES])
+def test_lua_nn_reference_on_cuda(case, device_mode):
+    if case["file"].startswith("Copy_"):
+        pytest.skip("nn.Copy converts between its own intype/outtype: :type() rewrites both (Lua too)")
+    run_case(case, cuda=True)

@@ -4,10 +4,12 @@ from ember import kernels
 from .Criterion import Criterion
 
 
-def class_target(target):
-    """A class-index target as a LongTensor (Lua criteria also took a plain number for one sample)."""
+def class_target(target, input):
+    """A class-index target as a LongTensor on ``input``'s device (Lua criteria also took a plain number for
+    one sample)."""
     if isinstance(target, (int, float)) and not isinstance(target, bool):
-        return ember.LongTensor([int(target)])
+        t = ember.LongTensor([int(target)])
+        return t.cuda(input.get_device()) if input.is_cuda else t
     if not ember.is_tensor(target):
         raise TypeError("expected a tensor of class indices or a number as the target, got {}"
                         .format(ember.typename(target)))
@@ -41,14 +43,14 @@ class ClassNLLCriterion(Criterion):
         d.setdefault("ignore_index", -100)
 
     def updateOutput(self, input, target):
-        target = class_target(target)
+        target = class_target(target, input)
         self.output_tensor, self.total_weight_tensor = kernels.nll_loss_forward(
             input, target, self.weights, self.sizeAverage, self.ignore_index)
         self.output = float(self.output_tensor[0])
         return self.output
 
     def updateGradInput(self, input, target):
-        target = class_target(target)
+        target = class_target(target, input)
         self.gradInput = kernels.nll_loss_backward(1, input, target, self.weights, self.sizeAverage,
                                                    self.ignore_index, self.total_weight_tensor)
         return self.gradInput

@@ -39,7 +39,7 @@ class ClassSimplexCriterion(MSECriterion):
         if isinstance(target, (int, float)):
             self._target = simplex[int(target)].clone()
         else:
-            t = class_target(target)
+            t = class_target(target, input)
             if t.dim() != 1:
                 raise ValueError("ClassSimplexCriterion: expected a 1-D target, got size {}".format(list(t.size())))
             self._target = simplex.index_select(0, t)

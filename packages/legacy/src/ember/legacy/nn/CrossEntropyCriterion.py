@@ -14,7 +14,7 @@ class CrossEntropyCriterion(Criterion):
 
     def _squeezed(self, input, target):
         input = input.squeeze() if input.numel() > 1 else input.view(1)
-        target = class_target(target)
+        target = class_target(target, input)
         target = target.squeeze() if target.numel() > 1 else target.view(1)
         self.nll.sizeAverage = self.sizeAverage
         return input, target

@@ -20,10 +20,10 @@ class MultiLabelMarginCriterion(Criterion):
         self.__dict__.pop("isTarget", None)  # THNN's buffer
 
     def updateOutput(self, input, target):
-        self.output_tensor = kernels.multilabel_margin_loss_forward(input, class_target(target), self.sizeAverage)
+        self.output_tensor = kernels.multilabel_margin_loss_forward(input, class_target(target, input), self.sizeAverage)
         self.output = float(self.output_tensor[0])
         return self.output
 
     def updateGradInput(self, input, target):
-        self.gradInput = kernels.multilabel_margin_loss_backward(1, input, class_target(target), self.sizeAverage)
+        self.gradInput = kernels.multilabel_margin_loss_backward(1, input, class_target(target, input), self.sizeAverage)
         return self.gradInput

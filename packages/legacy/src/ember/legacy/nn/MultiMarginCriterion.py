@@ -30,12 +30,12 @@ class MultiMarginCriterion(Criterion):
         d.setdefault("sizeAverage", True)
 
     def updateOutput(self, input, target):
-        self.output_tensor = kernels.multi_margin_loss_forward(input, class_target(target), self.p, self.margin,
+        self.output_tensor = kernels.multi_margin_loss_forward(input, class_target(target, input), self.p, self.margin,
                                                                self.weights, self.sizeAverage)
         self.output = float(self.output_tensor[0])
         return self.output
 
     def updateGradInput(self, input, target):
-        self.gradInput = kernels.multi_margin_loss_backward(1, input, class_target(target), self.p, self.margin,
+        self.gradInput = kernels.multi_margin_loss_backward(1, input, class_target(target, input), self.p, self.margin,
                                                             self.weights, self.sizeAverage)
         return self.gradInput
