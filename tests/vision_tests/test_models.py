@@ -829,3 +829,27 @@ def test_resnet_trains_one_step():
     for name, p in m.named_parameters():
         assert p.grad is not None and tuple(p.grad.size()) == tuple(p.size()), name
     assert m.layer1[0].bn1.running_mean.abs().sum() > 0  # BatchNorm updated its statistics
+
+
+# ------------------------------------------------------------------------------ the models on CUDA
+@pytest.mark.parametrize("name, shape", [("resnet18", (1, 3, 224, 224)), ("squeezenet1_1", (1, 3, 224, 224))])
+def test_models_on_cuda_match_the_cpu(device_mode, name, shape):
+    """model.cuda() in eval mode gives the CPU model's output and the same parameter gradients (eval mode:
+    dropout would draw different masks on the two devices)."""
+    ember.manual_seed(0)
+    cpu = _perturb_batchnorm(getattr(models, name)())
+    gpu = getattr(models, name)()
+    gpu.load_state_dict(cpu.state_dict())
+    gpu.cuda()
+    x = np.random.RandomState(1).randn(*shape).astype(np.float32)
+    cpu.eval(), gpu.eval()
+    want = cpu(Variable(ember.from_numpy(x), volatile=True)).data.numpy()
+    got = gpu(Variable(ember.from_numpy(x).cuda(), volatile=True)).data.cpu().numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    for model, move in ((cpu, lambda t: t), (gpu, lambda t: t.cuda())):
+        model.zero_grad()
+        model(Variable(move(ember.from_numpy(x)))).sum().backward()
+    for (n, p), (_, q) in zip(cpu.named_parameters(), gpu.named_parameters()):
+        assert q.grad.data.is_cuda, n
+        np.testing.assert_allclose(q.grad.data.cpu().numpy(), p.grad.data.numpy(), rtol=2e-3, atol=2e-3,
+                                   err_msg=n)
