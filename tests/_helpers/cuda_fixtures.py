@@ -39,3 +39,16 @@ def forward_backward_on(move, f, arrays):
     grad = np.random.RandomState(9).standard_normal(tuple(out.size())).astype(arrays[0].dtype)
     out.backward(move(ember.from_numpy(grad)))
     return [out.data] + [x.grad.data for x in xs]
+
+
+def assert_cuda_matches_cpu(f, arrays, half=False):
+    """``f``'s output and input gradients on CUDA Variables equal those on CPU ones (double), or follow them
+    to half precision (``half``: the CUDA inputs are HalfTensors)."""
+    import numpy as np
+    want = forward_backward_on(lambda t: t, f, arrays)
+    got = forward_backward_on((lambda t: t.cuda().half()) if half else (lambda t: t.cuda()), f, arrays)
+    for g, w in zip(got, want):
+        expected = "torch.cuda.HalfTensor" if half else w.type().replace("torch.", "torch.cuda.")
+        assert g.is_cuda and g.type() == expected, (g.type(), expected)
+        tol = dict(rtol=1e-2, atol=2e-2) if half else dict(rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(g.cpu().numpy().astype(np.float64), w.numpy(), **tol)

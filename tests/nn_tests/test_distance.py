@@ -8,7 +8,7 @@ import ember.nn as nn
 import ember.nn.functional as F
 from ember.autograd import Variable, gradcheck
 
-from _helpers.cuda_fixtures import forward_backward_on
+from _helpers.cuda_fixtures import assert_cuda_matches_cpu
 from _helpers.data import shared_data
 from _helpers.oracle import assert_same, require_torch, to_numpy
 
@@ -159,20 +159,10 @@ CUDA_CASES = [
 
 @pytest.mark.parametrize("name, f, shapes", CUDA_CASES, ids=[c[0] for c in CUDA_CASES])
 def test_functional_on_cuda_matches_cpu(device_mode, name, f, shapes):
-    arrays = [_arr(s, seed=i) for i, s in enumerate(shapes)]
-    want = forward_backward_on(lambda t: t, f, arrays)
-    got = forward_backward_on(lambda t: t.cuda(), f, arrays)
-    for g, w in zip(got, want):
-        assert type(g) is ember.cuda.DoubleTensor
-        assert_same(g, w, rtol=1e-10, atol=1e-12)
+    assert_cuda_matches_cpu(f, [_arr(s, seed=i) for i, s in enumerate(shapes)])
 
 
 @pytest.mark.parametrize("name, f, shapes", [CUDA_CASES[0], CUDA_CASES[3], CUDA_CASES[5]],
                          ids=["pairwise_distance", "cosine_similarity", "normalize"])
 def test_half_on_cuda_follows_double(device_mode, name, f, shapes):
-    arrays = [_arr(s, seed=i) for i, s in enumerate(shapes)]
-    want = forward_backward_on(lambda t: t, f, arrays)
-    got = forward_backward_on(lambda t: t.cuda().half(), f, arrays)
-    for g, w in zip(got, want):
-        assert type(g) is ember.cuda.HalfTensor
-        np.testing.assert_allclose(to_numpy(g), to_numpy(w), rtol=1e-2, atol=2e-2)
+    assert_cuda_matches_cpu(f, [_arr(s, seed=i) for i, s in enumerate(shapes)], half=True)

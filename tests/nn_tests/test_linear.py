@@ -11,7 +11,7 @@ import ember.nn.functional as F
 from ember.autograd import Variable, gradcheck
 from ember.autograd.gradcheck import gradgradcheck
 
-from _helpers.cuda_fixtures import forward_backward_on
+from _helpers.cuda_fixtures import assert_cuda_matches_cpu
 from _helpers.data import shared_data
 from _helpers.oracle import assert_same, require_torch, to_numpy
 
@@ -198,12 +198,7 @@ def test_matches_lua_nn(name, args, make):
     (lambda a, b, w: F.bilinear(a, b, w), [(6, 3), (6, 4), (5, 3, 4)]),
 ], ids=["linear", "linear_no_bias", "linear_3d", "linear_1d", "linear_transposed", "bilinear", "bilinear_no_bias"])
 def test_functional_on_cuda_matches_cpu(device_mode, f, shapes):
-    arrays = [_arr(s, seed=i) for i, s in enumerate(shapes)]
-    want = forward_backward_on(lambda t: t, f, arrays)
-    got = forward_backward_on(lambda t: t.cuda(), f, arrays)
-    for g, w in zip(got, want):
-        assert type(g) is ember.cuda.DoubleTensor
-        assert_same(g, w, rtol=1e-10, atol=1e-12)
+    assert_cuda_matches_cpu(f, [_arr(s, seed=i) for i, s in enumerate(shapes)])
 
 
 @pytest.mark.parametrize("f, shapes", [
@@ -211,12 +206,7 @@ def test_functional_on_cuda_matches_cpu(device_mode, f, shapes):
     (lambda a, b, w, bias: F.bilinear(a, b, w, bias), [(6, 3), (6, 4), (5, 3, 4), (5,)]),
 ], ids=["linear", "bilinear"])
 def test_half_on_cuda_follows_double(device_mode, f, shapes):
-    arrays = [_arr(s, seed=i) for i, s in enumerate(shapes)]
-    want = forward_backward_on(lambda t: t, f, arrays)
-    got = forward_backward_on(lambda t: t.cuda().half(), f, arrays)
-    for g, w in zip(got, want):
-        assert type(g) is ember.cuda.HalfTensor
-        np.testing.assert_allclose(to_numpy(g), to_numpy(w), rtol=1e-2, atol=2e-2)
+    assert_cuda_matches_cpu(f, [_arr(s, seed=i) for i, s in enumerate(shapes)], half=True)
 
 
 def test_linear_on_cuda_rejects_cpu_weight(device_mode):
