@@ -22,6 +22,11 @@ import time
 
 import numpy as np
 
+try:  # before CuPy (ember.cuda imports it): PyTorch loaded after CuPy crashed on the GPU machine
+    import torch  # noqa: F401
+except ImportError:
+    pass
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import print_table  # noqa: E402
 

@@ -3,6 +3,11 @@ import sys
 
 import pytest
 
+try:  # the oracle first: on a CUDA machine, PyTorch loaded after CuPy crashed (their CUDA libraries clash)
+    import torch  # noqa: F401
+except ImportError:
+    pass
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:  # tests/_helpers is importable as `_helpers`
     sys.path.insert(0, HERE)
