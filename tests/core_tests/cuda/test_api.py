@@ -342,6 +342,36 @@ def test_fake_cupy_keeps_cupy_restrictions(fake_cuda):
         cp.insert
     with pytest.raises(AttributeError):
         a.__array_interface__
+    # out-of-range integer indices wrap around instead of raising
+    i = cp.asarray(np.array([1, 7]))
+    assert a[0][i].tolist() == [1, 1] and cp.take(a[1], i).tolist() == [4, 4] and a[1].take(i).tolist() == [4, 4]
+    assert a[cp.asarray(np.array([3])), 0].tolist() == [3] and a[0][[4]].tolist() == [1]
+    a[0][cp.asarray(np.array([5]))] = -1
+    assert a[0].tolist() == [0, 1, -1]
+
+
+# CuPy wraps out-of-range indices around: ember checks them itself, with 0.2's errors, on every device
+_OUT_OF_RANGE = {
+    "getitem": lambda t, i: t[i],
+    "setitem": lambda t, i: t.__setitem__(i, 1.0),
+    "index_select": lambda t, i: t.index_select(0, i),
+    "index_add_": lambda t, i: t.index_add_(0, i, t.new(1, 3).fill_(1)),
+    "index_copy_": lambda t, i: t.index_copy_(0, i, t.new(1, 3).fill_(1)),
+    "index_fill_": lambda t, i: t.index_fill_(0, i, 1.0),
+    "gather": lambda t, i: t.gather(0, i.view(1, 1).expand(1, 3).contiguous()),
+    "scatter_": lambda t, i: t.scatter_(0, i.view(1, 1).expand(1, 3).contiguous(), 1.0),
+    "scatter_add_": lambda t, i: t.scatter_add_(0, i.view(1, 1).expand(1, 3).contiguous(), t.new(1, 3).fill_(1)),
+    "take": lambda t, i: t.take(i + 20),
+    "put_": lambda t, i: t.put_(i + 20, t.new(1).fill_(1)),
+}
+
+
+@pytest.mark.parametrize("op", sorted(_OUT_OF_RANGE))
+def test_out_of_range_indices_raise_on_cuda(device_mode, op):
+    t = ember.FloatTensor(4, 3).zero_().cuda()
+    with pytest.raises((IndexError, RuntimeError), match="out of range"):
+        _OUT_OF_RANGE[op](t, ember.LongTensor([5]).cuda())
+    assert t.cpu().abs().sum() == 0  # and nothing was written
 
 
 def test_without_cuda_the_types_still_exist():

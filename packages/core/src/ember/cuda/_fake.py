@@ -10,6 +10,8 @@ It keeps CuPy's API and, on purpose, the CuPy restrictions that would break embe
 - ufuncs take only ``out=``, ``dtype=``, ``casting=`` (CuPy rejects ``order=``);
 - reductions and integer indexing give 0-d device arrays, never NumPy scalars;
 - host arrays mixed with device arrays raise TypeError (``asarray``/``array``/``set`` move data);
+- out-of-range integer-array indices wrap around (indexing, ``take``, ``take_along_axis``, ``put``) where
+  NumPy raises IndexError: kernels must check index ranges themselves;
 - ``flags`` has only ``c_contiguous``, ``f_contiguous`` and ``owndata``;
 - every array lives on one of ``DEVICE_COUNT`` devices, and an operation refuses arrays that are not on
   the current device (CuPy without peer access), except ``copy()``, which copies to the current device.
@@ -17,6 +19,7 @@ It keeps CuPy's API and, on purpose, the CuPy restrictions that would break embe
 Streams and events keep CuPy's API and order nothing (the host runs everything at once); elapsed times
 are host times. Pinned allocations are ordinary host memory, remembered so ``is_pinned`` can answer.
 """
+import functools as _functools
 import threading as _threading
 import time as _time
 import types as _types
@@ -216,6 +219,8 @@ class ndarray(object):
     def __getattr__(self, name):
         if name not in _METHODS:
             raise AttributeError("'cupy.ndarray' object has no attribute '{}'".format(name))
+        if name in ("take", "put"):  # with CuPy's wrap-around of out-of-range indices
+            return _functools.partial(globals()[name], self)
         meth = getattr(self._n, name)
         dev = self._dev
         check = name not in _VIEWS
@@ -287,12 +292,15 @@ class ndarray(object):
 
     def __getitem__(self, key):
         advanced = _is_advanced(key)
-        return _result(self._n[_unwrap(key, _current() if advanced else None)], self._dev, (self,))
+        key = _unwrap(key, _current() if advanced else None)
+        return _result(self._n[_wrapped_key(self._n.shape, key) if advanced else key], self._dev, (self,))
 
     def __setitem__(self, key, value):
         dev = _current()
         _unwrap(self, dev)
-        self._n[_unwrap(key, dev)] = _unwrap(value, dev)
+        advanced = _is_advanced(key)
+        key = _unwrap(key, dev)
+        self._n[_wrapped_key(self._n.shape, key) if advanced else key] = _unwrap(value, dev)
 
     def __bool__(self):
         return bool(self._n)
@@ -332,6 +340,34 @@ def _is_advanced(key):
     if type(key) is not tuple:
         key = (key,)
     return any(type(k) in (ndarray, list) for k in key)
+
+
+def _wrapped_key(shape, key):
+    """``key`` with its integer-array components taken modulo their axis' size: CuPy wraps out-of-range
+    indices around where NumPy raises."""
+    parts = list(key) if type(key) is tuple else [key]
+    if any(p is Ellipsis for p in parts):
+        e = next(k for k, p in enumerate(parts) if p is Ellipsis)
+        used = sum(1 if p is not None else 0 for p in parts if p is not Ellipsis and not _is_bool_array(p)) + \
+            sum(p.ndim for p in parts if _is_bool_array(p))
+        parts[e:e + 1] = [slice(None)] * (len(shape) - used)
+    axis = 0
+    for k, p in enumerate(parts):
+        if p is None:
+            continue
+        if _is_bool_array(p):
+            axis += p.ndim
+            continue
+        if type(p) is list:
+            p = _np.asarray(p)
+        if isinstance(p, _np.ndarray) and p.dtype.kind in "iu" and axis < len(shape) and shape[axis]:
+            parts[k] = p % shape[axis]
+        axis += 1
+    return tuple(parts)
+
+
+def _is_bool_array(p):
+    return isinstance(p, _np.ndarray) and p.dtype == _np.bool_
 
 
 def _rebuild(n, dev):
@@ -451,6 +487,31 @@ def asnumpy(a, stream=None, order="C", out=None, blocking=True):
 
 def get_array_module(*args):
     return _this_module if any(type(a) is ndarray for a in args) else _np
+
+
+def _wrapped(indices, size):
+    """Integer indices (a device array or a list) modulo ``size``, as CuPy's take/put treat them."""
+    return indices % size if type(indices) is ndarray else _np.asarray(indices) % size
+
+
+def take(a, indices, axis=None, out=None):
+    """CuPy's take: out-of-range indices wrap around (NumPy raises)."""
+    size = a.size if axis is None else a.shape[axis]
+    return _call(_np.take, (a, _wrapped(indices, size) if size else indices), {"axis": axis, "out": out})
+
+
+def take_along_axis(a, indices, axis):
+    return _call(_np.take_along_axis, (a, _wrapped(indices, a.shape[axis]) if a.shape[axis] else indices, axis), {})
+
+
+def put(a, ind, v, mode="wrap"):
+    """CuPy's put: ``mode`` 'wrap' (its default) or 'clip'."""
+    if mode not in ("wrap", "clip"):
+        raise TypeError("clip mode must be either 'wrap' or 'clip'")
+    ind = _wrapped(ind, a.size) if mode == "wrap" and a.size else ind
+    dev = _current()
+    _unwrap(a, dev)
+    _np.put(a._n, _unwrap(ind, dev), _unwrap(v, dev), mode="clip" if mode == "clip" else "raise")
 
 
 def where(condition, *xy):
