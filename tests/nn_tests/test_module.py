@@ -210,3 +210,16 @@ def test_pickle_module_and_share_memory():
     assert isinstance(clone.a.weight, nn.Parameter)
     net.share_memory()
     assert all(p.data.is_shared() for p in net.parameters())
+
+
+def test_modules_made_under_a_cuda_default_type_live_on_the_gpu(device_mode):
+    ember.set_default_tensor_type("torch.cuda.FloatTensor")
+    try:
+        m = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+        assert all(p.data.type() == "torch.cuda.FloatTensor" for p in m.parameters())
+        assert m[1].running_mean.type() == "torch.cuda.FloatTensor"
+        out = m(Variable(ember.randn(4, 2)))
+        out.sum().backward()
+        assert out.data.is_cuda and m[0].weight.grad.data.is_cuda
+    finally:
+        ember.set_default_tensor_type("torch.FloatTensor")

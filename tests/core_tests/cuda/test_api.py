@@ -177,6 +177,25 @@ def test_callables_only_work_with_cpu_tensors(device_mode):
     assert g.cpu().apply_(lambda v: v * 3).tolist() == [3, 6]
 
 
+def test_cuda_default_tensor_type(device_mode):
+    """0.2's set_default_tensor_type('torch.cuda.FloatTensor'): Tensor, factories and random functions make
+    CUDA tensors on the current GPU (new modules' parameters: tests/nn_tests/test_module.py)."""
+    ember.set_default_tensor_type("torch.cuda.FloatTensor")
+    try:
+        made = [ember.Tensor(2, 3), ember.Tensor([1, 2]), ember.zeros(2), ember.ones(2), ember.eye(2),
+                ember.arange(0, 3), ember.linspace(0, 1, 3), ember.rand(2), ember.randn(2)]
+        assert all(t.type() == "torch.cuda.FloatTensor" for t in made), [t.type() for t in made]
+        assert ember.Storage(3).type() == "torch.cuda.FloatStorage"
+        assert ember.arange(0, 3).cpu().tolist() == [0, 1, 2] and ember.eye(2).cpu().tolist() == [[1, 0], [0, 1]]
+        ember.cuda.manual_seed(3)
+        a = ember.randn(4)
+        ember.cuda.manual_seed(3)
+        assert ember.randn(4).cpu().tolist() == a.cpu().tolist()  # the CUDA generator draws them
+    finally:
+        ember.set_default_tensor_type("torch.FloatTensor")
+    assert ember.Tensor(1).type() == "torch.FloatTensor" and not ember.zeros(1).is_cuda
+
+
 def test_comm(fake_cuda):
     from ember.cuda import comm
     x = ember.FloatTensor([[1, 2], [3, 4], [5, 6]]).cuda(0)

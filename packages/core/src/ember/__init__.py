@@ -63,11 +63,14 @@ def numel(input):
 
 
 def set_default_tensor_type(t):
-    """Make ``t`` (a type name such as ``'torch.DoubleTensor'``) the type of ``ember.Tensor``."""
+    """Make ``t`` (a type name such as ``'torch.DoubleTensor'`` or ``'torch.cuda.FloatTensor'``) the type of
+    ``ember.Tensor`` and of what the factories and random functions make (on the current GPU for a CUDA
+    type)."""
     global Tensor, Storage
     cls = _resolve_type(t)
     if cls.is_cuda:
-        raise TypeError("set_default_tensor_type: CUDA default types are not supported (got '{}')".format(t))
+        from ember import _backend
+        _backend.require_cuda("set_default_tensor_type('{}')".format(t))
     _default["tensor"] = cls
     Tensor = cls
     Storage = cls._storage_cls
