@@ -226,6 +226,47 @@ def test_comm(fake_cuda):
 
 # ---------------------------------------------------------------- streams, events, seeds
 
+def test_nccl_collectives(fake_cuda):
+    nccl = ember.cuda.nccl
+    a = ember.FloatTensor([1, 2, 3, 4])
+    b = ember.FloatTensor([10, 20, 30, 40])
+
+    def pair():
+        return [a.cuda(0), b.cuda(1)]
+    assert nccl.is_available(pair())
+    assert not nccl.is_available([a.cuda(0), b.cuda(0)]) and not nccl.is_available([a, b.cuda(1)])
+    assert not nccl.is_available([ember.FloatTensor(2, 2).cuda(0).t(), b.cuda(1)])
+    xs = pair()
+    nccl.all_reduce(xs)
+    assert [x.get_device() for x in xs] == [0, 1] and all(x.cpu().tolist() == [11, 22, 33, 44] for x in xs)
+    xs = pair()
+    nccl.all_reduce(xs, op=nccl.MAX)
+    assert xs[0].cpu().tolist() == [10, 20, 30, 40]
+    xs, outs = pair(), pair()
+    nccl.reduce(xs, outs, root=1, op=nccl.PROD)
+    assert outs[1].cpu().tolist() == [10, 40, 90, 160] and outs[0].cpu().tolist() == [1, 2, 3, 4]
+    xs = pair()
+    nccl.broadcast(xs, root=1)
+    assert xs[0].get_device() == 0 and xs[0].cpu().tolist() == [10, 20, 30, 40]
+    outs = [ember.FloatTensor(8).cuda(0), ember.FloatTensor(2, 4).cuda(1)]
+    nccl.all_gather(pair(), outs)
+    assert outs[0].cpu().tolist() == [1, 2, 3, 4, 10, 20, 30, 40] == outs[1].cpu().view(-1).tolist()
+    outs = [ember.FloatTensor(2).cuda(0), ember.FloatTensor(2).cuda(1)]
+    nccl.reduce_scatter(pair(), outs, op=nccl.MIN)
+    assert outs[0].cpu().tolist() == [1, 2] and outs[1].cpu().tolist() == [3, 4]
+    with pytest.raises(TypeError, match="contiguous CUDA tensors of one type, each on its own GPU"):
+        nccl.all_reduce([a.cuda(0), b.cuda(0)])
+    with pytest.raises(ValueError, match="op must be SUM, PROD, MAX or MIN"):
+        nccl.all_reduce(pair(), op=7)
+
+
+def test_nvtx_markers_run(device_mode):
+    nvtx = ember.cuda.nvtx
+    nvtx.range_push("outer")
+    nvtx.mark("event")
+    nvtx.range_pop()
+
+
 def test_streams_and_events(device_mode):
     s = ember.cuda.Stream()
     assert s.device == 0 and isinstance(s.cuda_stream, int) and s.cuda_stream != 0

@@ -615,4 +615,4 @@ def _guard_call(f, args, kwargs):
 _install_guards()
 _ops._cuda_guard.append(_guard_call)
 
-from . import comm  # noqa: E402,F401
+from . import comm, nccl, nvtx  # noqa: E402,F401
