@@ -7,7 +7,9 @@ cut from the graph each time) and Adam with gradient clipping. The first 90% of 
 validates. Prints a progress bar with the running loss, the training and validation loss of every epoch
 (falling from ln(vocabulary) = 4.1), and text sampled from the model after each epoch.
 
-usage: python examples/char_rnn.py [--epochs N] [--quick] [--hidden H] [--layers L] [--save PATH]
+With --cuda it trains on the GPU (CuPy), as 0.2's word_language_model example did.
+
+usage: python examples/char_rnn.py [--epochs N] [--quick] [--cuda] [--hidden H] [--layers L] [--save PATH]
 """
 import argparse
 import math
@@ -42,7 +44,8 @@ class CharRNN(nn.Module):
         return logits, hidden
 
     def init_hidden(self, batch):
-        h = Variable(torch.zeros(self.rnn.num_layers, batch, self.rnn.hidden_size))
+        weight = next(self.parameters()).data  # the state lives where the model does (CPU or GPU)
+        h = Variable(weight.new(self.rnn.num_layers, batch, self.rnn.hidden_size).zero_())
         return (h, h)
 
 
@@ -112,19 +115,23 @@ def evaluate(model, data, args):
     return total / count
 
 
-def sample(model, chars, index, prime, length, temperature):
+def sample(model, chars, index, prime, length, temperature, cuda=False):
     """Text generated after ``prime`` one character at a time, drawn from the softmax of the logits /
     temperature."""
     model.eval()
     hidden = model.init_hidden(1)
     out = []
-    input = Variable(torch.LongTensor([index[c] for c in prime]).view(-1, 1), volatile=True)
+
+    def as_input(indices):
+        t = torch.LongTensor(indices)
+        return Variable(t.cuda() if cuda else t, volatile=True)
+    input = as_input([[index[c]] for c in prime])
     for _ in range(length):
         logits, hidden = model(input, hidden)
         probs = F.softmax(logits[-1:] / temperature).data.view(-1)
         c = torch.multinomial(probs, 1)[0]
         out.append(chars[c])
-        input = Variable(torch.LongTensor([[c]]), volatile=True)
+        input = as_input([[c]])
     return "".join(out)
 
 
@@ -144,11 +151,14 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--quick", action="store_true", help="a small model on half the text (CI, < 1 min)")
     ap.add_argument("--save", help="save the trained model's state_dict here (ember.save)")
+    ap.add_argument("--cuda", action="store_true", help="train on the GPU")
     args = ap.parse_args()
     if args.quick:
         args.epochs, args.hidden, args.layers, args.embed = 4, 128, 1, 32
         args.seq, args.batch, args.sample_len = 50, 32, 160
     torch.manual_seed(args.seed)
+    if args.cuda:
+        torch.cuda.manual_seed(args.seed)
 
     with open(TEXT) as f:
         text = f.read()
@@ -159,10 +169,14 @@ def main():
     data = torch.LongTensor([index[c] for c in text])
     split = int(len(text) * 0.9)
     train, val = batchify(data[:split], args.batch), batchify(data[split:], 8)
+    if args.cuda:
+        train, val = train.cuda(), val.cuda()
     print("text: {:,} characters, vocabulary of {}; {} batches of {} x {} per epoch".format(
         len(text), len(chars), (train.size(0) - 2) // args.seq + 1, args.seq, args.batch))
 
     model = CharRNN(len(chars), args.embed, args.hidden, args.layers, args.dropout)
+    if args.cuda:
+        model.cuda()
     print(model)
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     print("loss before training: {:.3f} (uniform guess: ln {} = {:.3f})".format(
@@ -173,7 +187,7 @@ def main():
         val_loss = evaluate(model, val, args)
         print("epoch {:2d}: train loss {:.3f}, validation loss {:.3f} (perplexity {:.1f}), {:.0f}s".format(
             epoch, train_loss, val_loss, math.exp(val_loss), time.time() - start))
-        print("  sample: " + sample(model, chars, index, "\n", args.sample_len, args.temperature)
+        print("  sample: " + sample(model, chars, index, "\n", args.sample_len, args.temperature, args.cuda)
               .replace("\n", "\n          "))
     if args.save:
         torch.save(model.state_dict(), args.save)

@@ -1,7 +1,7 @@
 """GPU smoke run: on a fresh CUDA machine (CuPy, Cython, NumPy, pytest, and optionally pytest-xdist and a
 CUDA build of PyTorch for the benchmark; no network needed), build ember's Cython extensions from this
-checkout in place, run every ``gpu``-marked test on the real GPU, train the MNIST example there, run the GPU
-benchmark, and print a summary. Meant to finish well under 8 minutes on a 16-core machine.
+checkout in place, run every ``gpu``-marked test on the real GPU, train the MNIST and char-rnn examples
+there, run the GPU benchmark, and print a summary. Meant to finish well under 8 minutes on a 16-core machine.
 
     python3 tools/gpu_smoke.py [--skip-build] [--jobs 16] [--no-bench] [--log-dir DIR] [--tests PATH ...]
 
@@ -113,6 +113,13 @@ def main():
     summary.append(("examples/mnist.py --epochs 2", ("epoch times " + ", ".join(times) + " s") if rc == 0 and times
                     else "FAILED (exit {})".format(rc), dt))
     ok = ok and rc == 0 and bool(times)
+
+    rc, out, dt = run("char-rnn example on the GPU", [sys.executable, "examples/char_rnn.py", "--quick", "--cuda"],
+                      budget(90, 1), env, log_dir=log)
+    losses = re.findall(r"validation loss ([0-9.]+)", out)
+    summary.append(("examples/char_rnn.py --quick --cuda", ("validation losses " + ", ".join(losses))
+                    if rc == 0 and losses else "FAILED (exit {})".format(rc), dt))
+    ok = ok and rc == 0 and bool(losses)
 
     if not args.no_bench:
         bench = [sys.executable, "benchmarks/bench_gpu.py", "--repeat", "3"] + (["--quick"] if args.quick else [])
