@@ -9,10 +9,11 @@ The input is an image (``--image``, resized to the model's input size, channels 
 or random values in [0, 1]. Its size is ``--size C,H,W`` (or N for a model starting with View / Reshape /
 Linear), else the smallest one the model accepts: its receptive field. ``--normalize`` takes a .t7 table
 {mean = {...}, std = {...}} of per-channel statistics (road-net's preproc.t7). ``--to-nn`` also converts the
-model to ember.nn (ember.legacy.to_nn) and checks that both give the same output.
+model to ember.nn (ember.legacy.to_nn) and checks that both give the same output. ``--cuda`` also runs it on
+the GPU (Lua's ``model:cuda()``: ``model:type('torch.cuda.FloatTensor')``) and checks that output too.
 
 usage: python examples/port_lua_model.py PATH [--image IMG] [--size C,H,W] [--type float|double]
-                                              [--normalize T7] [--to-nn] [--seed N]
+                                              [--normalize T7] [--to-nn] [--cuda] [--seed N]
 """
 import argparse
 import math
@@ -31,6 +32,7 @@ def parse_args(argv=None):
     p.add_argument("--type", choices=("float", "double"), default="float", help="tensor type to run in")
     p.add_argument("--normalize", help="a .t7 table {mean=..., std=...} of per-channel input statistics")
     p.add_argument("--to-nn", action="store_true", help="also run the model converted to ember.nn")
+    p.add_argument("--cuda", action="store_true", help="also run the model on the GPU and compare")
     p.add_argument("--seed", type=int, default=0, help="seed of the random input")
     return p.parse_args(argv)
 
@@ -158,6 +160,16 @@ def main(argv=None):
         x = normalize(x, args.normalize)
     output = model.forward(x)
     describe(output, model)
+    tol = 1e-4 if args.type == "float" else 1e-10
+
+    if args.cuda:
+        gpu_type = cls._typename.replace("torch.", "torch.cuda.")
+        on_gpu = model.clone().type(gpu_type)  # the CPU model stays as it is for --to-nn
+        y = on_gpu.forward(x.type(gpu_type))
+        diff = float((y.cpu() - output).abs().max())
+        print("on the GPU ({}): output matches: max abs difference {:.3g}".format(gpu_type, diff))
+        if not math.isfinite(diff) or diff > tol:
+            return 1
 
     if args.to_nn:
         from ember.autograd import Variable
@@ -169,7 +181,7 @@ def main(argv=None):
         y = net(Variable(x.view(1, *x.size()))).data[0]
         diff = float((y - output).abs().max())
         print("ember.nn output matches: max abs difference {:.3g}".format(diff))
-        if not math.isfinite(diff) or diff > (1e-4 if args.type == "float" else 1e-10):
+        if not math.isfinite(diff) or diff > tol:
             return 1
     return 0
 

@@ -18,8 +18,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SCRIPT = os.path.join(REPO, "examples", "port_lua_model.py")
 
 
-def _run(*args, ok=True):
-    out = subprocess.run([sys.executable, SCRIPT] + list(args), capture_output=True, text=True, timeout=300)
+def _run(*args, ok=True, env=None):
+    out = subprocess.run([sys.executable, SCRIPT] + list(args), capture_output=True, text=True, timeout=300,
+                         env=None if env is None else dict(os.environ, **env))
     if ok:
         assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return out
@@ -77,6 +78,17 @@ def test_tracker_converted_to_ember_nn():
     assert "output: torch.DoubleTensor of size 32x1x1" in stdout
     assert "ConvolutionMap (3, 32, kernel_size=(7, 7), stride=(1, 1), connections=32)" in stdout
     assert "ember.nn output matches: max abs difference 0" in stdout
+
+
+@pytest.mark.parametrize("name, kind", [("tracker_random.net_e1624d4", "double"),
+                                        ("face-detector_model.net_52f6ae6", "float")])
+def test_lua_models_on_the_gpu_path(name, kind):
+    """--cuda (Lua's model:cuda()): the model converted to the CUDA type gives the CPU output, here on ember's
+    fake CUDA (on a GPU machine tools/gpu_smoke.py runs the gpu tests)."""
+    stdout = _run(shared_data("t7", "torch_demos", name), "--type", kind, "--cuda",
+                  env={"EMBER_FAKE_CUDA": "1"}).stdout
+    m = re.search(r"on the GPU \(torch\.cuda\.(\w+)Tensor\): output matches: max abs difference (\S+)", stdout)
+    assert m and m.group(1) == kind.capitalize() and float(m.group(2)) <= (1e-10 if kind == "double" else 1e-4)
 
 
 def test_road_net_on_a_normalized_image():

@@ -109,9 +109,11 @@ class SpatialConvolutionMap(Module):
 
     # The convolution runs as a dense one whose weight is zero where the table has no connection.
     def _positions(self):
-        """Row of each connection in the dense weight seen as (nOutputPlane * nInputPlane) x (kH * kW)."""
+        """Row of each connection in the dense weight seen as (nOutputPlane * nInputPlane) x (kH * kW), on the
+        weight's device (the table stays a CPU LongTensor when the module moves to the GPU)."""
         t = self.connTable.long()
-        return t.select(1, 1) * self.nInputPlane + t.select(1, 0)
+        rows = t.select(1, 1) * self.nInputPlane + t.select(1, 0)
+        return rows.cuda(self.weight.get_device()) if self.weight.is_cuda else rows
 
     def _dense_weight(self):
         w = self.weight
