@@ -36,6 +36,6 @@ def _stop_blas_pools():
     DataLoader worker) setting the count starts a fresh pool whose idle threads spin for ~0.2 s of CPU."""
     from threadpoolctl import ThreadpoolController
     for lib in ThreadpoolController().select(internal_api="openblas").lib_controllers:
-        shutdown = getattr(lib.dynlib, "blas_thread_shutdown_", None)
+        shutdown = getattr(getattr(lib, "dynlib", None), "blas_thread_shutdown_", None)
         if shutdown is not None:
             shutdown()
