@@ -223,3 +223,26 @@ def test_modules_made_under_a_cuda_default_type_live_on_the_gpu(device_mode):
         assert out.data.is_cuda and m[0].weight.grad.data.is_cuda
     finally:
         ember.set_default_tensor_type("torch.FloatTensor")
+
+
+def test_cuda_checkpoints_load_on_either_side(device_mode, tmp_path):
+    """0.2's workflow: save a CUDA model's state_dict, load it into a CPU model through map_location and
+    back into a CUDA model as it is."""
+    ember.manual_seed(0)
+    gpu = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).cuda()
+    gpu(Variable(ember.randn(5, 3).cuda()))  # running statistics change
+    path = str(tmp_path / "model.pt")
+    ember.save(gpu.state_dict(), path)
+    cpu = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    cpu.load_state_dict(ember.load(path, map_location=lambda storage, location: storage))
+    again = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).cuda()
+    state = ember.load(path)
+    assert all(v.is_cuda for v in state.values())
+    again.load_state_dict(state)
+    for key, value in gpu.state_dict().items():
+        assert cpu.state_dict()[key].tolist() == value.cpu().tolist(), key
+        assert again.state_dict()[key].cpu().tolist() == value.cpu().tolist(), key
+    x = ember.randn(2, 3)
+    cpu.eval(), gpu.eval()
+    want, got = cpu(Variable(x)).data.numpy(), gpu(Variable(x.cuda())).data.cpu().numpy()
+    assert abs(want - got).max() < 1e-5  # cuBLAS and the CPU's BLAS may round differently
