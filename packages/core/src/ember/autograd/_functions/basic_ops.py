@@ -168,6 +168,26 @@ def _binary_node(cls, self, other):
     return fn
 
 
+def _of_variables(r, cls, self, other):
+    """``r``, computed from two Variables, as the output of a ``cls`` node that saves both."""
+    fn = _binary_node(cls, self, other)
+    if fn is None:
+        return _nograd(r, self, other)
+    fn._save(self, other)
+    return _output(r, fn)
+
+
+def _of_constant(r, cls, self, c, save_input=False):
+    """``r``, computed from a Variable and the number ``c``, as the output of a ``cls`` node."""
+    fn = _node1(cls, self)
+    if fn is None:
+        return _nograd(r, self)
+    fn.c = c
+    if save_input:
+        fn._save(self)
+    return _output(r, fn)
+
+
 @both
 def add(self, value=1, other=None):
     """``self + value`` or ``self + value * other`` (value a number, other a Variable)."""
@@ -226,44 +246,23 @@ def mul(self, other):
         fn._saved_versions = (self._vc[0], other._vc[0])
         return _output(r, fn)
     if _number(other):
-        r = self.data * other
-        fn = _node1(MulConstantBackward, self)
-        if fn is None:
-            return _nograd(r, self)
-        fn.c = other
-        return _output(r, fn)
+        return _of_constant(self.data * other, MulConstantBackward, self, other)
     raise _bad_operand("mul", other)
 
 
 @both
 def div(self, other):
     if isinstance(other, Variable):
-        r = self.data.div(other.data)
-        fn = _binary_node(DivBackward, self, other)
-        if fn is None:
-            return _nograd(r, self, other)
-        fn._save(self, other)
-        return _output(r, fn)
+        return _of_variables(self.data.div(other.data), DivBackward, self, other)
     if _number(other):
-        r = self.data.div(other)
-        fn = _node1(DivConstantBackward, self)
-        if fn is None:
-            return _nograd(r, self)
-        fn.c = other
-        return _output(r, fn)
+        return _of_constant(self.data.div(other), DivConstantBackward, self, other)
     raise _bad_operand("div", other)
 
 
 def _rdiv(self, other):
     if not _number(other):
         return NotImplemented
-    r = other / self.data
-    fn = _node1(RDivConstantBackward, self)
-    if fn is None:
-        return _nograd(r, self)
-    fn.c = other
-    fn._save(self)
-    return _output(r, fn)
+    return _of_constant(other / self.data, RDivConstantBackward, self, other, save_input=True)
 
 
 def _rsub(self, other):
@@ -282,20 +281,9 @@ def pow(self, exponent):
             return _rpow(exponent, self)
         raise _bad_operand("pow", self)
     if isinstance(exponent, Variable):
-        r = self.data.pow(exponent.data)
-        fn = _binary_node(PowBackward, self, exponent)
-        if fn is None:
-            return _nograd(r, self, exponent)
-        fn._save(self, exponent)
-        return _output(r, fn)
+        return _of_variables(self.data.pow(exponent.data), PowBackward, self, exponent)
     if _number(exponent):
-        r = self.data.pow(exponent)
-        fn = _node1(PowConstantBackward, self)
-        if fn is None:
-            return _nograd(r, self)
-        fn.c = exponent
-        fn._save(self)
-        return _output(r, fn)
+        return _of_constant(self.data.pow(exponent), PowConstantBackward, self, exponent, save_input=True)
     raise _bad_operand("pow", exponent)
 
 
