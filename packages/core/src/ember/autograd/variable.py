@@ -324,13 +324,13 @@ class Variable(object):
 
 # ---------------------------------------------------------------------- fast constructors for op results
 
-def _plain(data):
-    """A result that needs no gradient (no input requires grad)."""
+def _plain(data, volatile=False):
+    """A result that needs no gradient (no input requires grad), volatile when an input was."""
     v = _new(Variable)
     v.data = data
     v._grad = None
     v._requires_grad = False
-    v._volatile = False
+    v._volatile = volatile
     v._grad_fn = None
     v._output_nr = 0
     v._vc = [0, None]
@@ -340,17 +340,7 @@ def _plain(data):
 
 
 def _volatile(data):
-    v = _new(Variable)
-    v.data = data
-    v._grad = None
-    v._requires_grad = False
-    v._volatile = True
-    v._grad_fn = None
-    v._output_nr = 0
-    v._vc = [0, None]
-    v._hooks = None
-    v._grad_acc = None
-    return v
+    return _plain(data, True)
 
 
 def _output(data, fn, nr=0):
