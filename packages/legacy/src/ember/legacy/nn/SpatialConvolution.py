@@ -1,14 +1,12 @@
-import math
-
 import ember
 import ember.kernels as K
 
 from .Module import Module
-from ._helpers import ensure_grad, out_buffer
+from ._helpers import ConvParameters, ensure_grad, out_buffer
 from .utils import clear
 
 
-class SpatialConvolution(Module):
+class SpatialConvolution(ConvParameters, Module):
     """2-D convolution of ``nInputPlane x H x W`` images (or a batch of them) with ``nOutputPlane`` kernels of
     ``kH x kW``, step ``dW`` / ``dH``, zero padding ``padW`` / ``padH``. ``weight`` is
     ``nOutputPlane x nInputPlane x kH x kW``, ``bias`` ``nOutputPlane`` (None after :meth:`noBias`)."""
@@ -44,21 +42,6 @@ class SpatialConvolution(Module):
         d.setdefault("bias", None)
         ensure_grad(self, "gradWeight", "weight")
         ensure_grad(self, "gradBias", "bias")
-
-    def noBias(self):
-        self.bias = None
-        self.gradBias = None
-        return self
-
-    def reset(self, stdv=None):
-        if stdv is not None:
-            stdv = stdv * math.sqrt(3)
-        else:
-            stdv = 1. / math.sqrt(self.kW * self.kH * self.nInputPlane)
-        self.weight.uniform_(-stdv, stdv)
-        if self.bias is not None:
-            self.bias.uniform_(-stdv, stdv)
-        return self
 
     # the geometry as the kernels take it
     def _weight4(self):

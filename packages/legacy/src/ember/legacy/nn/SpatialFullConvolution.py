@@ -1,14 +1,12 @@
-import math
-
 import ember
 import ember.kernels as K
 
 from .Module import Module
-from ._helpers import TransposedConvGradients, ensure_grad, out_buffer
+from ._helpers import ConvParameters, TransposedConvGradients, ensure_grad, out_buffer
 from .utils import clear
 
 
-class SpatialFullConvolution(TransposedConvGradients, Module):
+class SpatialFullConvolution(ConvParameters, TransposedConvGradients, Module):
     """Transposed 2-D convolution ("full" convolution, the adjoint of :class:`SpatialConvolution`): each
     output is ``(in - 1) * d - 2 * pad + k + adj`` wide/high. ``weight`` is
     ``nInputPlane x nOutputPlane x kH x kW``.
@@ -44,21 +42,6 @@ class SpatialFullConvolution(TransposedConvGradients, Module):
             d.setdefault(name, value)
         ensure_grad(self, "gradWeight", "weight")
         ensure_grad(self, "gradBias", "bias")
-
-    def noBias(self):
-        self.bias = None
-        self.gradBias = None
-        return self
-
-    def reset(self, stdv=None):
-        if stdv is not None:
-            stdv = stdv * math.sqrt(3)
-        else:
-            stdv = 1. / math.sqrt(self.kW * self.kH * self.nInputPlane)
-        self.weight.uniform_(-stdv, stdv)
-        if self.bias is not None:
-            self.bias.uniform_(-stdv, stdv)
-        return self
 
     def _args(self, input):
         """(input tensor, stride, padding, output padding) for a tensor or an [input, target] list."""

@@ -1,14 +1,12 @@
-import math
-
 import ember
 import ember.kernels as K
 
 from .Module import Module
-from ._helpers import ensure_grad, out_buffer
+from ._helpers import ConvParameters, ensure_grad, out_buffer
 from .utils import clear
 
 
-class VolumetricConvolution(Module):
+class VolumetricConvolution(ConvParameters, Module):
     """3-D convolution of ``nInputPlane x T x H x W`` volumes (or a batch of them) with kernels of
     ``kT x kH x kW``, steps ``dT``, ``dW``, ``dH`` and zero padding ``padT``, ``padW``, ``padH``. ``weight`` is
     ``nOutputPlane x nInputPlane x kT x kH x kW``."""
@@ -40,21 +38,6 @@ class VolumetricConvolution(Module):
             d.setdefault(name, value)
         ensure_grad(self, "gradWeight", "weight")
         ensure_grad(self, "gradBias", "bias")
-
-    def noBias(self):
-        self.bias = None
-        self.gradBias = None
-        return self
-
-    def reset(self, stdv=None):
-        if stdv is not None:
-            stdv = stdv * math.sqrt(3)
-        else:
-            stdv = 1. / math.sqrt(self.kT * self.kW * self.kH * self.nInputPlane)
-        self.weight.uniform_(-stdv, stdv)
-        if self.bias is not None:
-            self.bias.uniform_(-stdv, stdv)
-        return self
 
     def _weight5(self):
         w = self.weight

@@ -1,14 +1,12 @@
-import math
-
 import ember
 import ember.kernels as K
 
 from .Module import Module
-from ._helpers import TransposedConvGradients, ensure_grad, out_buffer
+from ._helpers import ConvParameters, TransposedConvGradients, ensure_grad, out_buffer
 from .utils import clear
 
 
-class VolumetricFullConvolution(TransposedConvGradients, Module):
+class VolumetricFullConvolution(ConvParameters, TransposedConvGradients, Module):
     """Transposed 3-D convolution (the adjoint of :class:`VolumetricConvolution`): each output dim is
     ``(in - 1) * d - 2 * pad + k + adj``. ``weight`` is ``nInputPlane x nOutputPlane x kT x kH x kW``.
 
@@ -42,21 +40,6 @@ class VolumetricFullConvolution(TransposedConvGradients, Module):
         d.setdefault("bias", None)
         ensure_grad(self, "gradWeight", "weight")
         ensure_grad(self, "gradBias", "bias")
-
-    def noBias(self):
-        self.bias = None
-        self.gradBias = None
-        return self
-
-    def reset(self, stdv=None):
-        if stdv is not None:
-            stdv = stdv * math.sqrt(3)
-        else:
-            stdv = 1. / math.sqrt(self.kT * self.kW * self.kH * self.nInputPlane)
-        self.weight.uniform_(-stdv, stdv)
-        if self.bias is not None:
-            self.bias.uniform_(-stdv, stdv)
-        return self
 
     def _args(self, input):
         adj = (self.adjT, self.adjH, self.adjW)

@@ -1,4 +1,6 @@
 """Helpers shared by the convolution, pooling and normalization modules (not part of 0.2's API)."""
+import math
+
 import ember
 import ember.kernels as K
 
@@ -101,6 +103,27 @@ def local_sum_backward(grad, input_size, kernel):
     for (weight, padding, groups), size in reversed(list(zip(steps, sizes))):
         grad = K.conv_backward_input(grad, size, weight, 1, padding, 1, groups)
     return grad
+
+
+class ConvParameters(object):
+    """``noBias`` and Lua's ``reset`` (uniform in +-1/sqrt(fan-in), or +-stdv*sqrt(3) when ``stdv`` is given),
+    shared by the plain and full convolutions; the fan-in is nInputPlane times the kernel's kT/kH/kW."""
+
+    def noBias(self):
+        self.bias = None
+        self.gradBias = None
+        return self
+
+    def reset(self, stdv=None):
+        if stdv is not None:
+            stdv = stdv * math.sqrt(3)
+        else:
+            fan_in = self.nInputPlane * getattr(self, "kT", 1) * self.kH * self.kW
+            stdv = 1. / math.sqrt(fan_in)
+        self.weight.uniform_(-stdv, stdv)
+        if self.bias is not None:
+            self.bias.uniform_(-stdv, stdv)
+        return self
 
 
 class TransposedConvGradients(object):
