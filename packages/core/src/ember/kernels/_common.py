@@ -2,6 +2,7 @@
 (``t._a.shape``), so they serve CPU and GPU tensors alike; each kernel file sends CUDA tensors to its
 GPU path in ``ember.kernels.cuda`` (CuPy array code, which also runs on ember's fake CUDA)."""
 import contextlib
+import functools
 import numbers
 
 import numpy as np
@@ -21,6 +22,21 @@ INDEX_TYPES = (LongTensor, _cuda.LongTensor)
 def xp_of(t):
     """The array module of a tensor: NumPy for CPU tensors, CuPy (or the fake) for CUDA ones."""
     return type(t)._xp
+
+
+def on_input_device(kernel):
+    """Decorator: runs ``kernel`` with the GPU of its first tensor argument current (nothing changes for CPU
+    tensors), so that its results are made there."""
+    @functools.wraps(kernel)
+    def run(*args, **kwargs):
+        for a in args:
+            if isinstance(a, _TensorBase):
+                if not a.is_cuda:
+                    break
+                with on_device(a):
+                    return kernel(*args, **kwargs)
+        return kernel(*args, **kwargs)
+    return run
 
 
 def on_device(t):

@@ -19,7 +19,6 @@ preallocated result. Column buffers are cached per Python thread and dtype and r
 CUDA tensors run the same plans on ember/kernels/cuda/conv.py (CuPy array code), on their own GPU; every
 tensor of a call must be on it.
 """
-import functools
 import operator
 import threading
 
@@ -28,7 +27,7 @@ import numpy as np
 from ember._C import conv as _k
 from ember.tensor import _TensorBase, _fmt_size, _typename_of
 
-from ._common import float_input, get_num_threads, on_device, same_device, same_type, size_str, xp_of
+from ._common import float_input, get_num_threads, on_input_device, same_device, same_type, size_str, xp_of
 
 __all__ = [
     "conv_forward", "conv_backward_input", "conv_backward_weight", "conv_backward_bias", "conv_backward",
@@ -285,18 +284,6 @@ def _impl(t):
     return _CPU
 
 
-def _on_device(kernel):
-    """Runs ``kernel`` with the GPU of its first argument current (when that is a CUDA tensor), so that
-    its results are allocated there: kernels are called outside the tensor methods' device guard."""
-    @functools.wraps(kernel)
-    def run(t, *args, **kwargs):
-        if not getattr(t, "is_cuda", False):
-            return kernel(t, *args, **kwargs)
-        with on_device(t):
-            return kernel(t, *args, **kwargs)
-    return run
-
-
 def _prod(vals):
     r = 1
     for v in vals:
@@ -305,7 +292,7 @@ def _prod(vals):
 
 
 # ------------------------------------------------------------------------------------------- convolution
-@_on_device
+@on_input_device
 def conv_forward(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, out=None):
     """Convolution of ``input`` (N, C, *spatial) with ``weight`` (O, C/groups, *kernel) plus ``bias`` (O)."""
     op = "conv_forward"
@@ -362,7 +349,7 @@ def _conv_backward(op, grad_output, input, weight, stride, padding, dilation, gr
     return gi, gw, gb
 
 
-@_on_device
+@on_input_device
 def conv_backward(grad_output, input, weight, stride=1, padding=0, dilation=1, groups=1,
                   output_mask=(True, True, True)):
     """(grad_input, grad_weight, grad_bias) of conv_forward; entries are None where ``output_mask`` is False.
@@ -373,21 +360,21 @@ def conv_backward(grad_output, input, weight, stride=1, padding=0, dilation=1, g
                           need_input, need_weight, need_bias)
 
 
-@_on_device
+@on_input_device
 def conv_backward_input(grad_output, input, weight, stride=1, padding=0, dilation=1, groups=1, out=None):
     """Gradient of conv_forward with respect to its input; ``input`` may be the input or its size."""
     return _conv_backward("conv_backward_input", grad_output, input, weight, stride, padding, dilation, groups,
                           True, False, False, out_input=out)[0]
 
 
-@_on_device
+@on_input_device
 def conv_backward_weight(grad_output, input, weight, stride=1, padding=0, dilation=1, groups=1, out=None):
     """Gradient of conv_forward with respect to its weight; ``weight`` may be the weight or its size."""
     return _conv_backward("conv_backward_weight", grad_output, input, weight, stride, padding, dilation, groups,
                           False, True, False, out_weight=out)[1]
 
 
-@_on_device
+@on_input_device
 def conv_backward_bias(grad_output, out=None):
     """Gradient with respect to the bias of a (transposed) convolution: ``grad_output`` (N, C, *spatial)
     summed over every dim but C."""
@@ -401,7 +388,7 @@ def conv_backward_bias(grad_output, out=None):
 
 
 # ------------------------------------------------------------------------------------------- transposed
-@_on_device
+@on_input_device
 def conv_transpose_forward(input, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1,
                            out=None):
     """Transposed convolution of ``input`` (N, C, *spatial) with ``weight`` (C, O/groups, *kernel) plus ``bias`` (O)."""
@@ -445,7 +432,7 @@ def _transpose_backward(op, grad_output, input, weight, stride, padding, output_
     return gi, gw, gb
 
 
-@_on_device
+@on_input_device
 def conv_transpose_backward(grad_output, input, weight, stride=1, padding=0, output_padding=0, dilation=1, groups=1,
                             output_mask=(True, True, True)):
     """(grad_input, grad_weight, grad_bias) of conv_transpose_forward; None where ``output_mask`` is False."""
@@ -454,7 +441,7 @@ def conv_transpose_backward(grad_output, input, weight, stride=1, padding=0, out
                                output_padding, dilation, groups, need_input, need_weight, need_bias)
 
 
-@_on_device
+@on_input_device
 def conv_transpose_backward_input(grad_output, input, weight, stride=1, padding=0, output_padding=0, dilation=1,
                                   groups=1, out=None):
     """Gradient of conv_transpose_forward with respect to its input (``input`` may be its size)."""
@@ -462,7 +449,7 @@ def conv_transpose_backward_input(grad_output, input, weight, stride=1, padding=
                                output_padding, dilation, groups, True, False, False, out_input=out)[0]
 
 
-@_on_device
+@on_input_device
 def conv_transpose_backward_weight(grad_output, input, weight, stride=1, padding=0, output_padding=0, dilation=1,
                                    groups=1, out=None):
     """Gradient of conv_transpose_forward with respect to its weight (``weight`` may be its size)."""

@@ -22,7 +22,6 @@ Every kernel validates its arguments, then calls ``_impl(tensor)``: the one devi
 picks ``_CPU`` or its GPU twin ``ember.kernels.cuda.pooling`` (CUDA float, double and half tensors; the
 kernel runs with the tensor's GPU current, and index tensors must live on that GPU too).
 """
-import functools
 import operator
 
 import numpy as np
@@ -31,8 +30,8 @@ from ember import _backend
 from ember import cuda as _cuda
 from ember._C import pooling as _k
 from ember._threads import get_num_threads
-from ember.kernels._common import on_device, same_device
-from ember.kernels.cuda import pooling as _gpu
+from ember.kernels._common import on_input_device, same_device
+from ember.kernels.cuda import pooling as _gpu, widened
 from ember.tensor import LongTensor, _TensorBase, _fmt_size, _typename_of
 
 __all__ = [
@@ -268,21 +267,8 @@ class _CPU(object):
 
 
 def _impl(t):
-    # the one device dispatch point (callers run under _on_tensor_device)
+    # the one device dispatch point (callers run under on_input_device)
     return _gpu if t.is_cuda else _CPU
-
-
-def _on_tensor_device(kernel):
-    """Runs ``kernel`` with the GPU of its first tensor argument current, so that its outputs are made
-    there: kernels are called from autograd Functions, outside the tensor methods' device guard."""
-    @functools.wraps(kernel)
-    def run(*args, **kwargs):
-        t = next((a for a in args if isinstance(a, _TensorBase)), None)
-        if t is None or not t.is_cuda:
-            return kernel(*args, **kwargs)
-        with on_device(t):
-            return kernel(*args, **kwargs)
-    return run
 
 
 def _empty(cls, shape, dtype=None):
@@ -302,7 +288,7 @@ def _indices_with(op, indices, ref, name="indices"):
 
 
 # ------------------------------------------------------------------------------------------- max pooling
-@_on_tensor_device
+@on_input_device
 def _max_pool_forward(nd, input, kernel_size, stride, padding, dilation, ceil_mode):
     op = "max_pool{}d".format(nd)
     cls = _float_input(op, input)
@@ -317,7 +303,7 @@ def _max_pool_forward(nd, input, kernel_size, stride, padding, dilation, ceil_mo
     return cls._make(y.reshape(shape)), _index_class(cls)._make(ind.reshape(shape))
 
 
-@_on_tensor_device
+@on_input_device
 def _index_backward(op, nd, grad_output, input_size, indices):
     """Gradient of a pooling that picked one input element per output (max, adaptive max, fractional)."""
     cls = _float_input(op, grad_output, "grad_output")
@@ -375,7 +361,7 @@ def max_pool3d_backward(grad_output, input_size, indices):
 
 
 # ------------------------------------------------------------------------------------------- average pooling
-@_on_tensor_device
+@on_input_device
 def _avg_pool_forward(nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad):
     op = "avg_pool{}d".format(nd)
     cls = _float_input(op, input)
@@ -388,7 +374,7 @@ def _avg_pool_forward(nd, input, kernel_size, stride, padding, ceil_mode, count_
     return cls._make(y.reshape(tuple(lead) + out))
 
 
-@_on_tensor_device
+@on_input_device
 def _avg_pool_backward(nd, grad_output, input_size, kernel_size, stride, padding, ceil_mode, count_include_pad):
     op = "avg_pool{}d_backward".format(nd)
     cls = _float_input(op, grad_output, "grad_output")
@@ -438,7 +424,7 @@ def avg_pool3d_backward(grad_output, input_size, kernel_size, stride=None, paddi
 
 
 # ------------------------------------------------------------------------------------------- adaptive pooling
-@_on_tensor_device
+@on_input_device
 def _adaptive_forward(nd, input, output_size, is_max):
     op = "adaptive_{}_pool{}d".format("max" if is_max else "avg", nd)
     cls = _float_input(op, input)
@@ -457,7 +443,7 @@ def _adaptive_forward(nd, input, output_size, is_max):
     return cls._make(y.reshape(shape))
 
 
-@_on_tensor_device
+@on_input_device
 def _adaptive_avg_backward(nd, grad_output, input_size):
     op = "adaptive_avg_pool{}d_backward".format(nd)
     cls = _float_input(op, grad_output, "grad_output")
@@ -514,8 +500,7 @@ def _intervals(samples, in_size, out_size, pool):
     computed in the tensor's own precision (float for half, THCUNN's accumulate type), on the samples'
     device; the last window ends at the input's end."""
     xp = _backend.get_array_module(samples)
-    if samples.dtype == np.float16:
-        samples = samples.astype(np.float32)
+    samples = widened(samples)
     dt = samples.dtype.type
     seq = xp.empty((samples.shape[0], out_size), np.int64)
     if out_size > 1:
@@ -530,7 +515,7 @@ def _intervals(samples, in_size, out_size, pool):
     return xp.clip(seq, 0, in_size - pool, out=seq)
 
 
-@_on_tensor_device
+@on_input_device
 def fractional_max_pool2d_forward(input, kernel_size, output_size=None, output_ratio=None, random_samples=None):
     """Fractional max pooling (Graham, 2014) of (C, H, W) or (N, C, H, W) with kh x kw windows, to
     ``output_size`` (oh, ow) or ``output_ratio`` times the input size. ``random_samples`` (N, C, 2) of
@@ -580,7 +565,7 @@ def fractional_max_pool2d_backward(grad_output, input_size, indices):
 
 
 # ------------------------------------------------------------------------------------------- unpooling
-@_on_tensor_device
+@on_input_device
 def _unpool_forward(nd, input, indices, output_size):
     op = "max_unpool{}d".format(nd)
     cls = _float_input(op, input)
@@ -600,7 +585,7 @@ def _unpool_forward(nd, input, indices, output_size):
     return cls._make(y.reshape(tuple(lead) + out))
 
 
-@_on_tensor_device
+@on_input_device
 def _unpool_backward(nd, grad_output, indices):
     op = "max_unpool{}d_backward".format(nd)
     cls = _float_input(op, grad_output, "grad_output")

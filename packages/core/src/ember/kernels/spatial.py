@@ -20,6 +20,7 @@ from ember.kernels.pooling import _carray, _float_input, _same_type, _size_arg
 from ember.tensor import _fmt_size
 
 from ._common import on_device, same_device
+from .cuda import compute_dtype
 
 __all__ = ["grid_sample_forward", "grid_sample_backward", "affine_grid_forward", "affine_grid_backward"]
 
@@ -116,8 +117,7 @@ def grid_sample_backward(grad_output, input, grid):
 def _base_grid(h, w, dtype):
     """(1, H*W, 3) rows [x, y, 1] over linspace(-1, 1) (one point: -1), a host array of ``dtype``, float32
     for Half."""
-    if dtype == np.float16:
-        dtype = np.dtype(np.float32)
+    dtype = compute_dtype(dtype)
     xs = np.linspace(-1, 1, w) if w > 1 else np.array([-1.0])
     ys = np.linspace(-1, 1, h) if h > 1 else np.array([-1.0])
     base = np.empty((h, w, 3), dtype)

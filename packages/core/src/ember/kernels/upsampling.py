@@ -23,6 +23,7 @@ from ember.kernels.pooling import _carray, _float_input, _ints, _prod, _size_arg
 from ember.tensor import _fmt_size
 
 from ._common import on_device
+from .cuda import compute_dtype
 
 __all__ = [
     "upsample_nearest_forward", "upsample_nearest_backward",
@@ -221,11 +222,6 @@ def _linear_table(n_in, n_out, dtype):
     return i0, i1, w0, w1
 
 
-def _weight_dtype(dtype):
-    """The interpolation weights' type: the tensor's, float32 for Half (THCUNN's accreal)."""
-    return np.dtype(np.float32) if dtype == np.float16 else dtype
-
-
 def _linear_forward(op, nd, input, size, scale_factor):
     cls = _float_input(op, input)
     spatial = _spatial(op, input, (nd + 2,))
@@ -237,7 +233,7 @@ def _linear_forward(op, nd, input, size, scale_factor):
         for axis in range(nd + 1, 1, -1):
             n_in, n_out = y.shape[axis], out[axis - 2]
             if n_in != n_out:
-                y = impl.lerp(y, axis, _linear_table(n_in, n_out, _weight_dtype(y.dtype)))
+                y = impl.lerp(y, axis, _linear_table(n_in, n_out, compute_dtype(y.dtype)))
                 copied = True
         return cls._make(y.astype(cls._dtype, copy=False) if copied else y.copy())
 
@@ -251,7 +247,7 @@ def _linear_backward(op, nd, grad_output, input_size):
         for axis in range(2, nd + 2):
             n_in, n_out = size[axis], g.shape[axis]
             if n_in != n_out:
-                g = impl.lerp_backward(g, axis, _linear_table(n_in, n_out, _weight_dtype(g.dtype)), n_in)
+                g = impl.lerp_backward(g, axis, _linear_table(n_in, n_out, compute_dtype(g.dtype)), n_in)
                 copied = True
         return cls._make(g.astype(cls._dtype, copy=False) if copied else g.copy())
 

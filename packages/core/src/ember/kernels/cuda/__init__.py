@@ -9,6 +9,12 @@ Half tensors compute in float32 and round once at the end, as THCUNN's accumulat
 import numpy as _np
 
 
+def compute_dtype(dtype):
+    """The type the kernels compute ``dtype`` data in: float32 for float16 (THCUNN's accumulate type), else
+    ``dtype`` itself."""
+    return _np.dtype(_np.float32) if dtype == _np.float16 else _np.dtype(dtype)
+
+
 def widened(a):
-    """``a`` in the type the GPU kernels compute in: float16 as float32 (a new array), others as they are."""
+    """``a`` in its compute type (see ``compute_dtype``): float16 as float32 (a new array), others as they are."""
     return a.astype(_np.float32) if a.dtype == _np.float16 else a

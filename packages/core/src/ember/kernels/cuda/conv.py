@@ -17,6 +17,8 @@ Float and double compute in their own type; half in float32, rounded once when s
 import itertools
 import math
 
+from . import compute_dtype
+
 __all__ = ["Kernels"]
 
 
@@ -55,7 +57,7 @@ class Kernels(object):
     def forward(self, plan, src, weight, bias, dst):
         """dst = conv(src, weight) + bias, all flat arrays."""
         g = _Geom(plan.geom)
-        ct = self._compute_type(src.dtype)
+        ct = compute_dtype(src.dtype)
         x = src.astype(ct, copy=False).reshape((g.n, g.c) + g.src)
         y = self._convolve(x, self._grouped_weight(weight, g, ct), g)
         self._store(dst.reshape(g.n, g.o, -1), y, bias)
@@ -64,7 +66,7 @@ class Kernels(object):
         """Input gradient (plus ``gsrc_bias`` per input channel) into ``gsrc``, weight gradient into
         ``gweight``, bias gradient into ``gbias``; each skipped when None. ``src`` is read only for gweight."""
         g = _Geom(plan.geom)
-        ct = self._compute_type(gdst.dtype)
+        ct = compute_dtype(gdst.dtype)
         gy = gdst.astype(ct, copy=False).reshape(g.n, g.o, -1)
         if gbias is not None:
             self.channel_sum(gy, g.n, g.o, gy.shape[2], gbias)
@@ -77,7 +79,7 @@ class Kernels(object):
 
     def channel_sum(self, t, n, c, p, out):
         """out[c] = sum of t (N, C, P) over N and P (the bias gradient)."""
-        out[...] = t.reshape(n, c, p).sum(axis=(0, 2), dtype=self._compute_type(t.dtype))
+        out[...] = t.reshape(n, c, p).sum(axis=(0, 2), dtype=compute_dtype(t.dtype))
 
     # ------------------------------------------------------------------------------- products
     def _convolve(self, x, w, g):
@@ -143,10 +145,6 @@ class Kernels(object):
         return gpad.reshape((g.n, g.c) + g.padded)[g.interior]
 
     # ------------------------------------------------------------------------------- helpers
-    def _compute_type(self, dtype):
-        # half computes in float32 (THCUNN's accumulate type)
-        return self.xp.float32 if dtype == self.xp.float16 else dtype
-
     def _grouped_weight(self, weight, g, ct):
         return weight.astype(ct, copy=False).reshape(g.groups, g.o // g.groups, -1)
 

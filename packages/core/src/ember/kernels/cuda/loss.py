@@ -9,16 +9,9 @@ and one read each.
 """
 from ember._C.nn_loss import BCE, BCE_WITH_LOGITS, KL_DIV, L1, MSE, SMOOTH_L1, SOFT_MARGIN
 
+from . import compute_dtype, widened
+
 _BCE_EPS = 1e-12  # THNN's BCECriterion: log(x + 1e-12)
-
-
-def _compute_dtype(xp, dtype):
-    """The dtype the arithmetic runs in: float32 for half, as THCUNN's accumulate type."""
-    return xp.float32 if dtype == xp.float16 else dtype
-
-
-def _compute(xp, a):
-    return a.astype(xp.float32) if a.dtype == xp.float16 else a
 
 
 def _scale_in(scale, dtype):
@@ -62,7 +55,7 @@ def _target_weights(xp, t, w, ignore_index, dtype):
     c = xp.where(keep, t, 0)
     if w is None:
         return c, keep.astype(dtype)
-    return c, xp.where(keep, _compute(xp, w)[c], 0).astype(dtype)
+    return c, xp.where(keep, widened(w)[c], 0).astype(dtype)
 
 
 def _divisor(total):
@@ -73,7 +66,7 @@ def _divisor(total):
 
 def nll_forward(xp, x, t, w, ignore_index, size_average):
     """x (N, C, S), t (N, S): (loss, total weight), the loss averaged by the total with size_average."""
-    x = _compute(xp, x)
+    x = widened(x)
     c, wt = _target_weights(xp, t, w, ignore_index, x.dtype)
     picked = xp.take_along_axis(x, c[:, None, :], axis=1)[:, 0, :]
     loss = -(xp.where(t != ignore_index, picked, 0) * wt).sum()  # an ignored target may point at -inf
@@ -85,7 +78,7 @@ def nll_forward(xp, x, t, w, ignore_index, size_average):
 
 def total_weight(xp, t, w, ignore_index, dtype):
     """The sum of w[t] over the targets that are not ``ignore_index``."""
-    return _target_weights(xp, t, w, ignore_index, _compute_dtype(xp, dtype))[1].sum()
+    return _target_weights(xp, t, w, ignore_index, compute_dtype(dtype))[1].sum()
 
 
 def _class_scale(scale, total, size_average):
@@ -97,7 +90,7 @@ def _class_scale(scale, total, size_average):
 
 def nll_backward(xp, scale, shape, dtype, t, w, ignore_index, size_average, total):
     """The gradient of nll_forward for input (N, C, S) of ``dtype``: -w[t] * scale at (n, t[n, s], s)."""
-    cdt = _compute_dtype(xp, dtype)
+    cdt = compute_dtype(dtype)
     c, wt = _target_weights(xp, t, w, ignore_index, cdt)
     scale = _scale_in(_class_scale(scale, total, size_average), cdt)
     onehot = xp.arange(shape[1])[None, :, None] == c[:, None, :]
@@ -106,7 +99,7 @@ def nll_backward(xp, scale, shape, dtype, t, w, ignore_index, size_average, tota
 
 def cross_entropy_forward(xp, x, t, w, ignore_index, size_average):
     """x (N, C), t (N,): (loss, total weight, log_softmax(x) along dim 1 in x's dtype)."""
-    xc = _compute(xp, x)
+    xc = widened(x)
     shifted = xc - xc.max(axis=1, keepdims=True)
     logp = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
     loss, total = nll_forward(xp, logp[:, :, None], t[:, None], w, ignore_index, size_average)
@@ -115,7 +108,7 @@ def cross_entropy_forward(xp, x, t, w, ignore_index, size_average):
 
 def cross_entropy_backward(xp, scale, logp, t, w, ignore_index, size_average, total):
     """(softmax - onehot(t)) * w[t] * scale per row (zero rows for ignored targets)."""
-    y = _compute(xp, logp)
+    y = widened(logp)
     c, wt = _target_weights(xp, t, w, ignore_index, y.dtype)
     scale = _scale_in(_class_scale(scale, total, size_average), y.dtype)
     onehot = xp.arange(y.shape[1])[None, :] == c[:, None]
@@ -168,19 +161,19 @@ _GRAD = {
 
 def pointwise_forward(xp, kind, x, t, w):
     """The sum over elements of loss(x, t) (times w when given); flat arrays of one length."""
-    x = _compute(xp, x)
-    loss = _LOSS[kind](xp, x, _compute(xp, t))
+    x = widened(x)
+    loss = _LOSS[kind](xp, x, widened(t))
     if w is not None:
-        loss = loss * _compute(xp, w)
+        loss = loss * widened(w)
     return loss.sum()
 
 
 def pointwise_backward(xp, kind, scale, x, t, w):
     """scale * d loss(x, t) / dx (times w when given), in x's dtype."""
-    xc = _compute(xp, x)
-    g = _GRAD[kind](xp, xc, _compute(xp, t)) * _scale_in(scale, xc.dtype)
+    xc = widened(x)
+    g = _GRAD[kind](xp, xc, widened(t)) * _scale_in(scale, xc.dtype)
     if w is not None:
-        g = g * _compute(xp, w)
+        g = g * widened(w)
     return g.astype(x.dtype)
 
 
@@ -195,25 +188,25 @@ def _multi_margin_terms(xp, x, t, margin):
 
 def multi_margin_forward(xp, x, t, p, margin, w):
     """The sum over rows and classes d != t of max(0, margin - x[t] + x[d])^p * w[t]."""
-    x = _compute(xp, x)
+    x = widened(x)
     z, onehot = _multi_margin_terms(xp, x, t, margin)
     h = xp.where(onehot, 0, xp.maximum(z, 0))
     if p == 2:
         h = h * h
     if w is not None:
-        h = h * _compute(xp, w)[t][:, None]
+        h = h * widened(w)[t][:, None]
     return h.sum()
 
 
 def multi_margin_backward(xp, scale, x, t, p, margin, w):
     """THNN's MultiMarginCriterion gradient times ``scale``: each active class d gets h = scale (p = 1)
     or 2 z scale (p = 2), times w[t]; the target class gets minus their sum."""
-    xc = _compute(xp, x)
+    xc = widened(x)
     z, onehot = _multi_margin_terms(xp, xc, t, margin)
     active = (z > 0) & ~onehot
     h = (active.astype(xc.dtype) if p == 1 else xp.where(active, 2 * z, 0)) * _scale_in(scale, xc.dtype)
     if w is not None:
-        h = h * _compute(xp, w)[t][:, None]
+        h = h * widened(w)[t][:, None]
     return (h - onehot * h.sum(axis=1, keepdims=True)).astype(x.dtype)
 
 
@@ -235,7 +228,7 @@ def _multilabel_terms(xp, x, t):
 
 def multilabel_margin_forward(xp, x, t):
     """The sum over rows, label slots j and non-label classes d of max(0, 1 - x[t[j]] + x[d])."""
-    x = _compute(xp, x)
+    x = widened(x)
     active, z, _ = _multilabel_terms(xp, x, t)
     return xp.where(active, z, 0).sum()
 
@@ -243,7 +236,7 @@ def multilabel_margin_forward(xp, x, t):
 def multilabel_margin_backward(xp, scale, x, t):
     """THNN's MultiLabelMarginCriterion gradient times ``scale``: for every active (slot, class) pair,
     +scale at the class and -scale at the slot's label."""
-    xc = _compute(xp, x)
+    xc = widened(x)
     active, _, labels = _multilabel_terms(xp, xc, t)
     pushed_down = active.sum(axis=1)
     pushed_up = (labels * active.sum(axis=2)[:, :, None]).sum(axis=1)

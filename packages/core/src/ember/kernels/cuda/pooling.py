@@ -22,16 +22,13 @@ import numpy as np
 
 from ember import _backend
 
+from . import compute_dtype
+
 _NEG_INF = float("-inf")
 
 
 def _xp(a):
     return _backend.get_array_module(a)
-
-
-def _acc_dtype(dtype):
-    """The type sums are computed in: float32 for half (THCUNN's accumulate type), else the array's own."""
-    return np.dtype(np.float32) if dtype == np.float16 else np.dtype(dtype)
 
 
 def _table(xp, make, *args):
@@ -135,7 +132,7 @@ def avg_pool(x, y, k, s, p, count_include_pad):
     out = y.shape[1:]
     ones = (1, 1, 1)
     taps = _window_view(xp, _padded(xp, x, out, k, s, p, ones, 0), out, k, s, ones)
-    acc = _acc_dtype(x.dtype)
+    acc = compute_dtype(x.dtype)
     sums = taps.sum(axis=(4, 5, 6), dtype=acc)
     xp.divide(sums, _table(xp, _divisors, x.shape[1:], out, k, s, p, count_include_pad, acc), out=y)
 
@@ -143,7 +140,7 @@ def avg_pool(x, y, k, s, p, count_include_pad):
 def avg_pool_backward(gy, gx, k, s, p, count_include_pad):
     xp = _xp(gy)
     size, out = gx.shape[1:], gy.shape[1:]
-    acc = _acc_dtype(gx.dtype)
+    acc = compute_dtype(gx.dtype)
     share = gy.astype(acc) / _table(xp, _divisors, size, out, k, s, p, count_include_pad, acc)
     ext = tuple(_extent(*a) for a in zip(size, out, k, s, p))
     buf = gx if ext == size and acc == gx.dtype else xp.empty(gx.shape[:1] + ext, acc)
@@ -178,7 +175,7 @@ def _divisors(size, out, k, s, p, count_include_pad, dtype):
 def adaptive_pool(x, y, ind):
     xp = _xp(x)
     planes, H, W = x.shape
-    acc = _acc_dtype(x.dtype)
+    acc = compute_dtype(x.dtype)
     taps, valid, counts = _table(xp, _adaptive_windows, (H, W), y.shape[1:], acc)
     windows = x.reshape(planes, H * W)[:, taps]
     flat_y = y.reshape(planes, -1)
@@ -195,7 +192,7 @@ def adaptive_pool(x, y, ind):
 def adaptive_avg_backward(gy, gx):
     xp = _xp(gy)
     planes, H, W = gx.shape
-    acc = _acc_dtype(gx.dtype)
+    acc = compute_dtype(gx.dtype)
     taps, valid, counts = _table(xp, _adaptive_windows, (H, W), gy.shape[1:], acc)
     share = gy.reshape(planes, -1).astype(acc) / counts
     buf = xp.zeros((planes, H * W), acc)
@@ -256,7 +253,7 @@ def index_backward(g, ind, gx):
     bad = _bad_planes(xp, ind, gx.shape[1])
     if bad:
         return bad
-    acc = _acc_dtype(gx.dtype)
+    acc = compute_dtype(gx.dtype)
     buf = gx if acc == gx.dtype else xp.empty(gx.shape, acc)
     buf.fill(0)
     # overlapping windows repeat indices: the scatter must accumulate

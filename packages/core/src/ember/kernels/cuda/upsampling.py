@@ -5,13 +5,9 @@ interpolates along one axis at a time. The backward passes are the adjoint scatt
 which counts every duplicate index). Half gradients sum in float32 and round once; the linear passes
 compute in their weights' type, which the caller makes float32 for Half.
 """
-import numpy as np
-
 from ember import _backend
 
-
-def _accumulate_dtype(dtype):
-    return np.dtype(np.float32) if dtype == np.float16 else dtype
+from . import compute_dtype
 
 
 def _grid_index(xp, maps):
@@ -28,7 +24,7 @@ def remap(x, maps, run):
 def remap_backward(g, maps, run, shape):
     """remap's adjoint into a new array of ``shape`` (O, D, H, W)."""
     xp = _backend.get_array_module(g)
-    gx = xp.zeros(shape, _accumulate_dtype(g.dtype))
+    gx = xp.zeros(shape, compute_dtype(g.dtype))
     xp.add.at(gx, _grid_index(xp, maps), g)
     return gx.astype(g.dtype, copy=False)
 
