@@ -76,6 +76,8 @@ def cudart():
 class device(object):
     """Context manager that makes ``idx`` the current device (a negative ``idx`` does nothing)."""
 
+    _known = False  # an index from a tensor names a device that exists: no ordinal check
+
     def __init__(self, idx):
         self.idx = idx
         self.prev_idx = -1
@@ -83,8 +85,9 @@ class device(object):
     def __enter__(self):
         if self.idx < 0:
             return self
-        _lazy_init()
-        _check_device(self.idx, "ember.cuda.device")
+        if not self._known:
+            _lazy_init()
+            _check_device(self.idx, "ember.cuda.device")
         rt = _cp().cuda.runtime
         self.prev_idx = rt.getDevice()
         if self.prev_idx != self.idx:
@@ -99,6 +102,8 @@ class device(object):
 
 class device_of(device):
     """Context manager making the device of ``obj`` (a CUDA tensor or storage) current; CPU objects: no-op."""
+
+    _known = True
 
     def __init__(self, obj):
         super(device_of, self).__init__(obj.get_device() if obj.is_cuda else -1)

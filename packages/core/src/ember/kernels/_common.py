@@ -1,7 +1,6 @@
 """Argument checks and device helpers shared by the kernels. The checks read only types and shapes
 (``t._a.shape``), so they serve CPU and GPU tensors alike; each kernel file sends CUDA tensors to its
 GPU path in ``ember.kernels.cuda`` (CuPy array code, which also runs on ember's fake CUDA)."""
-import contextlib
 import functools
 import numbers
 
@@ -40,15 +39,9 @@ def on_input_device(kernel):
 
 
 def on_device(t):
-    """Context making ``t``'s GPU current while a kernel runs (a no-op for CPU tensors and when it already is):
-    kernels are called from autograd Functions, outside the tensor methods' device guard."""
-    if not t.is_cuda:
-        return contextlib.nullcontext()
-    cp = _backend.cupy
-    d = t.get_device()
-    if cp.cuda.runtime.getDevice() == d:
-        return contextlib.nullcontext()
-    return cp.cuda.Device(d)
+    """Context making ``t``'s GPU current while a kernel runs (a no-op for CPU tensors): kernels are called
+    from autograd Functions, outside the tensor methods' device guard."""
+    return _cuda.device_of(t)
 
 
 def size_str(t):
