@@ -246,6 +246,14 @@ def test_nccl_collectives(fake_cuda):
     nccl.reduce(xs, outs, root=1, op=nccl.PROD)
     assert outs[1].cpu().tolist() == [10, 40, 90, 160] and outs[0].cpu().tolist() == [1, 2, 3, 4]
     xs = pair()
+    with ember.cuda.device(1):
+        streams = [None, ember.cuda.Stream()]
+    nccl.reduce(xs, root=1, streams=streams)
+    streams[1].synchronize()
+    assert xs[1].cpu().tolist() == [11, 22, 33, 44]
+    with pytest.raises(ValueError, match="one stream per input"):
+        nccl.reduce(pair(), streams=[None])
+    xs = pair()
     nccl.broadcast(xs, root=1)
     assert xs[0].get_device() == 0 and xs[0].cpu().tolist() == [10, 20, 30, 40]
     outs = [ember.FloatTensor(8).cuda(0), ember.FloatTensor(2, 4).cuda(1)]

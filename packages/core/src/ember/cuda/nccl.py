@@ -7,7 +7,7 @@ what NCCL accepts (``is_available``): contiguous CUDA tensors of one type, each 
 import ember
 from ember.tensor import _typename_of
 
-from . import device as _device
+from . import device as _device, stream as _stream
 
 SUM, PROD, MAX, MIN = 0, 1, 2, 3
 _REDUCTIONS = {SUM: lambda a, b: a.add_(b), PROD: lambda a, b: a.mul_(b),
@@ -73,12 +73,16 @@ def all_reduce(inputs, outputs=None, op=SUM):
 
 
 def reduce(inputs, outputs=None, root=0, op=SUM, streams=None):
-    """``outputs[root]`` (default: ``inputs[root]``) gets the reduction of all inputs."""
+    """``outputs[root]`` (default: ``inputs[root]``) gets the reduction of all inputs, computed on
+    ``streams[root]`` when streams (one per input) are given."""
     _check(inputs, "reduce")
     outputs = inputs if outputs is None else outputs
     if not 0 <= root < len(outputs):
         raise ValueError("nccl.reduce: root {} is not an index into the {} outputs".format(root, len(outputs)))
-    outputs[root].view(-1).copy_(_reduced(inputs, op, outputs[root].get_device(), "reduce"))
+    if streams is not None and len(streams) != len(inputs):
+        raise ValueError("nccl.reduce: expected one stream per input ({}), got {}".format(len(inputs), len(streams)))
+    with _stream(streams[root] if streams is not None else None):
+        outputs[root].view(-1).copy_(_reduced(inputs, op, outputs[root].get_device(), "reduce"))
 
 
 def broadcast(inputs, root=0):
