@@ -1,12 +1,11 @@
-import math
-
 import ember
 
 from .Module import Module
+from ._helpers import ParameterReset
 from .utils import clear
 
 
-class Linear(Module):
+class Linear(ParameterReset, Module):
     """``y = W x + b`` for a vector ``x`` (inputSize) or each row of a matrix (batch x inputSize)."""
 
     def __init__(self, inputSize, outputSize, bias=True):
@@ -17,20 +16,8 @@ class Linear(Module):
         self.gradBias = ember.Tensor(outputSize) if bias else None
         self.reset()
 
-    def noBias(self):
-        self.bias = None
-        self.gradBias = None
-        return self
-
-    def reset(self, stdv=None):
-        if stdv is not None:
-            stdv = stdv * math.sqrt(3)
-        else:
-            stdv = 1. / math.sqrt(self.weight.size(1))
-        self.weight.uniform_(-stdv, stdv)
-        if self.bias is not None:
-            self.bias.uniform_(-stdv, stdv)
-        return self
+    def _fan_in(self):
+        return self.weight.size(1)
 
     def _check(self, input):
         if input.dim() not in (1, 2):

@@ -2,11 +2,11 @@ import ember
 import ember.kernels as K
 
 from .Module import Module
-from ._helpers import ConvParameters, ensure_grad, out_buffer
+from ._helpers import ParameterReset, ensure_grad, out_buffer
 from .utils import clear
 
 
-class SpatialConvolution(ConvParameters, Module):
+class SpatialConvolution(ParameterReset, Module):
     """2-D convolution of ``nInputPlane x H x W`` images (or a batch of them) with ``nOutputPlane`` kernels of
     ``kH x kW``, step ``dW`` / ``dH``, zero padding ``padW`` / ``padH``. ``weight`` is
     ``nOutputPlane x nInputPlane x kH x kW``, ``bias`` ``nOutputPlane`` (None after :meth:`noBias`)."""

@@ -2,11 +2,11 @@ import ember
 import ember.kernels as K
 
 from .Module import Module
-from ._helpers import ConvParameters, TransposedConvGradients, ensure_grad, out_buffer
+from ._helpers import ParameterReset, TransposedConvGradients, ensure_grad, out_buffer
 from .utils import clear
 
 
-class SpatialFullConvolution(ConvParameters, TransposedConvGradients, Module):
+class SpatialFullConvolution(ParameterReset, TransposedConvGradients, Module):
     """Transposed 2-D convolution ("full" convolution, the adjoint of :class:`SpatialConvolution`): each
     output is ``(in - 1) * d - 2 * pad + k + adj`` wide/high. ``weight`` is
     ``nInputPlane x nOutputPlane x kH x kW``.

@@ -2,11 +2,11 @@ import ember
 import ember.kernels as K
 
 from .Module import Module
-from ._helpers import ConvParameters, ensure_grad, out_buffer
+from ._helpers import ParameterReset, ensure_grad, out_buffer
 from .utils import clear
 
 
-class VolumetricConvolution(ConvParameters, Module):
+class VolumetricConvolution(ParameterReset, Module):
     """3-D convolution of ``nInputPlane x T x H x W`` volumes (or a batch of them) with kernels of
     ``kT x kH x kW``, steps ``dT``, ``dW``, ``dH`` and zero padding ``padT``, ``padW``, ``padH``. ``weight`` is
     ``nOutputPlane x nInputPlane x kT x kH x kW``."""

@@ -2,11 +2,11 @@ import ember
 import ember.kernels as K
 
 from .Module import Module
-from ._helpers import ConvParameters, TransposedConvGradients, ensure_grad, out_buffer
+from ._helpers import ParameterReset, TransposedConvGradients, ensure_grad, out_buffer
 from .utils import clear
 
 
-class VolumetricFullConvolution(ConvParameters, TransposedConvGradients, Module):
+class VolumetricFullConvolution(ParameterReset, TransposedConvGradients, Module):
     """Transposed 3-D convolution (the adjoint of :class:`VolumetricConvolution`): each output dim is
     ``(in - 1) * d - 2 * pad + k + adj``. ``weight`` is ``nInputPlane x nOutputPlane x kT x kH x kW``.
 

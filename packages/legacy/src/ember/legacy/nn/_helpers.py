@@ -105,9 +105,13 @@ def local_sum_backward(grad, input_size, kernel):
     return grad
 
 
-class ConvParameters(object):
+class ParameterReset(object):
     """``noBias`` and Lua's ``reset`` (uniform in +-1/sqrt(fan-in), or +-stdv*sqrt(3) when ``stdv`` is given),
-    shared by the plain and full convolutions; the fan-in is nInputPlane times the kernel's kT/kH/kW."""
+    shared by Linear and the plain and full convolutions. The fan-in is nInputPlane times the kernel's
+    kT/kH/kW; Linear's is its input size (``_fan_in``)."""
+
+    def _fan_in(self):
+        return self.nInputPlane * getattr(self, "kT", 1) * self.kH * self.kW
 
     def noBias(self):
         self.bias = None
@@ -115,11 +119,7 @@ class ConvParameters(object):
         return self
 
     def reset(self, stdv=None):
-        if stdv is not None:
-            stdv = stdv * math.sqrt(3)
-        else:
-            fan_in = self.nInputPlane * getattr(self, "kT", 1) * self.kH * self.kW
-            stdv = 1. / math.sqrt(fan_in)
+        stdv = stdv * math.sqrt(3) if stdv is not None else 1. / math.sqrt(self._fan_in())
         self.weight.uniform_(-stdv, stdv)
         if self.bias is not None:
             self.bias.uniform_(-stdv, stdv)
