@@ -16,6 +16,8 @@ It keeps CuPy's API and, on purpose, the CuPy restrictions that would break embe
 - every array lives on one of ``DEVICE_COUNT`` devices, and an operation refuses arrays that are not on
   the current device (CuPy without peer access), except ``copy()``, which copies to the current device.
 
+``RawKernel`` compiles a kernel's CUDA source with g++ and runs it on the host (``_fake_kernels``).
+
 Streams and events keep CuPy's API and order nothing (the host runs everything at once); elapsed times
 are host times. Pinned allocations are ordinary host memory, remembered so ``is_pinned`` can answer.
 """
@@ -26,6 +28,8 @@ import types as _types
 import weakref as _weakref
 
 import numpy as _np
+
+from ember.cuda._fake_kernels import RawKernel  # noqa: F401  (CuPy's name)
 
 DEVICE_COUNT = 2
 _state = _threading.local()

@@ -1,23 +1,25 @@
-"""GPU convolutions: im2col + batched matrix products, col2im as strided slice-adds (CuPy array code).
+"""GPU convolutions: im2col + batched matrix products (cuBLAS through CuPy's matmul), im2col and col2im as
+CUDA kernels.
 
 The three primitives of ember/kernels/conv.py (forward, backward, channel_sum) on device arrays, for the
 plans that file makes: a plain 3-D convolution (1-D and 2-D ones get leading spatial sizes of 1) from
 ``src`` (N, C, *I) to ``dst`` (N, O, *L) with a weight (O, C/G, *K). conv.py runs a transposed convolution
 on the same primitives with src and dst swapped, so nothing here knows about transposition.
 
-The column matrix of the whole batch is (G, C/G * K, N * L): one copy of a strided window view of the
-zero-padded input, so every product is one matmul call over the groups:
+The column matrix of the whole batch is (G, C/G * K, N * L), written by one kernel straight from the
+unpadded input (taps in the padding read as zero), so every product is one matmul call over the groups:
     forward          y      = W @ col(x)
     backward weight  gW^T   = col(x) @ gy^T
-    backward input   dcol   = W^T @ gy, then col2im: each kernel offset's columns added where they were read
+    backward input   dcol   = W^T @ gy, then col2im: one thread per input element sums the columns that
+                     read it (a gather: no atomics, the same sum order on every run)
 A 1x1 convolution with stride 1 and no padding uses the input itself: y = W @ x and gx = W^T @ gy, as
 (G, ...) @ (N, G, ...) products. The column matrix lives only for the call that builds it.
 Float and double compute in their own type; half in float32, rounded once when stored.
 """
-import itertools
 import math
 
 from . import compute_dtype
+from ._raw import Kernel
 
 __all__ = ["Kernels"]
 
@@ -37,14 +39,6 @@ class _Geom(object):
         return (self.src == self.dst and not any(self.padding)
                 and all(k == 1 for k in self.kernel) and all(s == 1 for s in self.stride))
 
-    @property
-    def padded(self):
-        return tuple(i + 2 * p for i, p in zip(self.src, self.padding))
-
-    @property
-    def interior(self):
-        """The index of the unpadded input inside the padded one."""
-        return (slice(None), slice(None)) + tuple(slice(p, p + i) for i, p in zip(self.src, self.padding))
 
 
 class Kernels(object):
@@ -111,38 +105,15 @@ class Kernels(object):
     # ------------------------------------------------------------------------------- im2col / col2im
     def _columns(self, x, g):
         """The column matrix (G, C/G * K, N * L) of x (N, C, *I)."""
-        xp = self.xp
-        cg = g.c // g.groups
-        xpad = self._padded(x, g)
-        sn, sc = xpad.strides[:2]
-        sp = xpad.strides[2:]
-        # window[grp, c, offset, n, position] = xpad[n, grp * cg + c, position * stride + offset * dilation]
-        shape = (g.groups, cg) + g.kernel + (g.n,) + g.dst
-        strides = ((cg * sc, sc) + tuple(d * s for d, s in zip(g.dilation, sp)) + (sn,)
-                   + tuple(st * s for st, s in zip(g.stride, sp)))
-        windows = xp.lib.stride_tricks.as_strided(xpad, shape, strides)
-        return xp.ascontiguousarray(windows).reshape(g.groups, cg * math.prod(g.kernel), -1)
-
-    def _padded(self, x, g):
-        if not any(g.padding):
-            return x
-        xpad = self.xp.zeros((g.n, g.c) + g.padded, x.dtype)
-        xpad[g.interior] = x
-        return xpad
+        cols = self.xp.empty((g.c * math.prod(g.kernel), g.n * math.prod(g.dst)), x.dtype)
+        _im2col(cols.size, self.xp.ascontiguousarray(x), cols, cols.size, g.n, g.c, *_geometry(g), dtype=x.dtype)
+        return cols.reshape(g.groups, -1, cols.shape[1])
 
     def _col2im(self, dcol, g):
-        """The adjoint of _columns: (G, C/G * K, N * L) -> (N, C, *I), one strided slice-add per kernel offset."""
-        xp = self.xp
-        cg = g.c // g.groups
-        gpad = xp.zeros((g.n, g.groups, cg) + g.padded, dcol.dtype)
-        cols = dcol.reshape((g.groups, cg) + g.kernel + (g.n,) + g.dst)
-        everything = (slice(None),) * 3
-        for offset in itertools.product(*(range(k) for k in g.kernel)):
-            window = gpad[everything + tuple(slice(a * d, a * d + s * (o - 1) + 1, s) for a, d, s, o
-                                             in zip(offset, g.dilation, g.stride, g.dst))]
-            # within one offset no two columns land on the same element: a plain add is exact
-            xp.add(window, cols[(slice(None), slice(None)) + offset].transpose(2, 0, 1, 3, 4, 5), out=window)
-        return gpad.reshape((g.n, g.c) + g.padded)[g.interior]
+        """The adjoint of _columns: (G, C/G * K, N * L) -> (N, C, *I)."""
+        gx = self.xp.empty((g.n, g.c) + g.src, dcol.dtype)
+        _col2im(gx.size, self.xp.ascontiguousarray(dcol), gx, gx.size, g.n, g.c, *_geometry(g), dtype=dcol.dtype)
+        return gx
 
     # ------------------------------------------------------------------------------- helpers
     def _grouped_weight(self, weight, g, ct):
@@ -154,3 +125,72 @@ class Kernels(object):
             out[...] = value
         else:
             self.xp.add(value, bias.reshape((-1,) + (1,) * (out.ndim - 2)), out=out)
+
+
+def _geometry(g):
+    return g.src + g.dst + g.kernel + g.stride + g.padding + g.dilation
+
+
+_GEOMETRY = r"""index_t N, index_t C, index_t D, index_t H, index_t W, index_t OD, index_t OH, index_t OW, index_t kd,
+    index_t kh, index_t kw, index_t sd, index_t sh, index_t sw, index_t pd, index_t ph, index_t pw, index_t dd,
+    index_t dh, index_t dw"""
+
+# col[c, jd, jh, jw, n, od, oh, ow] = x[n, c, od*sd - pd + jd*dd, oh*sh - ph + jh*dh, ow*sw - pw + jw*dw]
+_im2col = Kernel("im2col", r"""
+extern "C" __global__ void im2col(const scalar_t* x, scalar_t* col, index_t total, """ + _GEOMETRY + r""") {
+    EMBER_LOOP(i, total) {
+        index_t ow = i % OW, t = i / OW;
+        index_t oh = t % OH;
+        t /= OH;
+        index_t od = t % OD;
+        t /= OD;
+        index_t n = t % N;
+        t /= N;
+        index_t jw = t % kw;
+        t /= kw;
+        index_t jh = t % kh;
+        t /= kh;
+        index_t jd = t % kd, c = t / kd;
+        index_t d = od * sd - pd + jd * dd, h = oh * sh - ph + jh * dh, w = ow * sw - pw + jw * dw;
+        col[i] = (d >= 0 && d < D && h >= 0 && h < H && w >= 0 && w < W)
+            ? x[(((n * C + c) * D + d) * H + h) * W + w] : (scalar_t)0;
+    }
+}
+""")
+
+# gx[n, c, d, h, w] = the sum of the columns that im2col filled from it
+_col2im = Kernel("col2im", r"""
+extern "C" __global__ void col2im(const scalar_t* col, scalar_t* gx, index_t total, """ + _GEOMETRY + r""") {
+    index_t L = OD * OH * OW;
+    EMBER_LOOP(i, total) {
+        index_t w = i % W, t = i / W;
+        index_t h = t % H;
+        t /= H;
+        index_t d = t % D;
+        t /= D;
+        index_t c = t % C, n = t / C;
+        scalar_t sum = 0;
+        for (index_t jd = 0; jd < kd; ++jd) {
+            index_t ad = d + pd - jd * dd;
+            if (ad < 0 || ad % sd) continue;
+            index_t od = ad / sd;
+            if (od >= OD) continue;
+            for (index_t jh = 0; jh < kh; ++jh) {
+                index_t ah = h + ph - jh * dh;
+                if (ah < 0 || ah % sh) continue;
+                index_t oh = ah / sh;
+                if (oh >= OH) continue;
+                for (index_t jw = 0; jw < kw; ++jw) {
+                    index_t aw = w + pw - jw * dw;
+                    if (aw < 0 || aw % sw) continue;
+                    index_t ow = aw / sw;
+                    if (ow >= OW) continue;
+                    index_t row = ((c * kd + jd) * kh + jh) * kw + jw;
+                    sum += col[(row * N + n) * L + (od * OH + oh) * OW + ow];
+                }
+            }
+        }
+        gx[i] = sum;
+    }
+}
+""")

@@ -2,19 +2,16 @@
 methods, on device arrays already checked and laid out there (C-contiguous, planes first, 1-D and 2-D
 ops as (D, H, W) with unit leading dims), writing into the outputs they are given.
 
-Every window op gathers its windows as one array (..., taps) and reduces over the taps:
-- max and average pooling: a strided view (as_strided) of the input, padded where windows reach past it
-  (-inf for max, zeros for average);
-- adaptive pooling: each cell's window padded to the largest window size by repeating its last element
-  (harmless to a max; masked out of a sum);
-- fractional max pooling: windows at per-plane starts, gathered by index.
-A max's position is the first maximum in the window's scan order, as the CPU kernel's, so the indices
-agree with it (a window holding several NaNs gives the first one's index, the CPU kernel the last's).
-Backward passes scatter-add (``add.at``) where windows overlap in general; average pooling writes its
-shares through the window view when windows are disjoint, else adds one strided slice per kernel offset.
-Geometry tables (index offsets, divisors) are computed on the host from the sizes alone and sent to each
-device once (a network pools the same sizes at every step): no device value is read back, except for the
-one check of user-given indices.
+Max and average pooling, their backward passes and the index scatter-add of every max-style backward are
+CUDA kernels (``_raw``), one thread per output element (per input element for the average backward, which
+gathers the windows that cover it, so needs no atomics). They follow the CPU kernel (ember/_C/pooling.pyx)
+step for step: windows scan only their taps inside the input, a max starts at the first such tap and moves
+on ``v > m || isnan(v)``, so values and indices agree with the CPU's, NaNs included.
+
+Adaptive and fractional pooling gather each window's taps by index as one array (..., taps) and reduce
+over them; their backward passes are the index scatter-add. Geometry tables (index offsets, divisors) are
+computed on the host from the sizes alone and sent to each device once (a network pools the same sizes at
+every step).
 """
 import functools
 
@@ -22,9 +19,8 @@ import numpy as np
 
 from ember import _backend
 
-from . import compute_dtype
-
-_NEG_INF = float("-inf")
+from . import compute_dtype, widened
+from ._raw import Kernel
 
 
 def _xp(a):
@@ -43,132 +39,158 @@ def _device_tables(xp, device, make, args):
     return tuple(map(xp.asarray, tables)) if isinstance(tables, tuple) else xp.asarray(tables)
 
 
-# ------------------------------------------------------------------------------------------- windows
-def _extent(size, out, k, s, p, d=1):
-    """Length of the padded axis: the left padding, the input, and whatever the last window reaches."""
-    return max((out - 1) * s + (k - 1) * d + 1, p + size)
+def _computed(xp, y):
+    """An array to compute ``y`` in (``y`` itself unless it is half), and how to store it back."""
+    if y.dtype == compute_dtype(y.dtype):
+        return y, lambda: None
+    buf = xp.empty(y.shape, compute_dtype(y.dtype))
+    return buf, lambda: y.__setitem__(Ellipsis, buf)
 
 
-def _padded(xp, x, out, k, s, p, d, fill):
-    """x (planes, D, H, W) with ``p`` elements of ``fill`` before each spatial axis and enough after it
-    for every window; x itself when no window reaches outside it."""
-    size = x.shape[1:]
-    ext = tuple(_extent(*a) for a in zip(size, out, k, s, p, d))
-    if ext == size:
-        return x
-    buf = xp.full(x.shape[:1] + ext, fill, x.dtype)
-    buf[(slice(None),) + tuple(slice(pp, pp + n) for pp, n in zip(p, size))] = x
-    return buf
+def _geometry(size, out, k, s, p, d=None):
+    return tuple(size) + tuple(out) + tuple(k) + tuple(s) + tuple(p) + (tuple(d) if d is not None else ())
 
 
-def _window_view(xp, x, out, k, s, d):
-    """(planes, OD, OH, OW, kd, kh, kw) view of the windows of a padded x: window o starts at o * s, its
-    taps lie d apart."""
-    st = x.strides[1:]
-    shape = x.shape[:1] + tuple(out) + tuple(k)
-    strides = x.strides[:1] + tuple(a * b for a, b in zip(st, s)) + tuple(a * b for a, b in zip(st, d))
-    return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
+# Window geometry of one output element i of (planes, OD, OH, OW): its plane and its first tap (d0, h0, w0)
+# counted with the padding; shared by the kernels below.
+_WINDOW = r"""
+    index_t ow = i % OW, t = i / OW;
+    index_t oh = t % OH;
+    t /= OH;
+    index_t od = t % OD, plane = t / OD;
+    index_t d0 = od * sd - pd, h0 = oh * sh - ph, w0 = ow * sw - pw;
+"""
 
-
-def _spread(d, h, w):
-    """Per-axis host arrays shaped to broadcast to (len(d), len(h), len(w))."""
-    return d[:, None, None], h[None, :, None], w[None, None, :]
-
-
-def _grid(*axes):
-    """The flat offsets d + h + w of every combination of the per-axis offsets (each already scaled by its
-    axis' stride in the plane), as an array of shape (len(d), len(h), len(w))."""
-    d, h, w = _spread(*axes)
-    return d + h + w
-
-
-def _plane_strides(size):
-    _, H, W = size
-    return H * W, W, 1
+_POOL_PARAMS = r"""index_t D, index_t H, index_t W, index_t OD, index_t OH, index_t OW, index_t kd, index_t kh,
+    index_t kw, index_t sd, index_t sh, index_t sw, index_t pd, index_t ph, index_t pw"""
 
 
 # ------------------------------------------------------------------------------------------- max pooling
+_max_pool = Kernel("max_pool", r"""
+__device__ __forceinline__ index_t first_tap(index_t start, index_t step) {
+    return start >= 0 ? start : start + (-start + step - 1) / step * step;
+}
+
+extern "C" __global__ void max_pool(const scalar_t* x, scalar_t* y, long long* ind, index_t n, scalar_t neg_inf,
+    """ + _POOL_PARAMS + r""", index_t dd, index_t dh, index_t dw) {
+    EMBER_LOOP(i, n) {""" + _WINDOW + r"""
+        index_t d1 = min(d0 + (kd - 1) * dd + 1, D), h1 = min(h0 + (kh - 1) * dh + 1, H);
+        index_t w1 = min(w0 + (kw - 1) * dw + 1, W);
+        d0 = first_tap(d0, dd);
+        h0 = first_tap(h0, dh);
+        w0 = first_tap(w0, dw);
+        const scalar_t* xp = x + plane * D * H * W;
+        scalar_t m = neg_inf;
+        index_t best = -1;
+        if (d0 < d1 && h0 < h1 && w0 < w1) {
+            best = (d0 * H + h0) * W + w0;
+            m = xp[best];
+        }
+        for (index_t d = d0; d < d1; d += dd)
+            for (index_t h = h0; h < h1; h += dh) {
+                index_t row = (d * H + h) * W;
+                for (index_t w = w0; w < w1; w += dw) {
+                    scalar_t v = xp[row + w];
+                    if (v > m || isnan(v)) {
+                        m = v;
+                        best = row + w;
+                    }
+                }
+            }
+        y[i] = m;
+        ind[i] = best;
+    }
+}
+""")
+
+
 def max_pool(x, y, ind, k, s, p, d):
     xp = _xp(x)
-    size, out = x.shape[1:], y.shape[1:]
-    padded = _padded(xp, x, out, k, s, p, d, _NEG_INF)
-    taps = _window_view(xp, padded, out, k, s, d)
-    taps = taps.reshape(taps.shape[:4] + (-1,))
-    # max and argmax are exact in any precision: half stays half
-    xp.max(taps, axis=-1, out=y)
-    pick = taps.argmax(axis=-1)
-    start, offset = _table(xp, _max_index_tables, size, out, k, s, p, d)
-    xp.add(start, xp.take(offset, pick), out=ind)
-    if padded is not x:
-        # a window whose maximum is -inf may have picked a padding tap: the CPU kernel names its first
-        # tap inside the input then (-1 for a window lying wholly in the padding)
-        xp.copyto(ind, _table(xp, _first_taps, size, out, k, s, p, d), where=y == _NEG_INF)
-
-
-def _max_index_tables(size, out, k, s, p, d):
-    """(start, offset): the flat plane index of each window's origin (its first tap, padding counted) and
-    of each tap relative to it, so that tap j of window o lies at start[o] + offset[j]."""
-    strides = _plane_strides(size)
-    start = _grid(*((np.arange(o) * ss - pp) * st for o, ss, pp, st in zip(out, s, p, strides)))
-    offset = _grid(*(np.arange(kk) * dd * st for kk, dd, st in zip(k, d, strides)))
-    return start, offset.reshape(-1)
-
-
-def _first_taps(size, out, k, s, p, d):
-    """The flat plane index of each window's first tap inside the input, -1 where it has none."""
-    firsts, valid = [], []
-    for n, o, kk, ss, pp, dd in zip(size, out, k, s, p, d):
-        lo = np.arange(o) * ss - pp
-        first = np.where(lo >= 0, lo, lo + (-lo + dd - 1) // dd * dd)
-        firsts.append(first)
-        valid.append(first < np.minimum(lo + (kk - 1) * dd + 1, n))
-    vd, vh, vw = _spread(*valid)
-    return np.where(vd & vh & vw, _grid(*(f * st for f, st in zip(firsts, _plane_strides(size)))), -1)
+    ct = compute_dtype(x.dtype)
+    out, store = _computed(xp, y)
+    _max_pool(y.size, widened(x), out, ind, y.size, float("-inf"), *_geometry(x.shape[1:], y.shape[1:], k, s, p, d),
+              dtype=ct)
+    store()
 
 
 # ------------------------------------------------------------------------------------------- average pooling
+# THNN's divisor of a window: its part of [o*s - p, min(o*s - p + k, size + p)), the padding counted or not
+_DIVISOR = r"""
+__device__ __forceinline__ index_t window_count(index_t lo, index_t k, index_t n, index_t p, int include_pad) {
+    index_t hi = min(lo + k, n + p);
+    return include_pad ? hi - lo : min(hi, n) - max(lo, (index_t)0);
+}
+"""
+
+_avg_pool = Kernel("avg_pool", _DIVISOR + r"""
+extern "C" __global__ void avg_pool(const scalar_t* x, scalar_t* y, index_t n, int include_pad,
+    """ + _POOL_PARAMS + r""") {
+    EMBER_LOOP(i, n) {""" + _WINDOW + r"""
+        index_t count = window_count(d0, kd, D, pd, include_pad) * window_count(h0, kh, H, ph, include_pad)
+            * window_count(w0, kw, W, pw, include_pad);
+        const scalar_t* xp = x + plane * D * H * W;
+        scalar_t sum = 0;
+        for (index_t d = max(d0, (index_t)0); d < min(d0 + kd, D); ++d)
+            for (index_t h = max(h0, (index_t)0); h < min(h0 + kh, H); ++h)
+                for (index_t w = max(w0, (index_t)0); w < min(w0 + kw, W); ++w)
+                    sum += xp[(d * H + h) * W + w];
+        y[i] = sum / (scalar_t)count;
+    }
+}
+""")
+
+# one thread per input element: the sum of the shares of the windows that cover it
+_avg_pool_backward = Kernel("avg_pool_backward", _DIVISOR + r"""
+__device__ __forceinline__ void covering(index_t x, index_t k, index_t s, index_t p, index_t out, index_t* lo,
+                                         index_t* hi) {
+    // windows o with o*s - p <= x < o*s - p + k
+    index_t a = x + p - k + 1;
+    *lo = a <= 0 ? 0 : (a + s - 1) / s;
+    *hi = min((x + p) / s + 1, out);
+}
+
+extern "C" __global__ void avg_pool_backward(const scalar_t* gy, scalar_t* gx, index_t n, int include_pad,
+    """ + _POOL_PARAMS + r""") {
+    EMBER_LOOP(i, n) {
+        index_t w = i % W, t = i / W;
+        index_t h = t % H;
+        t /= H;
+        index_t d = t % D, plane = t / D;
+        index_t od0, od1, oh0, oh1, ow0, ow1;
+        covering(d, kd, sd, pd, OD, &od0, &od1);
+        covering(h, kh, sh, ph, OH, &oh0, &oh1);
+        covering(w, kw, sw, pw, OW, &ow0, &ow1);
+        const scalar_t* g = gy + plane * OD * OH * OW;
+        scalar_t sum = 0;
+        for (index_t od = od0; od < od1; ++od) {
+            index_t cd = window_count(od * sd - pd, kd, D, pd, include_pad);
+            for (index_t oh = oh0; oh < oh1; ++oh) {
+                index_t cdh = cd * window_count(oh * sh - ph, kh, H, ph, include_pad);
+                for (index_t ow = ow0; ow < ow1; ++ow)
+                    sum += g[(od * OH + oh) * OW + ow] / (scalar_t)(cdh * window_count(ow * sw - pw, kw, W, pw,
+                                                                                      include_pad));
+            }
+        }
+        gx[i] = sum;
+    }
+}
+""")
+
+
 def avg_pool(x, y, k, s, p, count_include_pad):
     xp = _xp(x)
-    out = y.shape[1:]
-    ones = (1, 1, 1)
-    taps = _window_view(xp, _padded(xp, x, out, k, s, p, ones, 0), out, k, s, ones)
-    acc = compute_dtype(x.dtype)
-    sums = taps.sum(axis=(4, 5, 6), dtype=acc)
-    xp.divide(sums, _table(xp, _divisors, x.shape[1:], out, k, s, p, count_include_pad, acc), out=y)
+    out, store = _computed(xp, y)
+    _avg_pool(y.size, widened(x), out, y.size, np.int32(count_include_pad),
+              *_geometry(x.shape[1:], y.shape[1:], k, s, p), dtype=out.dtype)
+    store()
 
 
 def avg_pool_backward(gy, gx, k, s, p, count_include_pad):
     xp = _xp(gy)
-    size, out = gx.shape[1:], gy.shape[1:]
-    acc = compute_dtype(gx.dtype)
-    share = gy.astype(acc) / _table(xp, _divisors, size, out, k, s, p, count_include_pad, acc)
-    ext = tuple(_extent(*a) for a in zip(size, out, k, s, p))
-    buf = gx if ext == size and acc == gx.dtype else xp.empty(gx.shape[:1] + ext, acc)
-    buf.fill(0)
-    if all(ss >= kk for kk, ss in zip(k, s)):
-        # disjoint windows (stride >= kernel): one write through the window view sets every share
-        _window_view(xp, buf, out, k, s, (1, 1, 1))[...] = share[..., None, None, None]
-    else:
-        # each kernel offset adds one strided slice: the windows' taps at that offset
-        for jd in range(k[0]):
-            for jh in range(k[1]):
-                for jw in range(k[2]):
-                    buf[:, jd:jd + (out[0] - 1) * s[0] + 1:s[0], jh:jh + (out[1] - 1) * s[1] + 1:s[1],
-                        jw:jw + (out[2] - 1) * s[2] + 1:s[2]] += share
-    if buf is not gx:
-        gx[...] = buf[(slice(None),) + tuple(slice(pp, pp + n) for pp, n in zip(p, size))]
-
-
-def _divisors(size, out, k, s, p, count_include_pad, dtype):
-    """THNN's divisor of each window: its part of [o*s - p, min(o*s - p + k, size + p)), the padding
-    counted or not."""
-    counts = []
-    for n, o, kk, ss, pp in zip(size, out, k, s, p):
-        lo = np.arange(o) * ss - pp
-        hi = np.minimum(lo + kk, n + pp)
-        counts.append(hi - lo if count_include_pad else np.minimum(hi, n) - np.maximum(lo, 0))
-    d, h, w = _spread(*counts)
-    return (d * h * w).astype(dtype)
+    out, store = _computed(xp, gx)
+    _avg_pool_backward(gx.size, widened(gy), out, gx.size, np.int32(count_include_pad),
+                       *_geometry(gx.shape[1:], gy.shape[1:], k, s, p), dtype=out.dtype)
+    store()
 
 
 # ------------------------------------------------------------------------------------------- adaptive pooling
@@ -246,20 +268,32 @@ def _rows(xp, n):
     return xp.arange(n)[:, None]
 
 
+_index_add = Kernel("index_add", r"""
+extern "C" __global__ void index_add(const scalar_t* g, const long long* ind, scalar_t* gx, index_t n, index_t per_plane,
+                                     index_t plane_size, int* bad) {
+    EMBER_LOOP(i, n) {
+        long long j = ind[i];
+        if (j < 0 || j >= plane_size)
+            *bad = 1;
+        else
+            atomicAdd(gx + i / per_plane * plane_size + j, g[i]);
+    }
+}
+""")
+
+
 def index_backward(g, ind, gx):
     """gx = 0; gx[p, ind[p, i]] += g[p, i]; the number of planes with an index out of range (gx is left
     unset then)."""
     xp = _xp(g)
-    bad = _bad_planes(xp, ind, gx.shape[1])
-    if bad:
-        return bad
-    acc = compute_dtype(gx.dtype)
-    buf = gx if acc == gx.dtype else xp.empty(gx.shape, acc)
-    buf.fill(0)
+    out, store = _computed(xp, gx)
+    out.fill(0)
+    bad = xp.zeros(1, np.int32)
     # overlapping windows repeat indices: the scatter must accumulate
-    xp.add.at(buf, (_rows(xp, len(ind)), ind), g.astype(acc, copy=False))
-    if buf is not gx:
-        gx[...] = buf
+    _index_add(g.size, widened(g), ind, out, g.size, g.shape[1], gx.shape[1], bad, dtype=out.dtype)
+    if int(bad[0]):
+        return _bad_planes(xp, ind, gx.shape[1])
+    store()
     return 0
 
 
