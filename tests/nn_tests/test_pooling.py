@@ -545,3 +545,18 @@ def test_cuda_fractional_max_pool_layer(device_mode):
     assert grad.sum() == out.numel()
     for plane in range(6):
         np.testing.assert_array_equal(np.nonzero(grad[plane])[0], np.unique(picked[plane]))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cuda_max_pool_nans_and_padding_match_cpu(device_mode, dtype):
+    """Windows holding several NaNs, -inf, and taps in the padding: the GPU kernel picks the CPU kernel's
+    values and indices."""
+    x = np.random.RandomState(4).standard_normal((2, 3, 7, 6)).astype(dtype)
+    x[0, 0, 1:3, 1:3] = np.nan
+    x[1, 2] = -np.inf
+    x[0, 1, :, 0] = np.nan
+    kw = dict(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=True, return_indices=True)
+    want = F.max_pool2d(Variable(ember.from_numpy(x.copy())), **kw)
+    got = F.max_pool2d(Variable(ember.from_numpy(x.copy()).cuda()), **kw)
+    np.testing.assert_array_equal(got[0].data.cpu().numpy(), want[0].data.numpy())
+    np.testing.assert_array_equal(got[1].data.cpu().numpy(), want[1].data.numpy())

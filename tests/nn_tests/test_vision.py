@@ -152,3 +152,22 @@ def test_cuda_affine_grid_double_backward(device_mode):
         (g * Variable(move(ember.from_numpy(r.copy())))).sum().backward()
         grads.append(gv.grad.data.cpu().numpy())
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-12, atol=1e-12)
+
+
+def test_cuda_grid_sample_edges_match_cpu(device_mode):
+    """Points on the border, just outside it, far outside, and NaN: the GPU kernel's neighbour rules are
+    the CPU kernel's."""
+    rng = np.random.RandomState(8)
+    x, go = rng.standard_normal((2, 3, 4, 5)), rng.standard_normal((2, 3, 2, 6))
+    edges = np.array([-1, 1, -1.2, 1.3, 7, np.nan])
+    grid = np.stack(np.broadcast_arrays(edges[None, :], np.array([[-1.0], [1.1]])), axis=-1)
+    grid = np.stack([grid, grid[:, ::-1, ::-1]])  # (2, 2, 6, 2)
+    results = []
+    for move in (lambda t: t, lambda t: t.cuda()):
+        xv = Variable(move(ember.from_numpy(x.copy())), requires_grad=True)
+        gv = Variable(move(ember.from_numpy(np.ascontiguousarray(grid))), requires_grad=True)
+        y = F.grid_sample(xv, gv)
+        y.backward(Variable(move(ember.from_numpy(go.copy()))))
+        results.append([t.data.cpu().numpy() for t in (y, xv.grad, gv.grad)])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
