@@ -39,9 +39,18 @@ static thread_local ember_uint3 threadIdx, blockIdx, blockDim, gridDim;
 #define __forceinline__ inline
 #define __launch_bounds__(...)
 
+// CUDA declares the float overloads of the math functions globally, as C++ does in std
 using std::isnan;
 using std::isinf;
 using std::isfinite;
+using std::exp;
+using std::log;
+using std::tanh;
+using std::floor;
+using std::ceil;
+using std::sqrt;
+using std::fabs;
+using std::pow;
 
 template <class A, class B> inline typename std::common_type<A, B>::type min(A a, B b) {
     static_assert(std::is_integral<A>::value && std::is_integral<B>::value, "min() on floats: decide on NaN");

@@ -3,9 +3,10 @@ sequence, forward and backward, with the CPU kernel's layout and formulas (ember
 
 A sequence is N rows in time-major packed order, step t holding sizes[t] rows (non-increasing; a padded
 T x B batch is T steps of B). The input projection of every step is one matmul; each step is one matmul
-with W_hh and a handful of whole-batch pointwise ops on its (rows x gates) block, the gates of one kind
-being column slices of it. Backward runs the steps in reverse the same way and then forms each weight
-gradient with one matmul over the whole sequence.
+with W_hh and one fused cell kernel (``_raw``: one thread per hidden unit of each row, THCUNN's fused
+LSTM/GRU cells) on its (rows x gates) block. Backward runs the steps in reverse the same way (a cell
+kernel, then the matmul carrying the hidden state's gradient back) and then forms each weight gradient
+with one matmul over the whole sequence.
 
 No state is copied per step: a step reads its previous hidden (and cell) state from the rows the step
 before wrote (a sequence that has ended keeps its last rows; in the reverse direction of a packed batch, a
@@ -14,9 +15,8 @@ Half inputs compute in float32, as do the kept arrays; results round once at the
 """
 import numpy as np
 
-from ember import _backend
-
 from . import widened
+from ._raw import Kernel
 from ..rnn import RNN_MODES
 
 _RELU, _TANH, _LSTM, _GRU = (RNN_MODES.index(name) for name in ("RNN_RELU", "RNN_TANH", "LSTM", "GRU"))
@@ -160,144 +160,179 @@ def layer_backward(xp, ws, grad_output, grad_hy, grad_cy, w_ih, w_hh, need_input
 
 # ---------------------------------------------------------------------- the cells, one step on a whole batch
 # Forward steps take the step's gate block (input projection and biases, as layer_forward filled it) and
-# turn it into the gate activations in place; backward steps take the gradient ``g`` of the step's output
-# (from the output and from the next step) and fill the step's rows of the pre-activation gradients.
+# its hidden part ``hh`` (the previous state times W_hh^T) and turn the block into the gate activations in
+# place; backward steps take the output's gradient and the one carried from the next step, and fill the
+# step's rows of the pre-activation gradients. One thread per (row, hidden unit): gate k of unit j of a
+# row is column k * H + j of its block.
+
+_CELL_INDEX = r"""
+        index_t j = k % H, row = k / H;
+"""
+
+_SIGMOID = r"""
+__device__ __forceinline__ scalar_t sigmoid(scalar_t x) { return 1 / (1 + exp(-x)); }
+"""
+
+_rnn_cell = Kernel("rnn_cell", r"""
+extern "C" __global__ void rnn_cell(scalar_t* a, const scalar_t* hh, index_t n, int relu) {
+    EMBER_LOOP(k, n) {
+        scalar_t v = a[k] + hh[k];
+        a[k] = relu ? ((v > 0 || isnan(v)) ? v : (scalar_t)0) : tanh(v);
+    }
+}
+""")
+
+_rnn_cell_backward = Kernel("rnn_cell_backward", r"""
+extern "C" __global__ void rnn_cell_backward(const scalar_t* go, const scalar_t* dh, const scalar_t* y, scalar_t* d,
+                                             index_t n, int relu) {
+    EMBER_LOOP(k, n) {
+        scalar_t g = go[k] + dh[k];
+        d[k] = relu ? g * (scalar_t)(y[k] > 0) : (1 - y[k] * y[k]) * g;
+    }
+}
+""")
+
+# gates i, f, g, o: c' = f * c + i * g, h' = o * tanh(c')
+_lstm_cell = Kernel("lstm_cell", _SIGMOID + r"""
+extern "C" __global__ void lstm_cell(scalar_t* gates, const scalar_t* hh, const scalar_t* cprev, scalar_t* c,
+                                     scalar_t* tc, scalar_t* h, index_t n, index_t H) {
+    EMBER_LOOP(k, n) {""" + _CELL_INDEX + r"""
+        scalar_t* a = gates + row * 4 * H + j;
+        const scalar_t* b = hh + row * 4 * H + j;
+        scalar_t i = sigmoid(a[0] + b[0]), f = sigmoid(a[H] + b[H]);
+        scalar_t g = tanh(a[2 * H] + b[2 * H]), o = sigmoid(a[3 * H] + b[3 * H]);
+        a[0] = i;
+        a[H] = f;
+        a[2 * H] = g;
+        a[3 * H] = o;
+        scalar_t cell = f * cprev[k] + i * g, t = tanh(cell);
+        c[k] = cell;
+        tc[k] = t;
+        h[k] = o * t;
+    }
+}
+""")
+
+# dc carries the cell state's gradient from step to step; the gate slopes come from the activations
+_lstm_cell_backward = Kernel("lstm_cell_backward", r"""
+extern "C" __global__ void lstm_cell_backward(const scalar_t* go, const scalar_t* dh, const scalar_t* gates,
+                                              const scalar_t* tc, scalar_t* dc, const scalar_t* cprev, scalar_t* d,
+                                              index_t n, index_t H) {
+    EMBER_LOOP(k, n) {""" + _CELL_INDEX + r"""
+        const scalar_t* a = gates + row * 4 * H + j;
+        scalar_t* dr = d + row * 4 * H + j;
+        scalar_t i = a[0], f = a[H], g = a[2 * H], o = a[3 * H];
+        scalar_t grad = go[k] + dh[k], t = tc[k];
+        scalar_t cell = dc[k] + (1 - t * t) * o * grad;
+        dr[0] = cell * g * (i * (1 - i));
+        dr[H] = cell * cprev[k] * (f * (1 - f));
+        dr[2 * H] = cell * i * ((g + 1) * (1 - g));
+        dr[3 * H] = grad * t * (o * (1 - o));
+        dc[k] = cell * f;
+    }
+}
+""")
+
+# gates r, z, n: n = tanh(x_n + r * (W_hn h + b_hn)), h' = n + z * (h - n); the gate block holds the input
+# parts with every bias but b_hn, which q keeps with W_hn h for the backward pass
+_gru_cell = Kernel("gru_cell", _SIGMOID + r"""
+extern "C" __global__ void gru_cell(scalar_t* gates, const scalar_t* hh, const scalar_t* b_hn, const scalar_t* hp,
+                                    scalar_t* q, scalar_t* h, index_t n, index_t H) {
+    EMBER_LOOP(k, n) {""" + _CELL_INDEX + r"""
+        scalar_t* a = gates + row * 3 * H + j;
+        const scalar_t* b = hh + row * 3 * H + j;
+        scalar_t r = sigmoid(a[0] + b[0]), z = sigmoid(a[H] + b[H]);
+        scalar_t hidden = b[2 * H] + b_hn[j];
+        scalar_t nn = tanh(a[2 * H] + r * hidden);
+        a[0] = r;
+        a[H] = z;
+        a[2 * H] = nn;
+        q[k] = hidden;
+        h[k] = (hp[k] - nn) * z + nn;
+    }
+}
+""")
+
+# d receives the gradients of the gates' input parts, dhid those of their hidden parts (W_hh h + b_hh): the
+# same for r and z, reset-scaled for n; ``direct`` is the part of the state's gradient that skips W_hh
+_gru_cell_backward = Kernel("gru_cell_backward", r"""
+extern "C" __global__ void gru_cell_backward(const scalar_t* go, const scalar_t* dh, const scalar_t* gates,
+                                             const scalar_t* q, const scalar_t* hp, scalar_t* d, scalar_t* dhid,
+                                             scalar_t* direct, index_t n, index_t H) {
+    EMBER_LOOP(k, n) {""" + _CELL_INDEX + r"""
+        const scalar_t* a = gates + row * 3 * H + j;
+        scalar_t r = a[0], z = a[H], nn = a[2 * H];
+        scalar_t grad = go[k] + dh[k], skip = grad * z;
+        scalar_t dn = (grad - skip) * ((nn + 1) * (1 - nn));
+        d[row * 3 * H + 2 * H + j] = dn;
+        scalar_t* dr = dhid + row * 3 * H + j;
+        dr[0] = dn * q[k] * (r * (1 - r));
+        dr[H] = (hp[k] - nn) * grad * (z * (1 - z));
+        dr[2 * H] = dn * r;
+        direct[k] = skip;
+    }
+}
+""")
+
 
 def _rnn_forward(xp, steps, gates, w_hh, h0, relu):
     for k, t in enumerate(steps.order):
         a = gates[steps.rows(t)]
-        a += steps.previous(xp, gates, h0, k) @ w_hh.T
-        if relu:
-            xp.maximum(a, 0, out=a)
-        else:
-            xp.tanh(a, out=a)
+        hh = steps.previous(xp, gates, h0, k) @ w_hh.T
+        _rnn_cell(a.size, a, hh, a.size, np.int32(relu), dtype=a.dtype)
 
 
 def _rnn_backward(xp, steps, ws, w_hh, go, dh, d, relu):
     for t in reversed(steps.order):
         r, bs = steps.rows(t), steps.sizes[t]
-        g = go[r] + dh[:bs]
-        y, dr = ws.out[r], d[r]
-        if relu:
-            xp.multiply(g, y > 0, out=dr)
-        else:
-            xp.multiply(y, y, out=dr)
-            xp.subtract(1, dr, out=dr)
-            dr *= g
+        dr = d[r]
+        _rnn_cell_backward(dr.size, go[r], dh[:bs], ws.out[r], dr, dr.size, np.int32(relu), dtype=dr.dtype)
         xp.matmul(dr, w_hh, out=dh[:bs])
 
 
 def _lstm_forward(xp, steps, gates, w_hh, h0, c0, out, cells, tanh_cells):
-    """Gates i, f, g, o: c' = f * c + i * g, h' = o * tanh(c')."""
-    expit = _backend.special().expit
     H = out.shape[1]
     for k, t in enumerate(steps.order):
         r = steps.rows(t)
-        a = gates[r]
-        a += steps.previous(xp, out, h0, k) @ w_hh.T
-        expit(a[:, :2 * H], out=a[:, :2 * H])
-        i, f, g, o = _split(a, H)
-        xp.tanh(g, out=g)
-        expit(o, out=o)
-        c, tc = cells[r], tanh_cells[r]
-        xp.multiply(f, steps.previous(xp, cells, c0, k), out=c)
-        c += i * g
-        xp.tanh(c, out=tc)
-        xp.multiply(o, tc, out=out[r])
+        hh = steps.previous(xp, out, h0, k) @ w_hh.T
+        c = cells[r]
+        _lstm_cell(c.size, gates[r], hh, steps.previous(xp, cells, c0, k), c, tanh_cells[r], out[r], c.size, H,
+                   dtype=c.dtype)
 
 
 def _lstm_backward(xp, steps, ws, w_hh, go, dh, dc, cprev, d):
-    """``dc`` carries the cell state's gradient from step to step, as ``dh`` the hidden state's."""
     H = dh.shape[1]
-    lift = _tanh_columns(xp, d.shape[1], H, d.dtype)
     for t in reversed(steps.order):
         r, bs = steps.rows(t), steps.sizes[t]
-        g = go[r] + dh[:bs]
-        a, tc, dcs, dr = ws.gates[r], ws.tanh_cells[r], dc[:bs], d[r]
-        i, f, n, o = _split(a, H)
-        u = tc * tc
-        xp.subtract(1, u, out=u)
-        u *= o
-        u *= g
-        dcs += u
-        di, df, dn, do = _split(dr, H)
-        xp.multiply(dcs, n, out=di)
-        xp.multiply(dcs, cprev[r], out=df)
-        xp.multiply(dcs, i, out=dn)
-        xp.multiply(g, tc, out=do)
-        dr *= _slopes(a, lift)
-        dcs *= f
-        xp.matmul(dr, w_hh, out=dh[:bs])
+        n = bs * H
+        _lstm_cell_backward(n, go[r], dh[:bs], ws.gates[r], ws.tanh_cells[r], dc[:bs], cprev[r], d[r], n, H,
+                            dtype=d.dtype)
+        xp.matmul(d[r], w_hh, out=dh[:bs])
 
 
 def _gru_forward(xp, steps, gates, w_hh, b_hn, h0, out, hidden_n):
-    """Gates r, z, n: n = tanh(x_n + r * (W_hn h + b_hn)), h' = n + z * (h - n); the gate block holds the
-    input parts with every bias but b_hn."""
-    expit = _backend.special().expit
     H = out.shape[1]
     for k, t in enumerate(steps.order):
         r = steps.rows(t)
-        a, q, h = gates[r], hidden_n[r], out[r]
         hp = steps.previous(xp, out, h0, k)
-        hh = hp @ w_hh.T
-        rz = a[:, :2 * H]
-        rz += hh[:, :2 * H]
-        expit(rz, out=rz)
-        xp.add(hh[:, 2 * H:], b_hn, out=q)
-        n = a[:, 2 * H:]
-        n += a[:, :H] * q
-        xp.tanh(n, out=n)
-        xp.subtract(hp, n, out=h)
-        h *= a[:, H:2 * H]
-        h += n
+        h = out[r]
+        _gru_cell(h.size, gates[r], hp @ w_hh.T, b_hn, hp, hidden_n[r], h, h.size, H, dtype=h.dtype)
 
 
 def _gru_backward(xp, steps, ws, w_hh, go, dh, hprev, d, d_hidden):
-    """``d`` receives the gradients of the gates' input parts, ``d_hidden`` those of their hidden parts
-    (W_hh h + b_hh): the same for r and z, reset-scaled for n."""
     H = dh.shape[1]
-    lift = _tanh_columns(xp, d.shape[1], H, d.dtype)
+    direct = xp.empty_like(dh)
     for t in reversed(steps.order):
         r, bs = steps.rows(t), steps.sizes[t]
-        g = go[r] + dh[:bs]
-        a, q, hp, dr, dhr = ws.gates[r], ws.hidden_n[r], hprev[r], d[r], d_hidden[r]
-        reset, update, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
-        direct = g * update                       # the part of h' that is z * h
-        slopes = _slopes(a, lift)
-        dn = dr[:, 2 * H:]
-        xp.subtract(g, direct, out=dn)
-        dn *= slopes[:, 2 * H:]
-        xp.multiply(dn, q, out=dhr[:, :H])
-        dz = dhr[:, H:2 * H]
-        xp.subtract(hp, n, out=dz)
-        dz *= g
-        dhr[:, :2 * H] *= slopes[:, :2 * H]
-        xp.multiply(dn, reset, out=dhr[:, 2 * H:])
-        xp.matmul(dhr, w_hh, out=dh[:bs])
-        dh[:bs] += direct
+        n = bs * H
+        _gru_cell_backward(n, go[r], dh[:bs], ws.gates[r], ws.hidden_n[r], hprev[r], d[r], d_hidden[r],
+                           direct[:bs], n, H, dtype=d.dtype)
+        xp.matmul(d_hidden[r], w_hh, out=dh[:bs])
+        dh[:bs] += direct[:bs]
     d[:, :2 * H] = d_hidden[:, :2 * H]
 
 
 # ---------------------------------------------------------------------- helpers
-
-def _split(a, H):
-    return a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-
-
-def _tanh_columns(xp, G, H, dt):
-    """1 on the columns of the tanh gate (LSTM's g, GRU's n: both the third block), 0 on the sigmoid ones."""
-    lift = xp.zeros(G, dt)
-    lift[2 * H:3 * H] = 1
-    return lift
-
-
-def _slopes(a, lift):
-    """The derivatives of the gate nonlinearities from their values, all gates at once: sigmoid's
-    s * (1 - s) and tanh's (1 + y) * (1 - y) are both (a + lift) * (1 - a)."""
-    s = a + lift
-    s *= 1 - a
-    return s
-
 
 def _summed_bias(xp, mode, b_ih, b_hh, H):
     """The biases that add to the input projection: b_ih + b_hh (GRU: all but b_hn, which the reset gate
