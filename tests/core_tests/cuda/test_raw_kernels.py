@@ -1,8 +1,12 @@
-"""ember's CUDA C kernels (``ember.kernels.cuda._raw``): every one compiles for a real GPU (nvcc, where
-installed: no GPU is needed to compile), and the fake CUDA's RawKernel, which runs them on the host in CI,
-checks launches as strictly as a GPU would need. The kernels' results are tested through the ops that use
-them (the ``device_mode`` tests of each kernel family compare them with the CPU kernels)."""
+"""ember's CUDA C kernels (``ember.kernels.cuda._raw``): every one compiles for a real GPU, with NVRTC (what
+CuPy's RawKernel compiles with: no host headers) and nvcc, where installed (no GPU is needed to compile);
+and the fake CUDA's RawKernel, which runs them on the host in CI, checks launches as strictly as a GPU
+would need. The kernels' results are tested through the ops that use them (the ``device_mode`` tests of
+each kernel family compare them with the CPU kernels)."""
+import ctypes
+import glob
 import importlib
+import os
 import pkgutil
 import shutil
 import subprocess
@@ -16,6 +20,49 @@ from ember.cuda import _fake, _fake_kernels
 from ember.kernels.cuda import _raw
 
 NVCC = shutil.which("nvcc")
+
+
+def _nvrtc():
+    """libnvrtc from the CUDA toolkit or the nvidia-cuda-nvrtc wheel, or None."""
+    candidates = []
+    try:
+        import nvidia
+        for root in nvidia.__path__:
+            candidates += sorted(glob.glob(os.path.join(root, "*", "lib", "libnvrtc.so*")))
+    except ImportError:
+        pass
+    candidates += sorted(glob.glob("/usr/local/cuda*/lib64/libnvrtc.so*"))
+    for path in candidates:
+        if ".alt." not in path:
+            try:
+                # NVRTC opens its builtins library by name: load the one beside it first
+                for b in glob.glob(os.path.join(os.path.dirname(path), "libnvrtc-builtins.so.*")):
+                    if ".alt." not in b:
+                        ctypes.CDLL(b, mode=ctypes.RTLD_GLOBAL)
+                return ctypes.CDLL(path)
+            except OSError:
+                pass
+    return None
+
+
+NVRTC = _nvrtc()
+
+
+def _nvrtc_compile(code, name, options):
+    """NVRTC's log for ``code``, or None when it compiled."""
+    lib, prog = NVRTC, ctypes.c_void_p()
+    assert lib.nvrtcCreateProgram(ctypes.byref(prog), code.encode(), (name + ".cu").encode(), 0, None, None) == 0
+    try:
+        opts = (ctypes.c_char_p * len(options))(*(o.encode() for o in options))
+        if lib.nvrtcCompileProgram(prog, len(options), opts) == 0:
+            return None
+        size = ctypes.c_size_t()
+        lib.nvrtcGetProgramLogSize(prog, ctypes.byref(size))
+        log = ctypes.create_string_buffer(size.value)
+        lib.nvrtcGetProgramLog(prog, log)
+        return log.value.decode(errors="replace")
+    finally:
+        lib.nvrtcDestroyProgram(ctypes.byref(prog))
 
 
 def _all_kernels():
@@ -42,6 +89,19 @@ def test_every_kernel_compiles_for_the_gpu(tmp_path, scalar, index):
         else:
             # the kernel is there under its unique name
             assert full.encode() in (tmp_path / (full + ".cubin")).read_bytes()
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.skipif(NVRTC is None, reason="needs NVRTC (the CUDA toolkit or the nvidia-cuda-nvrtc wheel)")
+def test_every_kernel_compiles_with_nvrtc():
+    """Exactly what CuPy's RawKernel does with a source on an sm_90 device (CuPy adds no headers to it)."""
+    failures = []
+    for name, kernel in _all_kernels():
+        for scalar, index in [(np.float32, np.int32), (np.float64, np.int64)]:
+            full, code = kernel.variant(scalar, index)
+            log = _nvrtc_compile(code, full, ["--gpu-architecture=compute_90", "--std=c++17"])
+            if log is not None:
+                failures.append("{}:\n{}".format(full, log))
     assert not failures, "\n".join(failures)
 
 
