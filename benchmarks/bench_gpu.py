@@ -9,9 +9,11 @@ ops, a reduction, an index_select, float32 matmul, host-to-device copies from pa
 memory, and an MLP training step through autograd (784-1024-1024-10 at batch 256). A row whose torch side
 is missing (no CUDA build of PyTorch) prints n/a; so does one whose ember op raises (its error is noted).
 The nn rows (issue #11's targets, ember <= 1.5x torch): conv A/B forward+backward (benchmarks/bench_conv.py's
-sizes), ResNet-18 forward at batch 64 in eval mode (224x224), the 2-layer LSTM of benchmarks/bench_rnn.py
-forward+backward, and one epoch of the MNIST example (examples/mnist.py's network and SGD, 125 batches of 64
-already on the GPU).
+sizes; on cuDNN where ember finds it, and again on ember's own kernels), ResNet-18 forward at batch 64 in eval
+mode (224x224), the 2-layer LSTM of benchmarks/bench_rnn.py forward+backward, and one epoch of the MNIST
+example (examples/mnist.py's network and SGD, 125 batches of 64 already on the GPU); then the kernel
+families that have CUDA C kernels (max/avg pooling, upsampling, reflection padding, grid_sample) forward and
+backward. Both sides compute float32 in float32 (TF32 off in PyTorch).
 Needs CuPy and a GPU; with EMBER_FAKE_CUDA=1 it runs on the NumPy stand-in (a smoke test, no timings
 worth reading).
 """
@@ -205,6 +207,36 @@ def nn_cases(quick, rng):
     for label, shape in (("conv A", (64, 3, 64, 32)), ("conv B", (32, 64, 128, 56))):
         make, make_t = conv(*shape)
         out.append(("{} fwd+bwd {}".format(label, "x".join(map(str, shape))), make, make_t))
+        out.append(("{} fwd+bwd, ember's own kernels".format(label), _without_cudnn(make), make_t))
+
+    # the kernel families with CUDA C kernels of their own, at ResNet/segmentation-like sizes
+    def family(shape, run_e, run_t):
+        x = rng.standard_normal(shape).astype(np.float32)
+
+        def make():
+            ex = Variable(ember.from_numpy(x).cuda(), requires_grad=True)
+            return lambda: run_e(F, ex).sum().backward()
+
+        def make_t(torch):
+            tx = _t(torch, x).requires_grad_()
+            return lambda: run_t(torch.nn.functional, tx).sum().backward()
+        return make, make_t
+    pool = (16, 64, 112, 112) if quick else (64, 64, 112, 112)
+    image = (8, 32, 64, 64) if quick else (32, 32, 128, 128)
+    for label, shape, fe, ft in (
+            ("max_pool2d 3/2/1 fwd+bwd", pool, lambda F, v: F.max_pool2d(v, 3, 2, 1),
+             lambda F, v: F.max_pool2d(v, 3, 2, 1)),
+            ("avg_pool2d 3/2/1 fwd+bwd", pool, lambda F, v: F.avg_pool2d(v, 3, 2, 1),
+             lambda F, v: F.avg_pool2d(v, 3, 2, 1)),
+            ("upsample nearest x2 fwd+bwd", image, lambda F, v: F.upsample(v, scale_factor=2),
+             lambda F, v: F.interpolate(v, scale_factor=2, mode="nearest")),
+            ("upsample bilinear x2 fwd+bwd", image, lambda F, v: F.upsample(v, scale_factor=2, mode="bilinear"),
+             lambda F, v: F.interpolate(v, scale_factor=2, mode="bilinear", align_corners=True)),
+            ("reflection pad 3 fwd+bwd", image, lambda F, v: F.pad(v, (3, 3, 3, 3), mode="reflect"),
+             lambda F, v: F.pad(v, (3, 3, 3, 3), mode="reflect")),
+            ("grid_sample (affine) fwd+bwd", image, _grid_sampled, _grid_sampled)):
+        make, make_t = family(shape, fe, ft)
+        out.append(("{} {}".format(label, "x".join(map(str, shape))), make, make_t))
 
     batch = 16 if quick else 64
     images = rng.standard_normal((batch, 3, 224, 224)).astype(np.float32)
@@ -287,6 +319,36 @@ def nn_cases(quick, rng):
     return out
 
 
+def _without_cudnn(make):
+    """``make``'s step with ember.backends.cudnn switched off while it runs."""
+    from ember.backends import cudnn
+
+    def make_off():
+        step = make()
+
+        def run():
+            cudnn.enabled = False
+            try:
+                step()
+            finally:
+                cudnn.enabled = True
+        return run
+    return make_off
+
+
+def _grid_sampled(F, v):
+    """grid_sample of v at a rotated and scaled grid (the same in either library)."""
+    n, _, h, w = v.size()
+    c, s = np.cos(0.3) * 0.9, np.sin(0.3) * 0.9
+    theta = np.tile(np.array([[c, -s, 0.1], [s, c, -0.05]], np.float32), (n, 1, 1))
+    if isinstance(v, Variable):
+        grid = F.affine_grid(Variable(ember.from_numpy(theta).cuda()), v.size())
+        return F.grid_sample(v, grid)
+    import torch
+    grid = F.affine_grid(torch.from_numpy(theta).cuda(), v.size(), align_corners=True)
+    return F.grid_sample(v, grid, align_corners=True)
+
+
 def _epoch(model, opt, batches, nll_loss):
     """One training epoch over ``batches`` (either library: the loop is the same)."""
     def epoch():
@@ -311,6 +373,10 @@ def main():
         print("bench_gpu: CUDA is not available (needs CuPy and a GPU, or EMBER_FAKE_CUDA=1)")
         return 0
     torch = _torch_cuda()
+    if torch is not None:
+        # ember computes float32 in float32 (0.2 had no TF32): so must the reference
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     cp = ember._backend.cupy
     name = "fake CUDA (NumPy)" if ember._backend.fake else cp.cuda.runtime.getDeviceProperties(0)["name"].decode()
     rows = [_case(label, fe, ft if torch is not None else None, torch, args.repeat)

@@ -1,7 +1,8 @@
 """GPU smoke run: on a fresh CUDA machine (CuPy, Cython, NumPy, pytest, and optionally pytest-xdist and a
 CUDA build of PyTorch for the benchmark; no network needed), build ember's Cython extensions from this
-checkout in place, run every ``gpu``-marked test on the real GPU, train the MNIST and char-rnn examples
-there, run the GPU benchmark, and print a summary. Meant to finish well under 8 minutes on a 16-core machine.
+checkout in place, compile its CUDA C kernels and check its cuDNN convolutions (tools/gpu_probe.py), run
+every ``gpu``-marked test on the real GPU, train the MNIST and char-rnn examples there, run the GPU
+benchmark, and print a summary. Meant to finish well under 8 minutes on a 16-core machine.
 
     python3 tools/gpu_smoke.py [--skip-build] [--jobs 16] [--no-bench] [--log-dir DIR] [--tests PATH ...]
 
@@ -96,6 +97,24 @@ def main():
     gpu = rc == 0 and "available: True" in out
     summary.append(("CUDA visible to ember", "yes" if gpu else "NO", dt))
     ok = ok and gpu
+
+    # in their own processes first: a kernel NVRTC refuses, or a cuDNN call that crashes, is named here and
+    # does not take the test run down (the CUDA C kernels are cached for the tests as they compile)
+    rc, out, dt = run("CUDA C kernels compile on the GPU", [sys.executable, "tools/gpu_probe.py", "kernels"],
+                      budget(120, 3), env, log_dir=log)
+    last = out.strip().splitlines()[-1] if out.strip() else ""
+    summary.append(("CUDA C kernels (NVRTC)", last[:40] if rc == 0 else "FAILED (exit {})".format(rc), dt))
+    ok = ok and rc == 0
+    rc, out, dt = run("cuDNN convolutions against ember's kernels", [sys.executable, "tools/gpu_probe.py", "cudnn"],
+                      budget(120, 3), env, log_dir=log)
+    if rc == 3:
+        summary.append(("cuDNN convolutions", "no cuDNN found (ember's kernels)", dt))
+    elif rc != 0:
+        env["EMBER_CUDNN"] = "0"  # the rest of the run measures ember's own kernels
+        summary.append(("cuDNN convolutions", "FAILED (exit {}): off from here".format(rc), dt))
+        ok = False
+    else:
+        summary.append(("cuDNN convolutions", "agree with ember's kernels", dt))
 
     # every gpu-marked test: the CUDA ops and API, the nn module table and the other families on CUDA
     workers = ["-n", str(min(args.jobs, 8))] if have_module("xdist") else []

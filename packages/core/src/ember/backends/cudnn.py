@@ -1,8 +1,11 @@
-"""``torch.backends.cudnn`` of 0.2: switches read by the CUDA convolution/RNN paths (through CuPy's
-cuDNN bindings when present). Usable without CUDA: ``version()`` is then None."""
-enabled = True
+"""``torch.backends.cudnn`` of 0.2: switches read by the CUDA convolutions, which run on cuDNN where it is
+installed (ember/kernels/cuda/cudnn.py loads it through ctypes). Usable without CUDA: ``version()`` is then
+None. EMBER_CUDNN=0 in the environment starts ember with ``enabled`` False."""
+import os
+
+enabled = os.environ.get("EMBER_CUDNN", "1") != "0"
 benchmark = False
-deterministic = False  # ember extra (0.2 had no such flag); honoured by the CuPy paths
+deterministic = False  # ember extra (0.2 had no such flag): deterministic cuDNN algorithms only
 verbose = False
 lib = None
 
@@ -22,25 +25,13 @@ CUDNN_RNN_ALGO_PERSIST_STATIC = 1
 CUDNN_RNN_ALGO_PERSIST_DYNAMIC = 2
 
 
-def _cupy_cudnn():
-    from ember._backend import cuda_available
-    if not cuda_available:
-        return None
-    try:
-        from cupy_backends.cuda.libs import cudnn  # noqa: F401
-        return cudnn
-    except ImportError:
-        try:
-            from cupy.cuda import cudnn  # older CuPy
-            return cudnn
-        except ImportError:
-            return None
-
-
 def version():
     """The cuDNN version as an int (e.g. 8902), or None when cuDNN (or CUDA) is not available."""
-    lib = _cupy_cudnn()
-    return None if lib is None else int(lib.getVersion())
+    from ember._backend import cuda_available, fake
+    if not cuda_available or fake:
+        return None
+    from ember.kernels.cuda import cudnn
+    return cudnn.version()
 
 
 def is_acceptable(tensor):

@@ -1,5 +1,5 @@
-"""GPU convolutions: im2col + batched matrix products (cuBLAS through CuPy's matmul), im2col and col2im as
-CUDA kernels.
+"""GPU convolutions: cuDNN where it is at hand (``cudnn``, through ctypes), else im2col + batched matrix
+products (cuBLAS through CuPy's matmul), im2col and col2im as CUDA kernels.
 
 The three primitives of ember/kernels/conv.py (forward, backward, channel_sum) on device arrays, for the
 plans that file makes: a plain 3-D convolution (1-D and 2-D ones get leading spatial sizes of 1) from
@@ -18,7 +18,7 @@ Float and double compute in their own type; half in float32, rounded once when s
 """
 import math
 
-from . import compute_dtype
+from . import compute_dtype, cudnn
 from ._raw import Kernel
 
 __all__ = ["Kernels"]
@@ -50,6 +50,12 @@ class Kernels(object):
     # ------------------------------------------------------------------------------- entry points
     def forward(self, plan, src, weight, bias, dst):
         """dst = conv(src, weight) + bias, all flat arrays."""
+        if cudnn.usable(src.dtype):
+            # the bias first, the convolution added to it: one rounding, as below
+            if bias is not None:
+                self._fill_per_channel(dst, bias, plan.geom[0], plan.geom[2])
+            if cudnn.forward(plan.geom, src, weight, dst, accumulate=bias is not None):
+                return
         g = _Geom(plan.geom)
         ct = compute_dtype(src.dtype)
         x = src.astype(ct, copy=False).reshape((g.n, g.c) + g.src)
@@ -60,6 +66,16 @@ class Kernels(object):
         """Input gradient (plus ``gsrc_bias`` per input channel) into ``gsrc``, weight gradient into
         ``gweight``, bias gradient into ``gbias``; each skipped when None. ``src`` is read only for gweight."""
         g = _Geom(plan.geom)
+        if cudnn.usable(gdst.dtype):
+            if gweight is not None and cudnn.backward_filter(plan.geom, src, gdst, gweight):
+                gweight = None
+            if gsrc is not None:
+                if gsrc_bias is not None:
+                    self._fill_per_channel(gsrc, gsrc_bias, g.n, g.c)
+                if cudnn.backward_data(plan.geom, weight, gdst, gsrc, accumulate=gsrc_bias is not None):
+                    gsrc = None
+        if gsrc is None and gweight is None and gbias is None:
+            return
         ct = compute_dtype(gdst.dtype)
         gy = gdst.astype(ct, copy=False).reshape(g.n, g.o, -1)
         if gbias is not None:
@@ -118,6 +134,10 @@ class Kernels(object):
     # ------------------------------------------------------------------------------- helpers
     def _grouped_weight(self, weight, g, ct):
         return weight.astype(ct, copy=False).reshape(g.groups, g.o // g.groups, -1)
+
+    def _fill_per_channel(self, flat, bias, n, c):
+        """flat (N, C, ...) = bias (C) on every channel."""
+        flat.reshape(n, c, -1)[...] = bias.reshape(-1, 1)
 
     def _store(self, out, value, bias):
         """out (N, C, ...) = value, plus bias (C) per channel; rounds to out's type."""
