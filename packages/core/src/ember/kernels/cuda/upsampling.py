@@ -13,30 +13,32 @@ from ember import _backend
 from . import widened
 from ._raw import Kernel
 
-_remap = Kernel("remap", r"""
+# the input element that output element i of (planes, OD, OH, OW) reads, through the maps md, mh, mw
+_SOURCE = r"""
+__device__ __forceinline__ index_t source(index_t i, const long long* maps, index_t D, index_t H, index_t W,
+                                          index_t OD, index_t OH, index_t OW) {
+    index_t ow = i % OW, t = i / OW;
+    index_t oh = t % OH;
+    t /= OH;
+    index_t od = t % OD, plane = t / OD;
+    return ((plane * D + maps[od]) * H + maps[OD + oh]) * W + maps[OD + OH + ow];
+}
+"""
+
+_remap = Kernel("remap", _SOURCE + r"""
 extern "C" __global__ void remap(const scalar_t* x, scalar_t* y, const long long* maps, index_t n, index_t D,
                                  index_t H, index_t W, index_t OD, index_t OH, index_t OW) {
-    const long long *md = maps, *mh = maps + OD, *mw = maps + OD + OH;
     EMBER_LOOP(i, n) {
-        index_t ow = i % OW, t = i / OW;
-        index_t oh = t % OH;
-        t /= OH;
-        index_t od = t % OD, plane = t / OD;
-        y[i] = x[((plane * D + md[od]) * H + mh[oh]) * W + mw[ow]];
+        y[i] = x[source(i, maps, D, H, W, OD, OH, OW)];
     }
 }
 """)
 
-_remap_backward = Kernel("remap_backward", r"""
+_remap_backward = Kernel("remap_backward", _SOURCE + r"""
 extern "C" __global__ void remap_backward(const scalar_t* g, scalar_t* gx, const long long* maps, index_t n,
                                           index_t D, index_t H, index_t W, index_t OD, index_t OH, index_t OW) {
-    const long long *md = maps, *mh = maps + OD, *mw = maps + OD + OH;
     EMBER_LOOP(i, n) {
-        index_t ow = i % OW, t = i / OW;
-        index_t oh = t % OH;
-        t /= OH;
-        index_t od = t % OD, plane = t / OD;
-        atomicAdd(gx + ((plane * D + md[od]) * H + mh[oh]) * W + mw[ow], g[i]);
+        atomicAdd(gx + source(i, maps, D, H, W, OD, OH, OW), g[i]);
     }
 }
 """)
