@@ -2,19 +2,15 @@
 methods, on device arrays already checked and laid out there (C-contiguous, planes first, 1-D and 2-D
 ops as (D, H, W) with unit leading dims), writing into the outputs they are given.
 
-Max and average pooling, their backward passes and the index scatter-add of every max-style backward are
-CUDA kernels (``_raw``), one thread per output element (per input element for the average backward, which
-gathers the windows that cover it, so needs no atomics). They follow the CPU kernel (ember/_C/pooling.pyx)
-step for step: windows scan only their taps inside the input, a max starts at the first such tap and moves
-on ``v > m || isnan(v)``, so values and indices agree with the CPU's, NaNs included.
+Max, average and adaptive pooling, their backward passes and the index scatter-add of every max-style
+backward are CUDA kernels (``_raw``), one thread per output element (per input element for the average
+backward passes, which gather the windows that cover them, so need no atomics). They follow the CPU kernel
+(ember/_C/pooling.pyx) step for step: windows scan only their taps inside the input, a max starts at the
+first such tap and moves on ``v > m || isnan(v)``, so values and indices agree with the CPU's, NaNs
+included; adaptive averages sum in double, as there.
 
-Adaptive and fractional pooling gather each window's taps by index as one array (..., taps) and reduce
-over them; their backward passes are the index scatter-add. Geometry tables (index offsets, divisors) are
-computed on the host from the sizes alone and sent to each device once (a network pools the same sizes at
-every step).
+Fractional max pooling gathers each window's taps by index as one array (..., taps) and reduces over them.
 """
-import functools
-
 import numpy as np
 
 from ember import _backend
@@ -25,18 +21,6 @@ from ._raw import Kernel
 
 def _xp(a):
     return _backend.get_array_module(a)
-
-
-def _table(xp, make, *args):
-    """``make(*args)``, a host geometry table or a tuple of them, as arrays on the current device; made once
-    per device and arguments, so never to be written to."""
-    return _device_tables(xp, xp.cuda.runtime.getDevice(), make, args)
-
-
-@functools.lru_cache(maxsize=256)
-def _device_tables(xp, device, make, args):
-    tables = make(*args)
-    return tuple(map(xp.asarray, tables)) if isinstance(tables, tuple) else xp.asarray(tables)
 
 
 def _computed(xp, y):
@@ -194,53 +178,81 @@ def avg_pool_backward(gy, gx, k, s, p, count_include_pad):
 
 
 # ------------------------------------------------------------------------------------------- adaptive pooling
+# cell o of an axis of n inputs and `out` cells covers [floor(o*n/out), ceil((o+1)*n/out)); input i lies in
+# the cells [floor(i*out/n), ceil((i+1)*out/n))
+_ADAPTIVE = r"""
+__device__ __forceinline__ index_t cell_start(index_t o, index_t out, index_t n) { return o * n / out; }
+__device__ __forceinline__ index_t cell_end(index_t o, index_t out, index_t n) { return ((o + 1) * n + out - 1) / out; }
+"""
+
+# sums in double, as the CPU kernel does, whatever the data type
+_adaptive_pool = Kernel("adaptive_pool", _ADAPTIVE + r"""
+extern "C" __global__ void adaptive_pool(const scalar_t* x, scalar_t* y, long long* ind, index_t n, index_t H,
+                                         index_t W, index_t OH, index_t OW, int is_max) {
+    EMBER_LOOP(i, n) {
+        index_t ow = i % OW, t = i / OW;
+        index_t oh = t % OH, plane = t / OH;
+        index_t h0 = cell_start(oh, OH, H), h1 = cell_end(oh, OH, H);
+        index_t w0 = cell_start(ow, OW, W), w1 = cell_end(ow, OW, W);
+        const scalar_t* xp = x + plane * H * W;
+        if (is_max) {
+            index_t best = h0 * W + w0;
+            scalar_t m = xp[best];
+            for (index_t h = h0; h < h1; ++h)
+                for (index_t w = w0; w < w1; ++w) {
+                    scalar_t v = xp[h * W + w];
+                    if (v > m || isnan(v)) {
+                        m = v;
+                        best = h * W + w;
+                    }
+                }
+            y[i] = m;
+            ind[i] = best;
+        } else {
+            double acc = 0;
+            for (index_t h = h0; h < h1; ++h)
+                for (index_t w = w0; w < w1; ++w)
+                    acc += xp[h * W + w];
+            y[i] = (scalar_t)(acc / (double)((h1 - h0) * (w1 - w0)));
+        }
+    }
+}
+""")
+
+# one thread per input element: the shares of the cells that cover it, in the CPU kernel's order
+_adaptive_avg_backward = Kernel("adaptive_avg_backward", _ADAPTIVE + r"""
+extern "C" __global__ void adaptive_avg_backward(const scalar_t* gy, scalar_t* gx, index_t n, index_t H, index_t W,
+                                                 index_t OH, index_t OW) {
+    EMBER_LOOP(i, n) {
+        index_t w = i % W, t = i / W;
+        index_t h = t % H, plane = t / H;
+        const scalar_t* g = gy + plane * OH * OW;
+        scalar_t sum = 0;
+        for (index_t oh = cell_start(h, H, OH); oh < cell_end(h, H, OH); ++oh) {
+            index_t rows = cell_end(oh, OH, H) - cell_start(oh, OH, H);
+            for (index_t ow = cell_start(w, W, OW); ow < cell_end(w, W, OW); ++ow)
+                sum += g[oh * OW + ow] / (scalar_t)(rows * (cell_end(ow, OW, W) - cell_start(ow, OW, W)));
+        }
+        gx[i] = sum;
+    }
+}
+""")
+
+
 def adaptive_pool(x, y, ind):
     xp = _xp(x)
-    planes, H, W = x.shape
-    acc = compute_dtype(x.dtype)
-    taps, valid, counts = _table(xp, _adaptive_windows, (H, W), y.shape[1:], acc)
-    windows = x.reshape(planes, H * W)[:, taps]
-    flat_y = y.reshape(planes, -1)
-    if ind is None:
-        sums = xp.where(valid, windows, 0).sum(axis=-1, dtype=acc)
-        xp.divide(sums, counts, out=flat_y)
-        return
-    # the padding repeats a window's last element, so the first maximum is a real one
-    xp.max(windows, axis=-1, out=flat_y)
-    pick = windows.argmax(axis=-1)
-    xp.take(taps.reshape(-1), pick + xp.arange(0, taps.size, taps.shape[1]), out=ind.reshape(planes, -1))
+    out, store = _computed(xp, y)
+    indices = ind if ind is not None else xp.empty(1, np.int64)
+    _adaptive_pool(y.size, widened(x), out, indices, y.size, *(x.shape[1:] + y.shape[1:]), np.int32(ind is not None),
+                   dtype=out.dtype)
+    store()
 
 
 def adaptive_avg_backward(gy, gx):
     xp = _xp(gy)
-    planes, H, W = gx.shape
-    acc = compute_dtype(gx.dtype)
-    taps, valid, counts = _table(xp, _adaptive_windows, (H, W), gy.shape[1:], acc)
-    share = gy.reshape(planes, -1).astype(acc) / counts
-    buf = xp.zeros((planes, H * W), acc)
-    xp.add.at(buf, (xp.arange(planes)[:, None, None], taps[None]), xp.where(valid, share[:, :, None], 0))
-    gx[...] = buf.reshape(gx.shape)
-
-
-def _adaptive_axis(n, out):
-    """Per cell of one axis: its window [floor(o*n/out), ceil((o+1)*n/out)) as taps padded to the longest
-    window by repeating the last one, the mask of the real taps, and the window's length."""
-    lo = np.arange(out) * n // out
-    hi = -(-(np.arange(out) + 1) * n // out)
-    j = np.arange((hi - lo).max())
-    taps = lo[:, None] + j
-    return np.minimum(taps, hi[:, None] - 1), taps < hi[:, None], hi - lo
-
-
-def _adaptive_windows(size, out, dtype):
-    """(taps, valid, counts) of the cells of an (H, W) plane pooled to ``out``: the flat plane index of
-    each cell's (padded) window taps (cells, taps), which taps are real, and each window's size (in
-    ``dtype``)."""
-    (th, vh, nh), (tw, vw, nw) = (_adaptive_axis(n, o) for n, o in zip(size, out))
-    cells = out[0] * out[1]
-    taps = (th[:, None, :, None] * size[1] + tw[None, :, None, :]).reshape(cells, -1)
-    valid = (vh[:, None, :, None] & vw[None, :, None, :]).reshape(cells, -1)
-    return taps, valid, (nh[:, None] * nw[None, :]).reshape(-1).astype(dtype)
+    out, store = _computed(xp, gx)
+    _adaptive_avg_backward(gx.size, widened(gy), out, gx.size, *(gx.shape[1:] + gy.shape[1:]), dtype=out.dtype)
+    store()
 
 
 # ------------------------------------------------------------------------------------------- fractional
