@@ -202,3 +202,13 @@ extern "C" __global__ void test_fill_scaled(scalar_t* y, scalar_t a, index_t n) 
             k(1, xp.empty(1, np.float32), True, 1, dtype=np.float32)
     finally:
         del _raw._registry["test_fill_scaled"]
+
+
+def test_index_type_widens_before_anything_overflows():
+    class Big(object):
+        size = 1 << 31
+    assert _raw.index_type(1000, (Big.__new__(Big),)) is np.int64
+    assert _raw.index_type(1000, (np.zeros(3), 5, 1.0)) is np.int32
+    # the last grid-stride step goes up to blocks * block past n: int32 stops well short of 2**31
+    limit = (1 << 31) - _raw.BLOCK * _raw._MAX_BLOCKS
+    assert _raw.index_type(limit - 1, ()) is np.int32 and _raw.index_type(limit, ()) is np.int64

@@ -62,12 +62,19 @@ class Kernel(object):
         if n <= 0:
             return
         dtype = np.dtype(dtype)
-        big = n >= _INT32_LIMIT or any(getattr(a, "size", 0) >= _INT32_LIMIT for a in args)
-        index = np.int64 if big else np.int32
+        index = index_type(n, args)
         xp = _backend.cupy
         kernel = _compiled(xp, xp.cuda.runtime.getDevice(), self, dtype, np.dtype(index))
         blocks = min(-(-n // BLOCK), _MAX_BLOCKS)
         kernel((blocks,), (BLOCK,), tuple(_argument(a, dtype, index) for a in args))
+
+
+def index_type(n, args):
+    """int32 for the kernel's indices unless an array is too big for them, or the grid-stride loop's last
+    step past ``n`` could overflow them: then int64."""
+    if n >= _INT32_LIMIT - BLOCK * _MAX_BLOCKS or any(getattr(a, "size", 0) >= _INT32_LIMIT for a in args):
+        return np.int64
+    return np.int32
 
 
 def _argument(a, scalar, index):
