@@ -66,25 +66,33 @@ class Kernel(object):
         xp = _backend.cupy
         kernel = _compiled(xp, xp.cuda.runtime.getDevice(), self, dtype, np.dtype(index))
         blocks = min(-(-n // BLOCK), _MAX_BLOCKS)
-        kernel((blocks,), (BLOCK,), tuple(_argument(a, dtype, index) for a in args))
+        kernel((blocks,), (BLOCK,), _arguments(args, dtype.type, index))
 
 
 def index_type(n, args):
     """int32 for the kernel's indices unless an array is too big for them, or the grid-stride loop's last
     step past ``n`` could overflow them: then int64."""
-    if n >= _INT32_LIMIT - BLOCK * _MAX_BLOCKS or any(getattr(a, "size", 0) >= _INT32_LIMIT for a in args):
+    if n >= _INT32_LIMIT - BLOCK * _MAX_BLOCKS:
         return np.int64
+    for a in args:
+        if type(a) is not int and getattr(a, "size", 0) >= _INT32_LIMIT:
+            return np.int64
     return np.int32
 
 
-def _argument(a, scalar, index):
-    if isinstance(a, bool):
-        raise TypeError("pass flags to kernels as numpy.int32, not bool")
-    if isinstance(a, int):
-        return index(a)
-    if isinstance(a, float):
-        return scalar.type(a)
-    return a
+def _arguments(args, scalar, index):
+    """The launch arguments: Python ints as ``index``, floats as ``scalar``, the rest as they are."""
+    out = []
+    for a in args:
+        t = type(a)
+        if t is int:
+            a = index(a)
+        elif t is float:
+            a = scalar(a)
+        elif t is bool:
+            raise TypeError("pass flags to kernels as numpy.int32, not bool")
+        out.append(a)
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=None)
