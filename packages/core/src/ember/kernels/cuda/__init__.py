@@ -1,10 +1,12 @@
 """The GPU paths of ``ember.kernels``: one module per kernel family, named as the CPU file
 (``ember/kernels/softmax.py`` sends CUDA tensors to ``ember/kernels/cuda/softmax.py``).
 
-They take arrays already checked by the CPU-side entry points and return CuPy arrays, written in CuPy's
-NumPy-compatible array API so that the same code runs on ember's fake CUDA (``EMBER_FAKE_CUDA=1``), where
-CI tests it. The array module comes from the tensor (``type(t)._xp``), never from an import of cupy.
-Half tensors compute in float32 and round once at the end, as THCUNN's accumulate types did.
+They take arrays already checked by the CPU-side entry points and return CuPy arrays. Most are written in
+CuPy's NumPy-compatible array API; where that would move too many bytes, in CUDA C kernels (``_raw``:
+CuPy RawKernels), and convolutions go to cuDNN where it is installed (``cudnn``). All of it runs on
+ember's fake CUDA (``EMBER_FAKE_CUDA=1``), where CI tests it: the CUDA C through g++, cuDNN not at all
+(ember's own kernels run there). The array module comes from the tensor (``type(t)._xp``), never from an
+import of cupy. Half tensors compute in float32 and round once at the end, as THCUNN's accumulate types did.
 """
 import numpy as _np
 
