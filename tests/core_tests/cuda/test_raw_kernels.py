@@ -212,3 +212,32 @@ def test_index_type_widens_before_anything_overflows():
     # the last grid-stride step goes up to blocks * block past n: int32 stops well short of 2**31
     limit = (1 << 31) - _raw.BLOCK * _raw._MAX_BLOCKS
     assert _raw.index_type(limit - 1, ()) is np.int32 and _raw.index_type(limit, ()) is np.int64
+
+
+_READ_PAST = r'''
+import numpy as np
+from ember import _backend
+_backend.use_fake_cuda(True)
+from ember.cuda import _fake
+xp = _backend.cupy
+x, y = xp.ones(5, np.float32), xp.zeros(8, np.float32)
+k = _fake.RawKernel(r"""
+extern "C" __global__ void copy(const float* x, float* y, int n) {
+    for (int i = 0; i < n; ++i) y[i] = x[i];
+}""", "copy")
+k((1,), (1,), (x, y, np.int32(N)))
+print("copied", xp.asnumpy(y).tolist())
+'''
+
+
+@pytest.mark.parametrize("n,ok", [(5, True), (6, False), (9, False)])
+def test_fake_raw_kernel_stops_at_an_access_past_an_array(n, ok):
+    """Arrays reach kernels with an inaccessible page right after them: reading x[5] of 5 elements (or
+    writing y[8] of 8) ends the process, where the GPU would have raised an illegal address."""
+    import sys
+    r = subprocess.run([sys.executable, "-X", "faulthandler", "-c", _READ_PAST.replace("N)", "{})".format(n))], capture_output=True,
+                       text=True, timeout=120)
+    if ok:
+        assert r.returncode == 0 and "copied [1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]" in r.stdout, r.stderr
+    else:
+        assert r.returncode != 0 and "Segmentation fault" in r.stderr

@@ -16,6 +16,7 @@ against CUDA's limits. Compiled kernels are cached on disk by a hash of their so
 """
 import ctypes
 import hashlib
+import mmap
 import os
 import subprocess
 import tempfile
@@ -102,6 +103,57 @@ extern "C" void ember_launch(void** p, const unsigned* g, const unsigned* b) {
 
 _FLAGS = ("-std=c++17", "-O2", "-shared", "-fPIC")
 _MAX_PARAMS = 64
+
+
+# Guard pages: each array a kernel gets is copied to the end of its own pages, with an inaccessible page
+# after it and one before the first, so a read or write past its end (or far before its start) stops the
+# process with a segmentation fault (faulthandler names the launch) instead of passing unnoticed; on a GPU
+# it would be an illegal address that ends the CUDA context. EMBER_FAKE_KERNEL_GUARD=0 passes arrays as
+# they are (faster for big arrays).
+_GUARD = os.environ.get("EMBER_FAKE_KERNEL_GUARD", "1") != "0"
+_PAGE = mmap.PAGESIZE
+_PROT_NONE, _PROT_READ_WRITE = 0, 3
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+
+
+def _overlapping(arrays):
+    """Whether two of the (index, NumPy array) pairs share memory: guarded copies would not."""
+    spans = sorted((n.ctypes.data, n.ctypes.data + n.nbytes) for _, n in arrays if n.nbytes)
+    return any(b[0] < a[1] for a, b in zip(spans, spans[1:]))
+
+
+class _Guarded(object):
+    """Copies of ``arrays`` in one anonymous mapping, each ending where an inaccessible page starts."""
+
+    def __init__(self, arrays):
+        self.arrays = arrays
+        sizes = [-(-n.nbytes // _PAGE) * _PAGE for n in arrays]
+        self.map = mmap.mmap(-1, _PAGE + sum(sizes) + _PAGE * len(sizes))
+        self._view = ctypes.c_char.from_buffer(self.map)
+        base = ctypes.addressof(self._view)
+        self._protect(base, _PROT_NONE)
+        self.addresses, start = [], base + _PAGE
+        for n, size in zip(arrays, sizes):
+            end = start + size
+            address = end - n.nbytes
+            ctypes.memmove(address, n.ctypes.data, n.nbytes)
+            self.addresses.append(address)
+            self._protect(end, _PROT_NONE)
+            start = end + _PAGE
+
+    @staticmethod
+    def _protect(address, prot):
+        if _libc.mprotect(address, _PAGE, prot):
+            raise OSError(ctypes.get_errno(), "mprotect failed")
+
+    def copy_back(self):
+        for n, address in zip(self.arrays, self.addresses):
+            ctypes.memmove(n.ctypes.data, address, n.nbytes)
+
+    def close(self):
+        del self._view
+        self.map.close()
 
 
 class CompileException(Exception):
@@ -198,7 +250,17 @@ class RawKernel(object):
             buf = self._argument(a, code, i, device, _fake)
             keep.append(buf)
             ptrs[i] = ctypes.addressof(buf)
-        lib.ember_launch(ptrs, (ctypes.c_uint * 3)(*g), (ctypes.c_uint * 3)(*b))
+        arrays = [(i, a._n) for i, a in enumerate(args) if isinstance(a, _fake.ndarray)]
+        guard = _Guarded([n for _, n in arrays]) if _GUARD and arrays and not _overlapping(arrays) else None
+        if guard is not None:
+            for (i, _), address in zip(arrays, guard.addresses):
+                keep[i].value = address
+        try:
+            lib.ember_launch(ptrs, (ctypes.c_uint * 3)(*g), (ctypes.c_uint * 3)(*b))
+        finally:
+            if guard is not None:
+                guard.copy_back()
+                guard.close()
 
     def _argument(self, a, code, i, device, fake):
         """A ctypes buffer holding argument ``i`` as the kernel's parameter (code ``code``) reads it."""
