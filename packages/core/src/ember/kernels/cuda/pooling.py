@@ -2,14 +2,14 @@
 methods, on device arrays already checked and laid out there (C-contiguous, planes first, 1-D and 2-D
 ops as (D, H, W) with unit leading dims), writing into the outputs they are given.
 
-Max, average and adaptive pooling, their backward passes and the index scatter-add of every max-style
+Max, average, adaptive and fractional max pooling, their backward passes and the index scatter-add of every max-style
 backward are CUDA kernels (``_raw``), one thread per output element (per input element for the average
 backward passes, which gather the windows that cover them, so need no atomics). They follow the CPU kernel
 (ember/_C/pooling.pyx) step for step: windows scan only their taps inside the input, a max starts at the
 first such tap and moves on ``v > m || isnan(v)``, so values and indices agree with the CPU's, NaNs
 included; adaptive averages sum in double, as there.
 
-Fractional max pooling gathers each window's taps by index as one array (..., taps) and reduces over them.
+Fractional max pooling takes its windows' starts from per-plane sequences, with the same max rule.
 """
 import numpy as np
 
@@ -256,17 +256,39 @@ def adaptive_avg_backward(gy, gx):
 
 
 # ------------------------------------------------------------------------------------------- fractional
+_fractional_max_pool = Kernel("fractional_max_pool", r"""
+extern "C" __global__ void fractional_max_pool(const scalar_t* x, const long long* seq_h, const long long* seq_w,
+                                               scalar_t* y, long long* ind, index_t n, index_t H, index_t W,
+                                               index_t OH, index_t OW, index_t kh, index_t kw) {
+    EMBER_LOOP(i, n) {
+        index_t ow = i % OW, t = i / OW;
+        index_t oh = t % OH, plane = t / OH;
+        index_t h0 = seq_h[plane * OH + oh], w0 = seq_w[plane * OW + ow];
+        const scalar_t* xp = x + plane * H * W;
+        index_t best = h0 * W + w0;
+        scalar_t m = xp[best];
+        for (index_t h = h0; h < h0 + kh; ++h)
+            for (index_t w = w0; w < w0 + kw; ++w) {
+                scalar_t v = xp[h * W + w];
+                if (v > m || isnan(v)) {
+                    m = v;
+                    best = h * W + w;
+                }
+            }
+        y[i] = m;
+        ind[i] = best;
+    }
+}
+""")
+
+
 def fractional_max_pool(x, seq_h, seq_w, kh, kw, y, ind):
+    """Max over the kh x kw window starting at (seq_h[p, i], seq_w[p, j]) of plane p of x (planes, H, W)."""
     xp = _xp(x)
-    planes, H, W = x.shape
-    oh, ow = y.shape[1:]
-    rows = seq_h[:, :, None] + xp.arange(kh)
-    cols = seq_w[:, :, None] + xp.arange(kw)
-    taps = (rows[:, :, None, :, None] * W + cols[:, None, :, None, :]).reshape(planes, oh, ow, kh * kw)
-    windows = xp.take_along_axis(x.reshape(planes, -1), taps.reshape(planes, -1), 1).reshape(taps.shape)
-    xp.max(windows, axis=-1, out=y)
-    pick = windows.argmax(axis=-1)
-    ind[...] = xp.take_along_axis(taps, pick[..., None], -1)[..., 0]
+    out, store = _computed(xp, y)
+    _fractional_max_pool(y.size, widened(x), xp.ascontiguousarray(seq_h), xp.ascontiguousarray(seq_w), out, ind,
+                         y.size, *(x.shape[1:] + y.shape[1:]), kh, kw, dtype=out.dtype)
+    store()
 
 
 # ------------------------------------------------------------------------------------------- index scatter / gather
