@@ -177,6 +177,26 @@ def avg_pool_backward(gy, gx, k, s, p, count_include_pad):
     store()
 
 
+# The max of rows [h0, h1) x columns [w0, w1) of a plane with rows of W, and its plane index: the first
+# element, then each that is larger or NaN (the CPU kernel's rule); shared by adaptive and fractional pooling.
+_WINDOW_MAX = r"""
+__device__ __forceinline__ void window_max(const scalar_t* xp, index_t W, index_t h0, index_t h1, index_t w0,
+                                           index_t w1, scalar_t* y, long long* ind) {
+    index_t best = h0 * W + w0;
+    scalar_t m = xp[best];
+    for (index_t h = h0; h < h1; ++h)
+        for (index_t w = w0; w < w1; ++w) {
+            scalar_t v = xp[h * W + w];
+            if (v > m || isnan(v)) {
+                m = v;
+                best = h * W + w;
+            }
+        }
+    *y = m;
+    *ind = best;
+}
+"""
+
 # ------------------------------------------------------------------------------------------- adaptive pooling
 # cell o of an axis of n inputs and `out` cells covers [floor(o*n/out), ceil((o+1)*n/out)); input i lies in
 # the cells [floor(i*out/n), ceil((i+1)*out/n))
@@ -186,7 +206,7 @@ __device__ __forceinline__ index_t cell_end(index_t o, index_t out, index_t n) {
 """
 
 # sums in double, as the CPU kernel does, whatever the data type
-_adaptive_pool = Kernel("adaptive_pool", _ADAPTIVE + r"""
+_adaptive_pool = Kernel("adaptive_pool", _ADAPTIVE + _WINDOW_MAX + r"""
 extern "C" __global__ void adaptive_pool(const scalar_t* x, scalar_t* y, long long* ind, index_t n, index_t H,
                                          index_t W, index_t OH, index_t OW, int is_max) {
     EMBER_LOOP(i, n) {
@@ -196,18 +216,7 @@ extern "C" __global__ void adaptive_pool(const scalar_t* x, scalar_t* y, long lo
         index_t w0 = cell_start(ow, OW, W), w1 = cell_end(ow, OW, W);
         const scalar_t* xp = x + plane * H * W;
         if (is_max) {
-            index_t best = h0 * W + w0;
-            scalar_t m = xp[best];
-            for (index_t h = h0; h < h1; ++h)
-                for (index_t w = w0; w < w1; ++w) {
-                    scalar_t v = xp[h * W + w];
-                    if (v > m || isnan(v)) {
-                        m = v;
-                        best = h * W + w;
-                    }
-                }
-            y[i] = m;
-            ind[i] = best;
+            window_max(xp, W, h0, h1, w0, w1, y + i, ind + i);
         } else {
             double acc = 0;
             for (index_t h = h0; h < h1; ++h)
@@ -256,7 +265,7 @@ def adaptive_avg_backward(gy, gx):
 
 
 # ------------------------------------------------------------------------------------------- fractional
-_fractional_max_pool = Kernel("fractional_max_pool", r"""
+_fractional_max_pool = Kernel("fractional_max_pool", _WINDOW_MAX + r"""
 extern "C" __global__ void fractional_max_pool(const scalar_t* x, const long long* seq_h, const long long* seq_w,
                                                scalar_t* y, long long* ind, index_t n, index_t H, index_t W,
                                                index_t OH, index_t OW, index_t kh, index_t kw) {
@@ -264,19 +273,7 @@ extern "C" __global__ void fractional_max_pool(const scalar_t* x, const long lon
         index_t ow = i % OW, t = i / OW;
         index_t oh = t % OH, plane = t / OH;
         index_t h0 = seq_h[plane * OH + oh], w0 = seq_w[plane * OW + ow];
-        const scalar_t* xp = x + plane * H * W;
-        index_t best = h0 * W + w0;
-        scalar_t m = xp[best];
-        for (index_t h = h0; h < h0 + kh; ++h)
-            for (index_t w = w0; w < w0 + kw; ++w) {
-                scalar_t v = xp[h * W + w];
-                if (v > m || isnan(v)) {
-                    m = v;
-                    best = h * W + w;
-                }
-            }
-        y[i] = m;
-        ind[i] = best;
+        window_max(x + plane * H * W, W, h0, h0 + kh, w0, w0 + kw, y + i, ind + i);
     }
 }
 """)
