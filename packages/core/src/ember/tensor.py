@@ -606,7 +606,11 @@ class _TensorBase(object):
 
     def share_memory_(self):
         s = self.storage()
-        if s.is_shared() or self.is_cuda:
+        if self.is_cuda:
+            from . import cuda
+            cuda._share_tensor(self)  # into an allocation of its own, which CUDA IPC hands out
+            return self
+        if s.is_shared():
             return self
         a = self._a
         offset = self.storage_offset()

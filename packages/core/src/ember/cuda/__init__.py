@@ -13,6 +13,7 @@ import contextlib as _contextlib
 import functools as _functools
 import random as _pyrandom
 import types as _types
+import weakref as _weakref
 
 import numpy as _np
 
@@ -439,9 +440,93 @@ def _copy_storage(dst, src, **kwargs):
     return dst
 
 
+# ---------------------------------------------------------------------- sharing between processes (CUDA IPC)
+# A CUDA storage sent to another process (ember.multiprocessing) goes as a CUDA IPC handle, and the receiver
+# maps the same device memory, as in 0.2. CUDA hands out whole allocations, while CuPy's pool carves arrays
+# out of larger ones: the first time a storage is sent, its data moves into an allocation of its own (the
+# sending tensor is rebound to it; other tensors viewing the old memory keep it, as share_memory_() does on
+# the CPU). The sender must keep the storage alive while others use it (the reference docs' warning).
+
+class _IpcShared(object):
+    """What ``storage._shared`` holds for an IPC-shared CUDA storage: its allocation's handle, size, device
+    and address, and what keeps the allocation (or the mapping of another process's) alive."""
+    __slots__ = ("handle", "nbytes", "device", "ptr", "memory")
+
+    def __init__(self, handle, nbytes, device, ptr, memory):
+        self.handle, self.nbytes, self.device, self.ptr, self.memory = handle, nbytes, device, ptr, memory
+
+
+class _IpcMapping(object):
+    """Another process's allocation opened here; closed when the last array using it goes."""
+
+    def __init__(self, ptr, device_id):
+        self.ptr, self.device_id = ptr, device_id
+
+    def __del__(self):
+        try:
+            with device(self.device_id):
+                _cp().cuda.runtime.ipcCloseMemHandle(self.ptr)
+        except Exception:  # noqa: BLE001  (interpreter shutdown, or the context already gone)
+            pass
+
+
+_ipc_roots = _weakref.WeakValueDictionary()  # (device, handle) -> the storage holding that allocation here
+
+
+def _ipc_share(storage):
+    """(the storage's _IpcShared, its element offset in the allocation), moving it into an allocation of
+    its own the first time."""
+    shared = storage._shared
+    if not shared:
+        cp = _cp()
+        dev = storage.get_device()
+        with device(dev):
+            a = storage._a
+            mem = cp.cuda.Memory(max(a.nbytes, 1))
+            moved = cp.ndarray(a.shape, a.dtype, cp.cuda.MemoryPointer(mem, 0))
+            moved[...] = a
+            storage._a = moved
+            shared = storage._shared = _IpcShared(cp.cuda.runtime.ipcGetMemHandle(mem.ptr), mem.size, dev,
+                                                  mem.ptr, mem)
+        _ipc_roots[(dev, shared.handle)] = storage  # loaded back in this process: this very storage
+    offset = (storage.data_ptr() - shared.ptr) // storage.element_size() if storage.size() else 0
+    return shared, offset
+
+
+def _rebuild_storage_ipc(cls, dev, handle, nbytes, offset, size):
+    root = _ipc_roots.get((dev, handle))
+    if root is None:
+        _lazy_init("a CUDA storage received from another process")
+        cp = _cp()
+        with device(dev):
+            ptr = cp.cuda.runtime.ipcOpenMemHandle(handle)
+            mem = cp.cuda.UnownedMemory(ptr, nbytes, _IpcMapping(ptr, dev), dev)
+            arr = cp.ndarray((nbytes // _np.dtype(cls._dtype).itemsize,), cls._dtype, cp.cuda.MemoryPointer(mem, 0))
+        root = cls._wrap(arr)
+        root._shared = _IpcShared(handle, nbytes, dev, ptr, mem)
+        _ipc_roots[(dev, handle)] = root  # received twice: mapped once (CUDA opens a handle once per process)
+    if offset == 0 and size == root.size():
+        return root
+    view = cls._wrap(root._a[offset:offset + size])
+    view._shared = root._shared
+    return view
+
+
 def _reduce_storage(storage):
-    raise NotImplementedError("sharing CUDA storages between processes (CUDA IPC) is not implemented yet: send "
-                              "storage.cpu() and move it to the GPU in the receiving process")
+    shared, offset = _ipc_share(storage)
+    return (_rebuild_storage_ipc, (type(storage), shared.device, shared.handle, shared.nbytes, offset,
+                                   storage.size()))
+
+
+def _share_tensor(tensor):
+    """Move ``tensor``'s storage into an IPC-shareable allocation and view it there (before pickling)."""
+    s = tensor.storage()
+    if s._shared:
+        return
+    a, offset = tensor._a, tensor.storage_offset()
+    _ipc_share(s)
+    if a.size:
+        tensor._a = _tensor._strided(s._a, a.shape, tensor.stride(), offset)
 
 
 # ---------------------------------------------------------------------- CUDA types
@@ -494,6 +579,7 @@ class _CudaStorageBase(_storage._StorageBase):
         return self._a.data.ptr if self._a.size else 0
 
     def _alloc(self, size):
+        self._shared = False  # resized: no longer the allocation other processes opened
         with device(self.get_device()):
             return _cp().empty(size, self._dtype)
 

@@ -16,7 +16,8 @@ It keeps CuPy's API and, on purpose, the CuPy restrictions that would break embe
 - every array lives on one of ``DEVICE_COUNT`` devices, and an operation refuses arrays that are not on
   the current device (CuPy without peer access), except ``copy()``, which copies to the current device.
 
-``RawKernel`` compiles a kernel's CUDA source with g++ and runs it on the host (``_fake_kernels``).
+``RawKernel`` compiles a kernel's CUDA source with g++ and runs it on the host (``_fake_kernels``); CUDA IPC
+between processes goes through files under /dev/shm (``_fake_ipc``).
 
 Streams and events keep CuPy's API and order nothing (the host runs everything at once); elapsed times
 are host times. Pinned allocations are ordinary host memory, remembered so ``is_pinned`` can answer.
@@ -29,6 +30,7 @@ import weakref as _weakref
 
 import numpy as _np
 
+from ember.cuda import _fake_ipc
 from ember.cuda._fake_kernels import RawKernel  # noqa: F401  (CuPy's name)
 
 DEVICE_COUNT = 2
@@ -69,10 +71,13 @@ def _owner(n):
 
 
 class MemoryPointer(object):
-    """A device pointer: (the allocation's host array, byte offset, device)."""
+    """A device pointer: (the allocation's host array, byte offset, device). CuPy's constructor
+    ``MemoryPointer(mem, offset)`` takes a ``Memory`` or ``UnownedMemory`` (``_fake_ipc``)."""
     __slots__ = ("_owner", "_offset", "device_id")
 
-    def __init__(self, owner, offset, device_id):
+    def __init__(self, owner, offset, device_id=None):
+        if device_id is None:
+            owner, device_id = owner._array, owner.device_id
         self._owner, self._offset, self.device_id = owner, offset, device_id
 
     @property
@@ -787,6 +792,10 @@ class _Runtime(object):
     def deviceCanAccessPeer(device, peer):
         return 0
 
+    ipcGetMemHandle = staticmethod(_fake_ipc.ipc_get_mem_handle)
+    ipcOpenMemHandle = staticmethod(_fake_ipc.ipc_open_mem_handle)
+    ipcCloseMemHandle = staticmethod(_fake_ipc.ipc_close_mem_handle)
+
 
 runtime = _Runtime()
 
@@ -806,6 +815,7 @@ def _empty_pinned(shape, dtype=float, order="C"):
 
 cuda = _types.SimpleNamespace(
     Device=Device, Stream=Stream, Event=Event, runtime=runtime, MemoryPointer=MemoryPointer,
+    Memory=_fake_ipc.Memory, UnownedMemory=_fake_ipc.UnownedMemory,
     get_current_stream=get_current_stream, get_elapsed_time=get_elapsed_time,
     alloc_pinned_memory=alloc_pinned_memory, get_device_id=_current, is_available=lambda: True)
 def _scipy_special():

@@ -1,4 +1,5 @@
-"""Pickling of storages and tensors for multiprocessing: shared-memory handles instead of data."""
+"""Pickling of storages and tensors for multiprocessing: shared-memory handles instead of data (CUDA IPC
+handles for CUDA storages: ember.cuda)."""
 import os
 import weakref
 from multiprocessing.reduction import DupFd, ForkingPickler
@@ -83,7 +84,10 @@ def rebuild_tensor(cls, storage, offset, size, stride):
 
 
 def reduce_tensor(tensor):
-    if not tensor.is_cuda and not tensor.storage().is_shared():
+    if tensor.is_cuda:
+        from ember import cuda
+        cuda._share_tensor(tensor)  # into an allocation of its own, which CUDA IPC can hand out
+    elif not tensor.storage().is_shared():
         tensor.share_memory_()
     return (rebuild_tensor, (type(tensor), tensor.storage(), tensor.storage_offset(), tuple(tensor.size()),
                              tensor.stride()))
