@@ -323,8 +323,15 @@ def test_manual_seed_reproduces_device_samples(device_mode):
     assert ((v >= 0) & (v < 1)).all() and len(set(v.tolist())) > 40
     with pytest.raises(NotImplementedError, match="generator= applies to CPU tensors"):
         ember.cuda.FloatTensor(3).uniform_(generator=ember.default_generator)
-    with pytest.raises(NotImplementedError, match="get_rng_state"):
-        ember.cuda.get_rng_state()
+    state = ember.cuda.get_rng_state()
+    c = ember.cuda.FloatTensor(30).normal_()
+    ember.cuda.FloatTensor(7).uniform_()
+    ember.cuda.set_rng_state(state)
+    assert ember.cuda.FloatTensor(30).normal_().tolist() == c.tolist()
+    with pytest.raises(RuntimeError, match="a torch.ByteTensor of 16 bytes"):
+        ember.cuda.set_rng_state(ember.ByteTensor(4))
+    with pytest.raises(RuntimeError, match="invalid device ordinal 9"):
+        ember.cuda.get_rng_state(9)
 
 
 # ---------------------------------------------------------------- pinned memory and the DataLoader

@@ -172,12 +172,13 @@ def _float_only(self, op):
 
 
 def _dev_random(generator, op):
-    """The current device's CuPy generator (seeded by ember.cuda.manual_seed), for CUDA tensors."""
+    """The current device's generator (ember.cuda._random: Philox, seeded by ember.cuda.manual_seed), for
+    CUDA tensors."""
     if generator is not None:
         raise NotImplementedError("{}(): generator= applies to CPU tensors; CUDA tensors draw from the device's "
                                   "generator (seed it with ember.cuda.manual_seed)".format(op))
-    from ember import _backend
-    return _backend.cupy.random
+    from ember.cuda import _random
+    return _random.generator()
 
 
 def _dev_dtype(a):
@@ -449,8 +450,8 @@ def random_(self, from_=None, to=None, *, generator=None):
         if lo < info.min or hi - 1 > info.max:
             raise RuntimeError("random_(): the range [{}, {}) does not fit {} (values in [{}, {}])"
                                .format(lo, hi, cls._typename, info.min, info.max))
-    if cls.is_cuda:  # CuPy's randint takes an int64 upper bound: [0, 2^63 - 1) for the full LongTensor range
-        a[...] = _dev_random(generator, "random_").randint(lo, min(hi, (1 << 63) - 1), a.shape, np.int64)
+    if cls.is_cuda:
+        a[...] = _dev_random(generator, "random_").randint(lo, hi, a.shape, np.int64)
         return self
     g = _gen(generator)
     if not a.size:

@@ -258,15 +258,23 @@ def manual_seed(seed):
     """Seeds the current GPU's generator; without CUDA, a no-op as in 0.2 (its call was deferred)."""
     _initial_seed[0] = int(seed)
     if _backend.cuda_available:
-        _cp().random.seed(int(seed) & 0xFFFFFFFF)
+        _generator().set_state(_seed_state(seed))
 
 
 def manual_seed_all(seed):
     _initial_seed[0] = int(seed)
     if _backend.cuda_available:
         for d in range(device_count()):
-            with device(d):
-                _cp().random.seed(int(seed) & 0xFFFFFFFF)
+            _generator(d).set_state(_seed_state(seed))
+
+
+def _generator(device=None):
+    from ember.cuda import _random  # on first use: it loads the kernels package, which import ember need not
+    return _random.generator(device)
+
+
+def _seed_state(seed):
+    return int(seed & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little") + bytes(8)
 
 
 def seed():
@@ -285,13 +293,28 @@ def initial_seed():
 
 
 def get_rng_state(device=-1):
-    raise NotImplementedError("ember.cuda.get_rng_state(): CuPy's generator state can't be saved; "
-                              "reseed with ember.cuda.manual_seed instead")
+    """The generator state of GPU ``device`` (-1: the current one) as a ByteTensor: ember's GPU generator is
+    Philox, whose state is its seed and counter (16 bytes; 0.2's MTGP32 states were larger)."""
+    _lazy_init("ember.cuda.get_rng_state()")
+    state = _generator(_rng_device(device, "get_rng_state")).get_state()
+    return _tensor.ByteTensor(list(state))
 
 
 def set_rng_state(new_state, device=-1):
-    raise NotImplementedError("ember.cuda.set_rng_state(): CuPy's generator state can't be restored; "
-                              "reseed with ember.cuda.manual_seed instead")
+    """Restores a state from ``get_rng_state`` (a ByteTensor of 16 bytes)."""
+    _lazy_init("ember.cuda.set_rng_state()")
+    if not isinstance(new_state, _tensor.ByteTensor) or new_state.numel() != 16:
+        raise RuntimeError("set_rng_state(): expected a torch.ByteTensor of 16 bytes from get_rng_state(), got {}"
+                           .format(_tensor._typename_of(new_state) if not isinstance(new_state, _tensor.ByteTensor)
+                                   else "one of {} bytes".format(new_state.numel())))
+    _generator(_rng_device(device, "set_rng_state")).set_state(new_state.contiguous().numpy().tobytes())
+
+
+def _rng_device(device, what):
+    if device == -1:
+        return None
+    _check_device(device, what)
+    return device
 
 
 # ---------------------------------------------------------------------- host <-> device
