@@ -83,7 +83,7 @@ class _StandIn(object):
 @pytest.mark.parametrize("failing", ["cudnnConvolutionForward", "cudnnSetConvolutionNdDescriptor",
                                      "cudnnGetConvolutionForwardAlgorithm_v7"])
 def test_a_cudnn_failure_falls_back_to_embers_kernels(fake_cuda, monkeypatch, failing):
-    lib = _StandIn(failing)
+    lib = _StandIn(failing)  # the stand-in's codes are its own (3 for a failure)
     monkeypatch.setattr(cudnn, "_lib", lib)
     monkeypatch.setattr(cudnn, "library", lambda: lib)
     monkeypatch.setattr(cudnn, "usable", lambda dtype: True)
@@ -155,3 +155,61 @@ def test_descriptors_agree_with_cudnns_own_output_size(op, x, w, kw):
     assert tuple(out) == ydims
     for dtype in (np.float64, np.float16):
         cudnn._Conv(geom, dtype)  # every data type's descriptors are accepted
+
+
+# ---------------------------------------------------------------------- 0.2's ctypes helpers
+
+@pytest.mark.skipif(_REAL is None, reason="needs cuDNN (e.g. the nvidia-cudnn-cu13 wheel)")
+def test_tensor_and_filter_descriptors_read_back_from_cudnn(fake_cuda):
+    lib = _REAL
+    get_t, get_f = lib.cudnnGetTensorNdDescriptor, lib.cudnnGetFilterNdDescriptor
+    ip = ctypes.POINTER(ctypes.c_int)
+    get_t.restype, get_t.argtypes = ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ip, ip, ip, ip]
+    get_f.restype, get_f.argtypes = ctypes.c_int, [ctypes.c_void_p, ctypes.c_int, ip, ip, ip, ip]
+
+    def read_tensor(d):
+        dt, nd, dims, strides = ctypes.c_int(), ctypes.c_int(), (ctypes.c_int * 8)(), (ctypes.c_int * 8)()
+        assert get_t(d, 8, dt, nd, dims, strides) == 0
+        return dt.value, tuple(dims[:nd.value]), tuple(strides[:nd.value])
+
+    t = ember.cuda.DoubleTensor(2, 3, 4)
+    d = switches.descriptor(t)
+    assert d.as_tuple() == ("torch.cuda.DoubleTensor", (2, 3, 4, 1, 1), (12, 4, 1, 1, 1))
+    assert read_tensor(d) == (switches.CUDNN_DATA_DOUBLE, (2, 3, 4, 1, 1), (12, 4, 1, 1, 1))
+    steps = switches.descriptor_sequence(ember.cuda.FloatTensor(5, 3, 6), [5, 4, 2])
+    assert [read_tensor(steps[i])[1] for i in range(3)] == [(5, 3, 6, 1, 1), (4, 3, 6, 1, 1), (2, 3, 6, 1, 1)]
+    arr = switches.descriptor(ember.cuda.HalfTensor(4, 5), N=3)
+    assert all(read_tensor(arr[i]) == (switches.CUDNN_DATA_HALF, (4, 5, 1, 1, 1), (5, 1, 1, 1, 1))
+               for i in range(3))
+
+    f = switches.FilterDescriptor()
+    f.set(ember.cuda.FloatTensor(8, 3, 5, 5))
+    dt, fmt, nd, dims = ctypes.c_int(), ctypes.c_int(), ctypes.c_int(), (ctypes.c_int * 8)()
+    assert get_f(f, 8, dt, fmt, nd, dims) == 0
+    assert (dt.value, fmt.value, tuple(dims[:nd.value])) == (0, switches.CUDNN_TENSOR_NCHW, (8, 3, 5, 5))
+    assert f.as_tuple() == (8, 3, 5, 5)
+
+
+@pytest.mark.skipif(_REAL is None, reason="needs cuDNN (e.g. the nvidia-cudnn-cu13 wheel)")
+def test_errors_types_and_arrays(fake_cuda):
+    assert switches.lib is None or switches.lib is _REAL
+    bad_param = 2000 if cudnn.version() >= 90000 else 3  # cuDNN 9 renumbered its statuses
+    assert switches.get_error_string(bad_param) == b"CUDNN_STATUS_BAD_PARAM"
+    switches.check_error(0)
+    with pytest.raises(switches.CuDNNError, match="{}: b'CUDNN_STATUS_BAD_PARAM'".format(bad_param)) as info:
+        switches.check_error(bad_param)
+    assert info.value.status == bad_param and switches.lib is _REAL
+    assert switches.c_type(ember.cuda.HalfTensor(1)) is ctypes.c_float
+    assert switches.c_type(ember.cuda.DoubleTensor(1)) is ctypes.c_double
+    with pytest.raises(ValueError, match="unknown type 'torch.cuda.LongTensor'"):
+        switches.c_type(ember.cuda.LongTensor(1))
+    assert list(switches.int_array([3, 1, 2])) == [3, 1, 2]
+    with pytest.raises(NotImplementedError, match="cuDNN 9 removed cudnnSetRNNDescriptor"):
+        switches.RNNDescriptor(None, 4, 1, None, 0, False, switches.CUDNN_LSTM, switches.CUDNN_DATA_FLOAT)
+
+
+def test_helpers_say_when_there_is_no_cudnn(monkeypatch):
+    monkeypatch.setattr(switches, "lib", None)
+    monkeypatch.setattr(cudnn, "library", lambda: None)
+    with pytest.raises(RuntimeError, match="cuDNN is not available"):
+        switches.TensorDescriptor()
