@@ -12,7 +12,9 @@ The launcher checks each argument against the kernel's parameter as a GPU would 
 a device array for a pointer to elements of its size and kind (float or integer), C-contiguous (kernels
 index raw memory) and on the current device; a NumPy scalar of the parameter's size and kind for a value
 (CuPy passes Python ints as int64 and floats as float64, and so does this). Launch shapes are checked
-against CUDA's limits. Compiled kernels are cached on disk by a hash of their source.
+against CUDA's limits, and arrays sit right before an inaccessible page (see ``_Guarded``), so an
+out-of-bounds access fails here as it would on a GPU. Compiled kernels are cached on disk by a hash of
+their source.
 """
 import ctypes
 import hashlib
@@ -115,7 +117,7 @@ _MAX_PARAMS = 64
 # they are (faster for big arrays).
 _GUARD = os.environ.get("EMBER_FAKE_KERNEL_GUARD", "1") != "0"
 _PAGE = mmap.PAGESIZE
-_PROT_NONE, _PROT_READ_WRITE = 0, 3
+_PROT_NONE = 0
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
 
