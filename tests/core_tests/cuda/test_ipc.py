@@ -101,3 +101,41 @@ def test_fake_ipc_follows_cudas_rules(fake_cuda):
     del mem
     gc.collect()
     assert not os.path.exists(path)  # freed: nothing left in /dev/shm
+
+
+def _event_child(q, r):
+    handle, t = q.get(timeout=60)
+    e = ember.cuda.Event(_handle=handle)
+    e.wait()  # the current stream waits for the parent's work before reading t
+    e.synchronize()
+    r.put((e.query(), e.interprocess, t.cpu().tolist()))
+
+
+def test_an_event_opened_in_another_process(spawn_on_this_device):
+    ctx = spawn_on_this_device
+    q, r = ctx.Queue(), ctx.Queue()
+    p = ctx.Process(target=_event_child, args=(q, r))
+    p.start()
+    t = ember.cuda.FloatTensor([1, 2, 3]).share_memory_()
+    e = ember.cuda.Event(interprocess=True)
+    t.mul_(10)
+    e.record()
+    q.put((e.ipc_handle(), t))
+    assert r.get(timeout=60) == (True, True, [10.0, 20.0, 30.0])
+    p.join(60)
+    assert p.exitcode == 0
+
+
+def test_event_from_a_handle(device_mode):
+    e = ember.cuda.Event(interprocess=True)
+    e.record()
+    opened = ember.cuda.Event(_handle=e.ipc_handle()) if device_mode == "fake" else None
+    if opened is not None:  # on a GPU a process cannot open its own event: the spawn test covers it there
+        opened.record()
+        opened.wait()
+        opened.synchronize()
+        assert opened.query() and opened.interprocess and not opened.enable_timing
+        assert repr(opened).startswith("<torch.cuda.Event 0x")
+    with pytest.raises(Exception) as info:  # CuPy's own error on a GPU
+        ember.cuda.Event(_handle=b"not a handle")
+    assert device_mode != "fake" or "invalid resource handle" in str(info.value)

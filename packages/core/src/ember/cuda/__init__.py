@@ -200,13 +200,14 @@ class Event(object):
     INTERPROCESS = 0x4
 
     def __init__(self, enable_timing=False, blocking=False, interprocess=False, _handle=None):
-        if _handle is not None:
-            raise NotImplementedError("ember.cuda.Event(_handle=...): opening another process's event is not "
-                                      "implemented")
         self.enable_timing = enable_timing
         self.blocking = blocking
         self.interprocess = interprocess
         self._ce = None  # created on first record, as 0.2's lazy event
+        if _handle is not None:  # another process's event, from its ipc_handle()
+            _lazy_init("ember.cuda.Event(_handle=...)")
+            self.interprocess, self.enable_timing = True, False
+            self._ce = _OpenedEvent(_cp().cuda.runtime.ipcOpenEventHandle(bytes(_handle)))
 
     def _event(self):
         if self._ce is None:
@@ -250,6 +251,24 @@ class Event(object):
         if self._ce is None:
             return "<torch.cuda.Event uninitialized>"
         return "<torch.cuda.Event {:#x}>".format(self._ce.ptr)
+
+
+class _OpenedEvent(object):
+    """An event opened from another process's IPC handle, with the part of CuPy's Event API that ember's
+    Event and Stream use (CuPy's Event cannot wrap an existing event)."""
+
+    def __init__(self, ptr):
+        self.ptr = ptr
+
+    def record(self, stream=None):
+        _cp().cuda.runtime.eventRecord(self.ptr, stream.ptr if stream is not None else 0)
+
+    def synchronize(self):
+        _cp().cuda.runtime.eventSynchronize(self.ptr)
+
+    @property
+    def done(self):
+        return _cp().cuda.runtime.eventQuery(self.ptr) == 0  # else cudaErrorNotReady
 
 
 # ---------------------------------------------------------------------- random
