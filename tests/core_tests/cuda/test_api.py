@@ -478,3 +478,15 @@ def test_fake_cuda_from_the_environment():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[0] == "True 2 [2.0, 4.0] 1"
+
+
+def test_cudart_is_the_cuda_runtime_library(device_mode):
+    import ctypes
+    try:
+        lib = ember.cuda.cudart()
+    except RuntimeError as e:
+        pytest.skip(str(e))  # a machine with neither CuPy's runtime nor the toolkit
+    assert ember.cuda.cudart() is lib
+    assert lib.cudaGetErrorString(0) == b"no error"
+    v = ctypes.c_int()
+    assert lib.cudaRuntimeGetVersion(ctypes.byref(v)) == 0 and v.value >= 11000

@@ -69,9 +69,37 @@ def synchronize():
     _cp().cuda.runtime.deviceSynchronize()
 
 
+_cudart = []
+
+
 def cudart():
-    raise NotImplementedError("ember.cuda.cudart(): ember has no ctypes CUDA runtime handle; use CuPy "
-                              "(cupy.cuda.runtime) directly")
+    """The CUDA runtime library as a ctypes handle (0.2's ``torch.cuda.cudart()``), e.g. for
+    ``cudart().cudaProfilerStart()``: the one CuPy's wheel depends on, else the toolkit's or the system's."""
+    _lazy_init("ember.cuda.cudart()")
+    if not _cudart:
+        import ctypes
+        import ctypes.util
+        import glob
+        import os
+        paths = []
+        try:
+            import nvidia
+            for root in nvidia.__path__:
+                paths += sorted(glob.glob(os.path.join(root, "*", "lib", "libcudart.so.*")), reverse=True)
+        except ImportError:
+            pass
+        paths += sorted(glob.glob("/usr/local/cuda*/lib64/libcudart.so.*"), reverse=True)
+        paths += [p for p in (ctypes.util.find_library("cudart"),) if p]
+        for path in paths:
+            try:
+                _cudart.append(ctypes.CDLL(path))
+                break
+            except OSError:
+                continue
+        else:
+            raise RuntimeError("ember.cuda.cudart(): no CUDA runtime library (libcudart.so) was found")
+        _cudart[0].cudaGetErrorString.restype = ctypes.c_char_p
+    return _cudart[0]
 
 
 class device(object):
