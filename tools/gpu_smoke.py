@@ -51,6 +51,12 @@ def pytest_counts(out):
     return ", ".join("{} {}".format(n, w) for n, w in m) or "no summary"
 
 
+def progress(out):
+    """Counts of the per-test result lines of a verbose pytest run (for one that did not finish)."""
+    words = re.findall(r"\b(PASSED|FAILED|ERROR|SKIPPED)\b", out)
+    return ", ".join("{} {}".format(words.count(w), w.lower()) for w in ("PASSED", "FAILED", "ERROR", "SKIPPED"))
+
+
 def have_module(name):
     import importlib.util
     return importlib.util.find_spec(name) is not None
@@ -118,10 +124,12 @@ def main():
 
     # every gpu-marked test: the CUDA ops and API, the nn module table and the other families on CUDA
     workers = ["-n", str(min(args.jobs, 8))] if have_module("xdist") else []
-    rc, out, dt = run("gpu tests", [sys.executable, "-m", "pytest", "-q", "-m", "gpu", "--tb=short", "-rfE",
+    # -v: one line per test as it ends, so a run cut short by its time limit still says what passed and
+    # what failed (the closing summary never comes then)
+    rc, out, dt = run("gpu tests", [sys.executable, "-m", "pytest", "-v", "-m", "gpu", "--tb=short", "-rfE",
                                     "-p", "no:cacheprovider"] + workers + args.tests, budget(330, 2), env,
                       log_dir=log)
-    summary.append(("gpu-marked tests", pytest_counts(out), dt))
+    summary.append(("gpu-marked tests", pytest_counts(out) if rc != 124 else "cut short: " + progress(out), dt))
     ok = ok and rc == 0
 
     rc, out, dt = run("MNIST example on the GPU", [sys.executable, "examples/mnist.py", "--epochs", "2",
