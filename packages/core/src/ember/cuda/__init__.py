@@ -78,19 +78,8 @@ def cudart():
     _lazy_init("ember.cuda.cudart()")
     if not _cudart:
         import ctypes
-        import ctypes.util
-        import glob
-        import os
-        paths = []
-        try:
-            import nvidia
-            for root in nvidia.__path__:
-                paths += sorted(glob.glob(os.path.join(root, "*", "lib", "libcudart.so.*")), reverse=True)
-        except ImportError:
-            pass
-        paths += sorted(glob.glob("/usr/local/cuda*/lib64/libcudart.so.*"), reverse=True)
-        paths += [p for p in (ctypes.util.find_library("cudart"),) if p]
-        for path in paths:
+        from ember.cuda import _libraries
+        for path in _libraries.candidates("cudart"):
             try:
                 _cudart.append(ctypes.CDLL(path))
                 break

@@ -16,7 +16,6 @@ with a warning, then that geometry stays on ember's kernels).
 """
 import collections
 import ctypes
-import ctypes.util
 import glob
 import os
 import threading
@@ -92,15 +91,8 @@ def _candidates():
     env = os.environ.get("EMBER_CUDNN_LIBRARY")
     if env:
         return [env]
-    paths = []
-    try:
-        import nvidia
-        for root in nvidia.__path__:
-            paths += sorted(glob.glob(os.path.join(root, "*", "lib", "libcudnn.so.*")), reverse=True)
-    except ImportError:
-        pass
-    found = ctypes.util.find_library("cudnn")
-    return paths + ([found] if found else []) + ["libcudnn.so.9", "libcudnn.so.8"]
+    from ember.cuda import _libraries
+    return _libraries.candidates("cudnn") + ["libcudnn.so.9", "libcudnn.so.8"]
 
 
 def _open():
