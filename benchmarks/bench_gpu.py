@@ -10,7 +10,8 @@ memory, and an MLP training step through autograd (784-1024-1024-10 at batch 256
 is missing (no CUDA build of PyTorch) prints n/a; so does one whose ember op raises (its error is noted).
 The nn rows (issue #11's targets, ember <= 1.5x torch): conv A/B forward+backward (benchmarks/bench_conv.py's
 sizes; on cuDNN where ember finds it, and again on ember's own kernels), ResNet-18 forward at batch 64 in eval
-mode (224x224), the 2-layer LSTM of benchmarks/bench_rnn.py forward+backward, and one epoch of the MNIST
+mode (224x224), the 2-layer LSTM of benchmarks/bench_rnn.py forward+backward (cuDNN, then ember's kernels),
+and one epoch of the MNIST
 example (examples/mnist.py's network and SGD, 125 batches of 64 already on the GPU); then the kernel
 families that have CUDA C kernels (max/avg pooling, upsampling, reflection padding, grid_sample) forward and
 backward. Both sides compute float32 in float32 (TF32 off in PyTorch).
@@ -279,6 +280,7 @@ def nn_cases(quick, rng):
             m(x)[0].sum().backward()
         return step
     out.append(("LSTM 2x{} fwd+bwd, seq {} batch {}".format(hidden, seq, lstm_batch), lstm, lstm_t))
+    out.append(("LSTM fwd+bwd, ember's own kernels", _without_cudnn(lstm), lstm_t))
 
     steps = 20 if quick else 125
     digits = rng.standard_normal((steps, 64, 1, 28, 28)).astype(np.float32)

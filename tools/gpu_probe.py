@@ -4,9 +4,12 @@ down with it:
 
     python3 tools/gpu_probe.py kernels   # compile every CUDA C kernel of ember.kernels.cuda on the GPU
     python3 tools/gpu_probe.py cudnn     # cuDNN convolutions against ember's own GPU kernels
+    python3 tools/gpu_probe.py rnn       # cuDNN recurrent layers against ember's own GPU kernels
 
-Exit status 0 when everything passed; ``cudnn`` exits 3 when no cuDNN was found (nothing to check).
+Exit status 0 when everything passed; ``cudnn`` and ``rnn`` exit 3 when no cuDNN was found (nothing to
+check).
 """
+import os
 import importlib
 import pkgutil
 import sys
@@ -114,8 +117,60 @@ def cudnn():
     return 1 if failed or refused else 0
 
 
+def _rnn_run(mode, dtype, x, ws, h0, c0, sizes, go, ghy, gcy):
+    import ember
+    from ember.kernels import rnn as k
+    cast = lambda a: None if a is None else ember.from_numpy(a).cuda().type("torch.cuda." + dtype)  # noqa: E731
+    out, hy, cy, work = k.rnn_forward(mode, cast(x), *(cast(w) for w in ws), hx=cast(h0), cx=cast(c0),
+                                      batch_sizes=ember.LongTensor(sizes))
+    grads = k.rnn_backward(cast(go), cast(ghy), cast(gcy) if mode == "LSTM" else None, cast(x), cast(ws[0]),
+                           cast(ws[1]), work)
+    used = work.cudnn is not None
+    return used, [t.cpu().double().numpy() for t in (out, hy, cy) + tuple(grads) if t is not None]
+
+
+def rnn():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        pass
+    from ember.backends import cudnn as switches
+    if switches.version() is None:
+        print("no cuDNN found: ember's own recurrent kernels run")
+        return 3
+    failed, worst = 0, {}
+    rng = np.random.RandomState(0)
+    I, H = 5, 7
+    for mode, G in (("LSTM", 4), ("GRU", 3), ("RNN_TANH", 1), ("RNN_RELU", 1)):
+        for sizes in ([3, 3, 3, 3], [4, 3, 3, 1]):  # padded, then packed with sequences ending early
+            N, B = sum(sizes), sizes[0]
+            x = rng.standard_normal((N, I))
+            ws = [rng.standard_normal((G * H, I)) * 0.4, rng.standard_normal((G * H, H)) * 0.4,
+                  rng.standard_normal(G * H) * 0.1, rng.standard_normal(G * H) * 0.1]
+            h0, c0 = rng.standard_normal((B, H)), rng.standard_normal((B, H))
+            go, ghy, gcy = rng.standard_normal((N, H)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
+            for dtype, tol in (("DoubleTensor", 1e-9), ("FloatTensor", 1e-4), ("HalfTensor", 5e-2)):
+                os.environ.pop("EMBER_CUDNN_RNN", None)
+                used, got = _rnn_run(mode, dtype, x, ws, h0, c0, sizes, go, ghy, gcy)
+                os.environ["EMBER_CUDNN_RNN"] = "0"
+                _, want = _rnn_run(mode, dtype, x, ws, h0, c0, sizes, go, ghy, gcy)
+                os.environ.pop("EMBER_CUDNN_RNN", None)
+                if not used:
+                    failed += 1
+                    print("NOT ON cuDNN {} {} {}".format(mode, sizes, dtype))
+                    continue
+                err = max(float(np.max(np.abs(g - w) / (1 + np.abs(w)))) for g, w in zip(got, want))
+                worst[(mode, dtype)] = max(worst.get((mode, dtype), 0.0), err)
+                if not err <= tol:
+                    failed += 1
+                    print("MISMATCH {} {} {}: relative error {:.3g} > {}".format(mode, sizes, dtype, err, tol))
+    for (mode, dtype), err in sorted(worst.items()):
+        print("{:<9} {:<13} worst relative error {:.3g}".format(mode, dtype, err))
+    return 1 if failed else 0
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else ""
-    if what not in ("kernels", "cudnn"):
+    if what not in ("kernels", "cudnn", "rnn"):
         sys.exit(__doc__)
-    sys.exit(kernels() if what == "kernels" else cudnn())
+    sys.exit({"kernels": kernels, "cudnn": cudnn, "rnn": rnn}[what]())

@@ -1,6 +1,7 @@
 """GPU smoke run: on a fresh CUDA machine (CuPy, Cython, NumPy, pytest, and optionally pytest-xdist and a
 CUDA build of PyTorch for the benchmark; no network needed), build ember's Cython extensions from this
-checkout in place, compile its CUDA C kernels and check its cuDNN convolutions (tools/gpu_probe.py), run
+checkout in place, compile its CUDA C kernels and check its cuDNN convolutions and recurrent layers
+(tools/gpu_probe.py), run
 every ``gpu``-marked test on the real GPU, train the MNIST and char-rnn examples there, run the GPU
 benchmark, and print a summary. Meant to finish well under 8 minutes on a 16-core machine.
 
@@ -121,6 +122,16 @@ def main():
         ok = False
     else:
         summary.append(("cuDNN convolutions", "agree with ember's kernels", dt))
+    rc, out, dt = run("cuDNN recurrent layers against ember's kernels", [sys.executable, "tools/gpu_probe.py", "rnn"],
+                      budget(90, 3), env, log_dir=log)
+    if rc == 3:
+        summary.append(("cuDNN recurrent layers", "no cuDNN found (ember's kernels)", dt))
+    elif rc != 0:
+        env["EMBER_CUDNN_RNN"] = "0"  # the rest of the run uses ember's recurrent kernels
+        summary.append(("cuDNN recurrent layers", "FAILED (exit {}): off from here".format(rc), dt))
+        ok = False
+    else:
+        summary.append(("cuDNN recurrent layers", "agree with ember's kernels", dt))
 
     # every gpu-marked test: the CUDA ops and API, the nn module table and the other families on CUDA
     workers = ["-n", str(min(args.jobs, 8))] if have_module("xdist") else []

@@ -1,6 +1,9 @@
 """Recurrent layers on the GPU: one layer and direction of an RNN (tanh or ReLU), LSTM or GRU over a whole
 sequence, forward and backward, with the CPU kernel's layout and formulas (ember/kernels/rnn.py).
 
+Forward directions run on cuDNN where it is installed (``cudnn_rnn``); the rest, and everything on the fake
+CUDA, on the kernels here.
+
 A sequence is N rows in time-major packed order, step t holding sizes[t] rows (non-increasing; a padded
 T x B batch is T steps of B). The input projection of every step is one matmul; each step is one matmul
 with W_hh and one fused cell kernel (``_raw``: one thread per hidden unit of each row, THCUNN's fused
@@ -15,7 +18,7 @@ Half inputs compute in float32, as do the kept arrays; results round once at the
 """
 import numpy as np
 
-from . import widened
+from . import cudnn_rnn, widened
 from ._raw import Kernel
 from ..rnn import RNN_MODES
 
@@ -28,13 +31,14 @@ class Workspace(object):
     modes, the output itself); ``cells`` and ``tanh_cells`` each step's LSTM cell state and its tanh;
     ``hidden_n`` each step's W_hn h + b_hn of a GRU."""
     __slots__ = ("mode", "sizes", "steps", "shape", "x", "h0", "c0", "gates", "out", "cells", "tanh_cells",
-                 "hidden_n")
+                 "hidden_n", "cudnn")
 
     def __init__(self, mode, sizes, steps, shape, x, h0, c0, gates, out, cells=None, tanh_cells=None,
-                 hidden_n=None):
+                 hidden_n=None, cudnn=None):
         self.mode, self.sizes, self.steps, self.shape, self.x = mode, sizes, steps, shape, x
         self.h0, self.c0, self.gates, self.out = h0, c0, gates, out
         self.cells, self.tanh_cells, self.hidden_n = cells, tanh_cells, hidden_n
+        self.cudnn = cudnn  # cudnn_rnn.State when cuDNN ran the layer (gates is then an empty (0, G) array)
 
 
 class _Steps(object):
@@ -89,6 +93,13 @@ def layer_forward(xp, mode, x, w_ih, w_hh, b_ih, b_hh, h0, c0, sizes, reverse, s
     """One layer and direction: ``x`` (N x I, C-contiguous) the input rows, ``h0``/``c0`` (B x H) the initial
     states or None (zeros), ``sizes`` the host array of step sizes, ``shape`` the input tensor's. Returns
     (output N x H, hy, cy (None but for LSTM), workspace), the arrays in x's dtype."""
+    if cudnn_rnn.usable(x.dtype, reverse):
+        got = cudnn_rnn.forward(xp, mode, x, w_ih, w_hh, b_ih, b_hh, h0, c0, sizes)
+        if got is not None:
+            out, hy, cy, state = got
+            ws = Workspace(mode, sizes, None, shape, x, h0, c0, xp.empty((0, w_hh.shape[0]), x.dtype), out,
+                           cudnn=state)
+            return out, hy, cy, ws
     dt = x.dtype
     x, w_ih, w_hh = widened(x), widened(w_ih), widened(w_hh)
     cdt = x.dtype
@@ -125,6 +136,11 @@ def layer_backward(xp, ws, grad_output, grad_hy, grad_cy, w_ih, w_hh, need_input
     """Gradients of layer_forward's inputs from those of its outputs (grad_output N x H, grad_hy / grad_cy
     B x H, each None for zero): (grad_input (the input's shape), grad_hx, grad_cx (None but for LSTM),
     grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh), the unwanted ones None, in w_ih's dtype."""
+    if ws.cudnn is not None:
+        gx, dh, dc, gw_ih, gw_hh, gb_ih, gb_hh = cudnn_rnn.backward(xp, ws.cudnn, grad_output, grad_hy, grad_cy,
+                                                                     need_weights or need_bias)
+        return (gx.reshape(ws.shape) if need_input else None, dh, dc, gw_ih if need_weights else None,
+                gw_hh if need_weights else None, gb_ih if need_bias else None, gb_hh if need_bias else None)
     dt = w_ih.dtype
     w_ih, w_hh = widened(w_ih), widened(w_hh)
     steps, out = ws.steps, ws.out
