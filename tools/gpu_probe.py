@@ -4,7 +4,7 @@ down with it:
 
     python3 tools/gpu_probe.py kernels   # compile every CUDA C kernel of ember.kernels.cuda on the GPU
     python3 tools/gpu_probe.py cudnn     # cuDNN convolutions against ember's own GPU kernels
-    python3 tools/gpu_probe.py rnn       # cuDNN recurrent layers against ember's own GPU kernels
+    python3 tools/gpu_probe.py rnn       # cuDNN recurrent layers (both directions) against ember's GPU kernels
 
 Exit status 0 when everything passed; ``cudnn`` and ``rnn`` exit 3 when no cuDNN was found (nothing to
 check).
@@ -117,12 +117,12 @@ def cudnn():
     return 1 if failed or refused else 0
 
 
-def _rnn_run(mode, dtype, x, ws, h0, c0, sizes, go, ghy, gcy):
+def _rnn_run(mode, dtype, x, ws, h0, c0, sizes, go, ghy, gcy, reverse):
     import ember
     from ember.kernels import rnn as k
     cast = lambda a: None if a is None else ember.from_numpy(a).cuda().type("torch.cuda." + dtype)  # noqa: E731
     out, hy, cy, work = k.rnn_forward(mode, cast(x), *(cast(w) for w in ws), hx=cast(h0), cx=cast(c0),
-                                      batch_sizes=ember.LongTensor(sizes))
+                                      batch_sizes=ember.LongTensor(sizes), reverse=reverse)
     grads = k.rnn_backward(cast(go), cast(ghy), cast(gcy) if mode == "LSTM" else None, cast(x), cast(ws[0]),
                            cast(ws[1]), work)
     used = work.cudnn is not None
@@ -150,20 +150,23 @@ def rnn():
             h0, c0 = rng.standard_normal((B, H)), rng.standard_normal((B, H))
             go, ghy, gcy = rng.standard_normal((N, H)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
             for dtype, tol in (("DoubleTensor", 1e-9), ("FloatTensor", 1e-4), ("HalfTensor", 5e-2)):
-                os.environ.pop("EMBER_CUDNN_RNN", None)
-                used, got = _rnn_run(mode, dtype, x, ws, h0, c0, sizes, go, ghy, gcy)
-                os.environ["EMBER_CUDNN_RNN"] = "0"
-                _, want = _rnn_run(mode, dtype, x, ws, h0, c0, sizes, go, ghy, gcy)
-                os.environ.pop("EMBER_CUDNN_RNN", None)
-                if not used:
-                    failed += 1
-                    print("NOT ON cuDNN {} {} {}".format(mode, sizes, dtype))
-                    continue
-                err = max(float(np.max(np.abs(g - w) / (1 + np.abs(w)))) for g, w in zip(got, want))
-                worst[(mode, dtype)] = max(worst.get((mode, dtype), 0.0), err)
-                if not err <= tol:
-                    failed += 1
-                    print("MISMATCH {} {} {}: relative error {:.3g} > {}".format(mode, sizes, dtype, err, tol))
+                for reverse in (False, True):
+                    args = (mode, dtype, x, ws, h0, c0, sizes, go, ghy, gcy, reverse)
+                    os.environ.pop("EMBER_CUDNN_RNN", None)
+                    used, got = _rnn_run(*args)
+                    os.environ["EMBER_CUDNN_RNN"] = "0"
+                    _, want = _rnn_run(*args)
+                    os.environ.pop("EMBER_CUDNN_RNN", None)
+                    what = "{} {} {}{}".format(mode, sizes, dtype, " reversed" if reverse else "")
+                    if not used:
+                        failed += 1
+                        print("NOT ON cuDNN " + what)
+                        continue
+                    err = max(float(np.max(np.abs(g - w) / (1 + np.abs(w)))) for g, w in zip(got, want))
+                    worst[(mode, dtype)] = max(worst.get((mode, dtype), 0.0), err)
+                    if not err <= tol:
+                        failed += 1
+                        print("MISMATCH {}: relative error {:.3g} > {}".format(what, err, tol))
     for (mode, dtype), err in sorted(worst.items()):
         print("{:<9} {:<13} worst relative error {:.3g}".format(mode, dtype, err))
     return 1 if failed else 0

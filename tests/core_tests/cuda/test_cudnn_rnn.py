@@ -72,10 +72,44 @@ def test_a_cudnn_failure_falls_back_to_embers_kernels(fake_cuda, monkeypatch):
     assert cudnn_rnn._failed
 
 
-def test_reversed_directions_and_the_switch_keep_embers_kernels(monkeypatch):
+def test_the_switch_keeps_embers_kernels(monkeypatch):
     monkeypatch.setattr(cudnn, "usable", lambda dtype: True)
     monkeypatch.setattr(cudnn_rnn, "_lib", lambda: object())
     monkeypatch.setattr(cudnn_rnn, "_failed", [])
-    assert cudnn_rnn.usable(np.float32, False) and not cudnn_rnn.usable(np.float32, True)
+    assert cudnn_rnn.usable(np.float32)
     monkeypatch.setenv("EMBER_CUDNN_RNN", "0")
-    assert not cudnn_rnn.usable(np.float32, False)
+    assert not cudnn_rnn.usable(np.float32)
+
+
+@pytest.mark.parametrize("sizes", [[3, 3, 3], [4, 3, 3, 1], [2, 1, 1, 1, 1], [5]])
+def test_reversal_reverses_each_sequence_within_its_length(sizes):
+    """A reversed direction runs forward on this permutation of the packed rows (and back through it)."""
+    perm = cudnn_rnn.reversal(sizes)
+    rows = [(t, b) for t, n in enumerate(sizes) for b in range(n)]  # the packed order
+    lengths = [sum(1 for n in sizes if n > b) for b in range(sizes[0])]
+    for r, (t, b) in enumerate(rows):
+        assert rows[perm[r]] == (lengths[b] - 1 - t, b)
+    assert (perm[perm] == np.arange(len(rows))).all()  # its own inverse
+
+
+@pytest.mark.parametrize("mode,G", [("LSTM", 4), ("GRU", 3), ("RNN_TANH", 1)])
+def test_a_reversed_direction_is_the_forward_one_on_reversed_sequences(mode, G):
+    """What the cuDNN path relies on, shown with ember's CPU kernels: the reversed direction's output and
+    final state equal the forward direction's on the rows permuted by ``reversal``, permuted back."""
+    rng = np.random.RandomState(2)
+    sizes = [4, 3, 3, 1]
+    N, B, I, H = sum(sizes), sizes[0], 3, 5
+    x, h0, c0 = rng.standard_normal((N, I)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    ws = [rng.standard_normal((G * H, I)), rng.standard_normal((G * H, H)), rng.standard_normal(G * H),
+          rng.standard_normal(G * H)]
+    perm = cudnn_rnn.reversal(sizes)
+    t = ember.from_numpy
+    run = lambda xs, reverse: rnn_kernels.rnn_forward(  # noqa: E731
+        mode, t(xs), *(t(w) for w in ws), hx=t(h0), cx=t(c0) if mode == "LSTM" else None,
+        batch_sizes=ember.LongTensor(sizes), reverse=reverse)
+    want = run(x, True)
+    got = run(x[perm], False)
+    np.testing.assert_allclose(got[0].numpy()[perm], want[0].numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got[1].numpy(), want[1].numpy(), rtol=1e-12, atol=1e-12)
+    if mode == "LSTM":
+        np.testing.assert_allclose(got[2].numpy(), want[2].numpy(), rtol=1e-12, atol=1e-12)

@@ -2,15 +2,17 @@
 passes) through ctypes, for ``ember.kernels.cuda.rnn``: one layer and one direction per call, as ember's
 recurrent kernels are called, on the packed time-major layout (step t holds sizes[t] rows).
 
-cuDNN runs forward directions only (a reversed direction stays on ember's kernels). Its cell modes are
+cuDNN runs forward directions; a reversed one runs forward on the batch with every sequence reversed
+within its own length (one row gather before, one after: ``reversal``). Its cell modes are
 numbered as ember's (RNN_RELU, RNN_TANH, LSTM, GRU) and its gate order is 0.2's (i, f, g, o; r, z, n), so
 the packed weight space is w_ih, w_hh, b_ih, b_hh one after the other when cuDNN lays it out that way (it
 is checked once per layer shape through ``cudnnGetRNNWeightParams``; otherwise each gate's block is copied
 to where cuDNN says). Float and double compute in their type with FMA math, half in float32. The weight
 gradients come back through the same layout.
 
-``forward`` returns None when cuDNN is not to be used (absent, switched off, the fake CUDA, a reversed
-direction, EMBER_CUDNN_RNN=0); a cuDNN error is warned once and ember's kernels take over from then on.
+``forward`` returns None when cuDNN failed: the error is warned once and ember's kernels take over from
+then on (``usable`` says whether to try: cuDNN present and switched on, not the fake CUDA, and
+EMBER_CUDNN_RNN not 0).
 """
 import ctypes
 import os
@@ -71,9 +73,21 @@ def _lib():
     return _bound[0]
 
 
-def usable(dtype, reverse):
-    return (not reverse and not _failed and os.environ.get("EMBER_CUDNN_RNN", "1") != "0"
-            and _binding.usable(dtype) and _lib() is not None)
+def usable(dtype):
+    return (not _failed and os.environ.get("EMBER_CUDNN_RNN", "1") != "0" and _binding.usable(dtype)
+            and _lib() is not None)
+
+
+def reversal(sizes):
+    """The row permutation that reverses every sequence of a packed batch within its own length: row
+    (t, b) <-> row (length_b - 1 - t, b). The reversed batch packs with the same step sizes, and the
+    permutation is its own inverse (so it also maps the results back)."""
+    sizes = np.asarray(sizes, np.int64)
+    offs = np.cumsum(sizes) - sizes
+    t = np.repeat(np.arange(len(sizes)), sizes)
+    b = np.arange(int(sizes.sum())) - offs[t]
+    lengths = (sizes[None, :] > np.arange(int(sizes[0]))[:, None]).sum(1)
+    return offs[lengths[b] - 1 - t] + b
 
 
 def _check(status, what):
@@ -200,7 +214,8 @@ def _layer(mode, I, H, bias, dtype):
 class State(object):
     """What ``forward`` keeps for ``backward``: the descriptors, the packed weights, cuDNN's reserve space
     and the arrays it reads again."""
-    __slots__ = ("layer", "x_desc", "y_desc", "h_desc", "lengths", "space", "reserve", "x", "y", "h0", "c0")
+    __slots__ = ("layer", "x_desc", "y_desc", "h_desc", "lengths", "space", "reserve", "x", "y", "h0", "c0",
+                 "perm")
 
 
 def _data_desc(dt, T, B, vector, lengths):
@@ -223,14 +238,19 @@ def _fail(err):
                   .format(err), RuntimeWarning, stacklevel=4)
 
 
-def forward(xp, mode, x, w_ih, w_hh, b_ih, b_hh, h0, c0, sizes):
-    """(output N x H, hy, cy (None but for LSTM), State) of one forward layer on cuDNN, or None when
+def forward(xp, mode, x, w_ih, w_hh, b_ih, b_hh, h0, c0, sizes, reverse):
+    """(output N x H, hy, cy (None but for LSTM), State) of one layer direction on cuDNN, or None when
     cuDNN failed (ember's kernels run it then)."""
+    perm = xp.asarray(reversal(sizes)) if reverse else None
     try:
-        return _forward(xp, mode, x, w_ih, w_hh, b_ih, b_hh, h0, c0, sizes)
+        got = _forward(xp, mode, x if perm is None else xp.take(x, perm, axis=0), w_ih, w_hh, b_ih, b_hh, h0, c0,
+                       sizes)
     except _binding.CudnnError as e:
         _fail(e)
         return None
+    out, hy, cy, state = got
+    state.perm = perm
+    return (out if perm is None else xp.take(out, perm, axis=0)), hy, cy, state
 
 
 def _forward(xp, mode, x, w_ih, w_hh, b_ih, b_hh, h0, c0, sizes):
@@ -276,7 +296,12 @@ def backward(xp, s, grad_output, grad_hy, grad_cy, need_weights):
     N, H = s.y.shape
     B = grad_hy.shape[0] if grad_hy is not None else int(s.lengths.shape[0])
     lstm = layer.mode == 2
-    dy = xp.zeros((N, H), s.y.dtype) if grad_output is None else xp.ascontiguousarray(grad_output.astype(s.y.dtype))
+    if grad_output is None:
+        dy = xp.zeros((N, H), s.y.dtype)
+    elif s.perm is not None:  # into the reversed batch's row order
+        dy = xp.take(grad_output.astype(s.y.dtype), s.perm, axis=0)
+    else:
+        dy = xp.ascontiguousarray(grad_output.astype(s.y.dtype))
     dhy = None if grad_hy is None else xp.ascontiguousarray(grad_hy.astype(s.y.dtype))
     dcy = None if grad_cy is None or not lstm else xp.ascontiguousarray(grad_cy.astype(s.y.dtype))
     dx = xp.empty(s.x.shape, s.x.dtype)
@@ -300,4 +325,6 @@ def backward(xp, s, grad_output, grad_hy, grad_cy, need_weights):
             _ptr(s.h0), s.y_desc.handle, _ptr(s.y), s.space.nbytes, _ptr(dspace), work.value, _ptr(workspace),
             s.reserve.nbytes, _ptr(s.reserve)), "cudnnRNNBackwardWeights_v8")
         grads = layer.unpack(dspace)
+    if s.perm is not None:
+        dx = xp.take(dx, s.perm, axis=0)
     return (dx, dhx, dcx) + tuple(grads)

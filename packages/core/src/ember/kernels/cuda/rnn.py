@@ -1,8 +1,8 @@
 """Recurrent layers on the GPU: one layer and direction of an RNN (tanh or ReLU), LSTM or GRU over a whole
 sequence, forward and backward, with the CPU kernel's layout and formulas (ember/kernels/rnn.py).
 
-Forward directions run on cuDNN where it is installed (``cudnn_rnn``); the rest, and everything on the fake
-CUDA, on the kernels here.
+Layers run on cuDNN where it is installed (``cudnn_rnn``); on the kernels here otherwise, and on the fake
+CUDA.
 
 A sequence is N rows in time-major packed order, step t holding sizes[t] rows (non-increasing; a padded
 T x B batch is T steps of B). The input projection of every step is one matmul; each step is one matmul
@@ -93,8 +93,8 @@ def layer_forward(xp, mode, x, w_ih, w_hh, b_ih, b_hh, h0, c0, sizes, reverse, s
     """One layer and direction: ``x`` (N x I, C-contiguous) the input rows, ``h0``/``c0`` (B x H) the initial
     states or None (zeros), ``sizes`` the host array of step sizes, ``shape`` the input tensor's. Returns
     (output N x H, hy, cy (None but for LSTM), workspace), the arrays in x's dtype."""
-    if cudnn_rnn.usable(x.dtype, reverse):
-        got = cudnn_rnn.forward(xp, mode, x, w_ih, w_hh, b_ih, b_hh, h0, c0, sizes)
+    if cudnn_rnn.usable(x.dtype):
+        got = cudnn_rnn.forward(xp, mode, x, w_ih, w_hh, b_ih, b_hh, h0, c0, sizes, reverse)
         if got is not None:
             out, hy, cy, state = got
             ws = Workspace(mode, sizes, None, shape, x, h0, c0, xp.empty((0, w_hh.shape[0]), x.dtype), out,
