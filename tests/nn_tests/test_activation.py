@@ -523,3 +523,22 @@ def test_cuda_rrelu_training_slopes_in_bounds(device_mode):
     # evaluation: the fixed slope, as on the CPU
     ev = F.rrelu(Variable(ember.from_numpy(x.copy()).cuda()), lower, upper)
     assert_same(ev.data, to_numpy(F.rrelu(Variable(ember.from_numpy(x.copy())), lower, upper).data))
+
+
+@pytest.mark.parametrize("shape,dim", [((2, 3, 4, 5), 1), ((4, 7), 1), ((3, 2000), 1), ((2000, 3), 0),
+                                       ((2, 1500, 3), 1)])
+@pytest.mark.parametrize("log", [False, True])
+def test_cuda_softmax_kernel_and_long_rows_match_cpu(device_mode, shape, dim, log):
+    """Slices of any layout in the kernel, and long last-dim rows through the array reductions, agree with
+    the CPU kernel (outputs and gradients, float64)."""
+    fn = (lambda v: F.log_softmax(v, dim=dim)) if log else (lambda v: F.softmax(v, dim=dim))
+    base = _data(shape, np.float64, 4, seed=3)
+    results = []
+    for to in (lambda t: t, lambda t: t.cuda()):
+        x = Variable(to(ember.from_numpy(base.copy())), requires_grad=True)
+        y = fn(x)
+        y.backward(to(ember.from_numpy(_data(shape, np.float64, 1, seed=4))))
+        results.append((y.data, x.grad.data))
+    for g, w in zip(results[1], results[0]):
+        assert g.is_cuda
+        assert_same(g, to_numpy(w), rtol=1e-12, atol=1e-13)
