@@ -223,8 +223,12 @@ class Event(object):
         self._ce = None  # created on first record, as 0.2's lazy event
         if _handle is not None:  # another process's event, from its ipc_handle()
             _lazy_init("ember.cuda.Event(_handle=...)")
+            handle = bytes(_handle)
+            if len(handle) != 64:  # cudaIpcEventHandle_t: checked here, CUDA would read past a short one
+                raise ValueError("Event(_handle=...): expected the 64-byte handle of Event.ipc_handle(), got {} "
+                                 "bytes".format(len(handle)))
             self.interprocess, self.enable_timing = True, False
-            self._ce = _OpenedEvent(_cp().cuda.runtime.ipcOpenEventHandle(bytes(_handle)))
+            self._ce = _OpenedEvent(_cp().cuda.runtime.ipcOpenEventHandle(handle))
 
     def _event(self):
         if self._ce is None:
