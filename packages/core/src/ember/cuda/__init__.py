@@ -289,7 +289,11 @@ class _OpenedEvent(object):
 
     @property
     def done(self):
-        return _cp().cuda.runtime.eventQuery(self.ptr) == 0  # else cudaErrorNotReady
+        runtime = _cp().cuda.runtime
+        try:
+            return runtime.eventQuery(self.ptr) == 0  # the status: cudaErrorNotReady while pending
+        except runtime.CUDARuntimeError:  # a CuPy that raises for a pending event instead
+            return False
 
 
 # ---------------------------------------------------------------------- random
