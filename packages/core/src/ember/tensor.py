@@ -605,11 +605,8 @@ class _TensorBase(object):
         return self.storage().is_shared()
 
     def share_memory_(self):
+        # the storage moves (into shared memory, or on a GPU an allocation CUDA IPC can hand out): view it there
         s = self.storage()
-        if self.is_cuda:
-            from . import cuda
-            cuda._share_tensor(self)  # into an allocation of its own, which CUDA IPC hands out
-            return self
         if s.is_shared():
             return self
         a = self._a

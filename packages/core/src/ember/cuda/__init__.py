@@ -585,17 +585,6 @@ def _reduce_storage(storage):
                                    storage.size()))
 
 
-def _share_tensor(tensor):
-    """Move ``tensor``'s storage into an IPC-shareable allocation and view it there (before pickling)."""
-    s = tensor.storage()
-    if s._shared:
-        return
-    a, offset = tensor._a, tensor.storage_offset()
-    _ipc_share(s)
-    if a.size:
-        tensor._a = _tensor._strided(s._a, a.shape, tensor.stride(), offset)
-
-
 # ---------------------------------------------------------------------- CUDA types
 # The classes exist without CUDA (type strings, isinstance checks, pickles naming them); constructing one
 # then raises, as 0.2's lazy CUDA init did.
@@ -651,7 +640,9 @@ class _CudaStorageBase(_storage._StorageBase):
             return _cp().empty(size, self._dtype)
 
     def share_memory_(self):
-        return self  # CUDA memory is shared through IPC handles, not moved (as 0.2)
+        """Move the data into an allocation of its own (once), which CUDA IPC can hand to other processes."""
+        _ipc_share(self)
+        return self
 
     @classmethod
     def from_buffer(cls, *args, **kwargs):

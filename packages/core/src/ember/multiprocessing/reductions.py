@@ -84,11 +84,7 @@ def rebuild_tensor(cls, storage, offset, size, stride):
 
 
 def reduce_tensor(tensor):
-    if tensor.is_cuda:
-        from ember import cuda
-        cuda._share_tensor(tensor)  # into an allocation of its own, which CUDA IPC can hand out
-    elif not tensor.storage().is_shared():
-        tensor.share_memory_()
+    tensor.share_memory_()  # once: shared memory on the CPU, an allocation CUDA IPC can hand out on a GPU
     return (rebuild_tensor, (type(tensor), tensor.storage(), tensor.storage_offset(), tuple(tensor.size()),
                              tensor.stride()))
 
