@@ -25,7 +25,7 @@ def test_rnn_descriptor_reads_back(mode, dtype, bias):
     layer = cudnn_rnn._Layer(mode, 7, 5, bias, dtype)
     fields = [ctypes.c_int() for _ in range(12)]
     dropout, aux = ctypes.c_void_p(), ctypes.c_uint32()
-    assert get(layer.desc.handle, *[ctypes.byref(f) for f in fields], ctypes.byref(dropout), ctypes.byref(aux)) == 0
+    assert get(layer.desc, *[ctypes.byref(f) for f in fields], ctypes.byref(dropout), ctypes.byref(aux)) == 0
     dt = {np.float32: 0, np.float64: 1, np.float16: 2}[dtype]
     # algo, cell, bias mode, direction, input mode, data type, math precision, math type, sizes, layers
     assert [f.value for f in fields] == [0, mode, 2 if bias else 0, 0, 0, dt, 0 if dt == 2 else dt,
@@ -40,7 +40,7 @@ def test_packed_data_descriptor_reads_back():
     d = cudnn_rnn._data_desc(1, 3, 4, 7, [3, 3, 2, 1])
     dt, layout, T, B, V = (ctypes.c_int() for _ in range(5))
     lengths, fill = (ctypes.c_int * 4)(), ctypes.c_double()
-    assert get(d.handle, ctypes.byref(dt), ctypes.byref(layout), ctypes.byref(T), ctypes.byref(B), ctypes.byref(V),
+    assert get(d, ctypes.byref(dt), ctypes.byref(layout), ctypes.byref(T), ctypes.byref(B), ctypes.byref(V),
                4, lengths, ctypes.byref(fill)) == 0
     assert (dt.value, layout.value, T.value, B.value, V.value, list(lengths)) == (1, 1, 3, 4, 7, [3, 3, 2, 1])
 
@@ -51,7 +51,7 @@ def test_a_cudnn_failure_falls_back_to_embers_kernels(fake_cuda, monkeypatch):
             if name == "cudnnGetErrorString":
                 return lambda status: b"CUDNN_STATUS_BAD_PARAM"
             return lambda *args: 2000 if name == "cudnnSetRNNDescriptor_v8" else 0
-    monkeypatch.setattr(cudnn_rnn, "_bound", [Failing()])
+    monkeypatch.setattr(cudnn, "_lib", Failing())
     monkeypatch.setattr(cudnn_rnn, "_failed", [])
     monkeypatch.setattr(cudnn_rnn, "_layers", {})
     monkeypatch.setattr(cudnn, "usable", lambda dtype: True)
@@ -74,7 +74,6 @@ def test_a_cudnn_failure_falls_back_to_embers_kernels(fake_cuda, monkeypatch):
 
 def test_the_switch_keeps_embers_kernels(monkeypatch):
     monkeypatch.setattr(cudnn, "usable", lambda dtype: True)
-    monkeypatch.setattr(cudnn_rnn, "_lib", lambda: object())
     monkeypatch.setattr(cudnn_rnn, "_failed", [])
     assert cudnn_rnn.usable(np.float32)
     monkeypatch.setenv("EMBER_CUDNN_RNN", "0")

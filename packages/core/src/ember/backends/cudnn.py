@@ -103,7 +103,6 @@ def get_handle():
 
 _typemap = {"torch.cuda.HalfTensor": CUDNN_DATA_HALF, "torch.cuda.FloatTensor": CUDNN_DATA_FLOAT,
             "torch.cuda.DoubleTensor": CUDNN_DATA_DOUBLE}
-_sizeofmap = {CUDNN_DATA_HALF: 2, CUDNN_DATA_FLOAT: 4, CUDNN_DATA_DOUBLE: 8}
 
 
 def _data_type(tensor):
@@ -124,15 +123,17 @@ def int_array(itr):
     return (ctypes.c_int * len(values))(*values)
 
 
+def _descriptor(kind):
+    """A cuDNN descriptor of ``kind`` that frees itself (ember.kernels.cuda.cudnn.Descriptor)."""
+    _libcudnn()
+    from ember.kernels.cuda import cudnn as binding
+    return binding.Descriptor(kind)
+
+
 class TensorDescriptor(object):
     def __init__(self):
-        ptr = ctypes.c_void_p()
-        check_error(_libcudnn().cudnnCreateTensorDescriptor(ctypes.byref(ptr)))
-        self._as_parameter_ = ptr
-
-    def __del__(self):
-        if lib is not None:
-            lib.cudnnDestroyTensorDescriptor(self._as_parameter_)
+        self._desc = _descriptor("Tensor")
+        self._as_parameter_ = self._desc._as_parameter_
 
     def set(self, tensor):
         self._type = tensor.type()
@@ -149,17 +150,9 @@ class TensorDescriptorArray(object):
     """``N`` tensor descriptors as one C array (for per-step RNN descriptors)."""
 
     def __init__(self, N):
-        self.ptrs = (ctypes.c_void_p * N)()
-        for i in range(N):
-            ptr = ctypes.c_void_p()
-            check_error(_libcudnn().cudnnCreateTensorDescriptor(ctypes.byref(ptr)))
-            self.ptrs[i] = ptr.value
+        self._descs = [_descriptor("Tensor") for _ in range(N)]
+        self.ptrs = (ctypes.c_void_p * N)(*(d._as_parameter_.value for d in self._descs))
         self._as_parameter_ = self.ptrs
-
-    def __del__(self):
-        if lib is not None:
-            for ptr in self.ptrs:
-                lib.cudnnDestroyTensorDescriptor(ctypes.c_void_p(ptr))
 
     def __getitem__(self, key):
         return ctypes.c_void_p(self.ptrs[key])
@@ -176,13 +169,8 @@ class TensorDescriptorArray(object):
 
 class FilterDescriptor(object):
     def __init__(self):
-        ptr = ctypes.c_void_p()
-        check_error(_libcudnn().cudnnCreateFilterDescriptor(ctypes.byref(ptr)))
-        self._as_parameter_ = ptr
-
-    def __del__(self):
-        if lib is not None:
-            lib.cudnnDestroyFilterDescriptor(self._as_parameter_)
+        self._desc = _descriptor("Filter")
+        self._as_parameter_ = self._desc._as_parameter_
 
     def set(self, weight):
         self._size = tuple(weight.size())
@@ -197,9 +185,8 @@ class DropoutDescriptor(object):
     """A cuDNN dropout descriptor with its random states on the current GPU (``handle``'s)."""
 
     def __init__(self, handle, dropout, seed):
-        ptr = ctypes.c_void_p()
-        check_error(_libcudnn().cudnnCreateDropoutDescriptor(ctypes.byref(ptr)))
-        self._as_parameter_ = ptr
+        self._desc = _descriptor("Dropout")
+        self._as_parameter_ = self._desc._as_parameter_
         self.handle, self.state = handle, None
         self.dropout, self.seed = dropout, seed
         self._set(dropout, seed)
@@ -220,10 +207,6 @@ class DropoutDescriptor(object):
         check_error(lib.cudnnSetDropoutDescriptor(self._as_parameter_, self.handle, dropout, state_ptr, state_size,
                                                   seed))
         self.dropout = dropout
-
-    def __del__(self):
-        if lib is not None:
-            lib.cudnnDestroyDropoutDescriptor(self._as_parameter_)
 
 
 class RNNDescriptor(object):

@@ -82,6 +82,19 @@ _SIGNATURES = {
     "cudnnConvolutionForward": (_I, (_P, _P, _P, _P, _P, _P, _P, _I, _P, _S, _P, _P, _P)),
     "cudnnConvolutionBackwardData": (_I, (_P, _P, _P, _P, _P, _P, _P, _I, _P, _S, _P, _P, _P)),
     "cudnnConvolutionBackwardFilter": (_I, (_P, _P, _P, _P, _P, _P, _P, _I, _P, _S, _P, _P, _P)),
+    # recurrent layers (cudnn_rnn.py)
+    "cudnnCreateRNNDescriptor": (_I, (ctypes.POINTER(_P),)),
+    "cudnnDestroyRNNDescriptor": (_I, (_P,)),
+    "cudnnSetRNNDescriptor_v8": (_I, (_P, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _I, _P, ctypes.c_uint32)),
+    "cudnnCreateRNNDataDescriptor": (_I, (ctypes.POINTER(_P),)),
+    "cudnnDestroyRNNDataDescriptor": (_I, (_P,)),
+    "cudnnSetRNNDataDescriptor": (_I, (_P, _I, _I, _I, _I, _I, _IP, _P)),
+    "cudnnGetRNNWeightSpaceSize": (_I, (_P, _P, _SP)),
+    "cudnnGetRNNWeightParams": (_I, (_P, _P, _I, _S, _P, _I, _P, ctypes.POINTER(_P), _P, ctypes.POINTER(_P))),
+    "cudnnGetRNNTempSpaceSizes": (_I, (_P, _P, _I, _P, _SP, _SP)),
+    "cudnnRNNForward": (_I, (_P, _P, _I, _P, _P, _P, _P, _P, _P, _P, _P, _P, _P, _P, _S, _P, _S, _P, _S, _P)),
+    "cudnnRNNBackwardData_v8": (_I, (_P,) * 16 + (_S, _P, _S, _P, _S, _P)),
+    "cudnnRNNBackwardWeights_v8": (_I, (_P, _P, _I, _P, _P, _P, _P, _P, _P, _P, _S, _P, _S, _P, _S, _P)),
 }
 # the sub-libraries of cuDNN 9, loaded before it in dependency order so that its own loading finds them
 _PARTS = ("graph", "engines_precompiled", "engines_runtime_compiled", "heuristic", "ops", "cnn", "adv")
@@ -113,7 +126,7 @@ def _open():
                 fn = getattr(lib, name)
                 fn.restype, fn.argtypes = restype, argtypes
         except AttributeError:
-            continue  # a cuDNN without the legacy convolution API
+            continue  # a cuDNN without the legacy convolution API or the v8 RNN API
         return lib
     return None
 
@@ -146,6 +159,33 @@ def _check(status, what):
 
 def _ints(values):
     return (ctypes.c_int * len(values))(*values)
+
+
+class Descriptor(object):
+    """A cuDNN descriptor of ``kind`` ("Tensor", "Filter", "Convolution", "Dropout", "RNN", "RNNData"): made
+    by cudnnCreate<kind>Descriptor, freed with the object by cudnnDestroy<kind>Descriptor; ctypes calls
+    take it as its handle."""
+
+    def __init__(self, kind):
+        if _lib is None:
+            raise CudnnError("cuDNN is not available")
+        self._kind = kind
+        self._as_parameter_ = ctypes.c_void_p()
+        create = "cudnnCreate{}Descriptor".format(kind)
+        _check(getattr(_lib, create)(ctypes.byref(self._as_parameter_)), create)
+
+    def __del__(self):
+        lib = _lib
+        if lib is not None and getattr(self, "_as_parameter_", None) is not None and self._as_parameter_.value:
+            getattr(lib, "cudnnDestroy{}Descriptor".format(self._kind))(self._as_parameter_)
+
+
+def tensor_descriptor(dims, dt, strides=None):
+    """A Tensor descriptor of ``dims`` (C-contiguous strides unless given) and data type ``dt``."""
+    d = Descriptor("Tensor")
+    _check(_lib.cudnnSetTensorNdDescriptor(d, dt, len(dims), _ints(dims), _ints(strides or _strides(dims))),
+           "cudnnSetTensorNdDescriptor")
+    return d
 
 
 # ---------------------------------------------------------------------- handles and descriptors
@@ -193,20 +233,17 @@ class _Conv(object):
     """The descriptors of one geometry and dtype, and the algorithms picked for it (per direction)."""
 
     def __init__(self, geom, dtype):
-        self.x = self.y = self.w = self.conv = None
         layout = _layout(geom)
         if layout is None:
             raise CudnnError("the plan's output is not the convolution's full output")
         xd, yd, wd, pads, strides, dils = layout
         dt = _DATA_TYPES[np.dtype(dtype)]
         compute = 1 if dt == 1 else 0  # double in double, float and half in float
-        self.x, self.y = self._tensor(xd, dt), self._tensor(yd, dt)
-        self.w = ctypes.c_void_p()
-        _check(_lib.cudnnCreateFilterDescriptor(ctypes.byref(self.w)), "cudnnCreateFilterDescriptor")
+        self.x, self.y = tensor_descriptor(xd, dt), tensor_descriptor(yd, dt)
+        self.w = Descriptor("Filter")
         _check(_lib.cudnnSetFilterNdDescriptor(self.w, dt, _TENSOR_NCHW, len(wd), _ints(wd)),
                "cudnnSetFilterNdDescriptor")
-        self.conv = ctypes.c_void_p()
-        _check(_lib.cudnnCreateConvolutionDescriptor(ctypes.byref(self.conv)), "cudnnCreateConvolutionDescriptor")
+        self.conv = Descriptor("Convolution")
         _check(_lib.cudnnSetConvolutionNdDescriptor(self.conv, len(pads), _ints(pads), _ints(strides), _ints(dils),
                                                     _CROSS_CORRELATION, compute), "cudnnSetConvolutionNdDescriptor")
         _check(_lib.cudnnSetConvolutionGroupCount(self.conv, geom[3]), "cudnnSetConvolutionGroupCount")
@@ -216,14 +253,6 @@ class _Conv(object):
         scalar = ctypes.c_double if dt == 1 else ctypes.c_float
         self.one, self.zero = scalar(1), scalar(0)
         self.algos = {}
-
-    @staticmethod
-    def _tensor(dims, dt):
-        t = ctypes.c_void_p()
-        _check(_lib.cudnnCreateTensorDescriptor(ctypes.byref(t)), "cudnnCreateTensorDescriptor")
-        _check(_lib.cudnnSetTensorNdDescriptor(t, dt, len(dims), _ints(dims), _ints(_strides(dims))),
-               "cudnnSetTensorNdDescriptor")
-        return t
 
     def algorithm(self, direction, handle):
         """(algorithm, workspace bytes) for direction 'fwd', 'data' or 'filter', picked once per
@@ -251,18 +280,6 @@ class _Conv(object):
                     return p.algo, size.value
         raise CudnnError("no {}{} algorithm for this convolution".format(
             "deterministic " if deterministic else "", name))
-
-    def __del__(self):
-        lib = _lib
-        if lib is None:
-            return
-        for t in (self.x, self.y):
-            if t is not None:
-                lib.cudnnDestroyTensorDescriptor(t)
-        if self.w is not None:
-            lib.cudnnDestroyFilterDescriptor(self.w)
-        if self.conv is not None:
-            lib.cudnnDestroyConvolutionDescriptor(self.conv)
 
 
 _convs = collections.OrderedDict()  # (geom, dtype, device) -> _Conv, or None for a geometry cuDNN refused
