@@ -97,8 +97,8 @@ def main():
             print_summary(summary)
             return 1
 
-    probe = ("import cupy, numpy, ember, ember.cuda as c; print('cupy', cupy.__version__, '| numpy', numpy.__version__, "
-             "'| ember.cuda available:', c.is_available(), '| devices:', c.device_count(), '|', "
+    probe = ("import cupy, numpy, ember, ember.cuda as c; print('cupy', cupy.__version__, '| numpy', "
+             "numpy.__version__, '| ember.cuda available:', c.is_available(), '| devices:', c.device_count(), '|', "
              "cupy.cuda.runtime.getDeviceProperties(0)['name'].decode() if c.is_available() else '')")
     rc, out, dt = run("environment", [sys.executable, "-c", probe], budget(60, 3), env, log_dir=log)
     gpu = rc == 0 and "available: True" in out
@@ -112,26 +112,19 @@ def main():
     last = out.strip().splitlines()[-1] if out.strip() else ""
     summary.append(("CUDA C kernels (NVRTC)", last[:40] if rc == 0 else "FAILED (exit {})".format(rc), dt))
     ok = ok and rc == 0
-    rc, out, dt = run("cuDNN convolutions against ember's kernels", [sys.executable, "tools/gpu_probe.py", "cudnn"],
-                      budget(120, 3), env, log_dir=log)
-    if rc == 3:
-        summary.append(("cuDNN convolutions", "no cuDNN found (ember's kernels)", dt))
-    elif rc != 0:
-        env["EMBER_CUDNN"] = "0"  # the rest of the run measures ember's own kernels
-        summary.append(("cuDNN convolutions", "FAILED (exit {}): off from here".format(rc), dt))
-        ok = False
-    else:
-        summary.append(("cuDNN convolutions", "agree with ember's kernels", dt))
-    rc, out, dt = run("cuDNN recurrent layers against ember's kernels", [sys.executable, "tools/gpu_probe.py", "rnn"],
-                      budget(90, 3), env, log_dir=log)
-    if rc == 3:
-        summary.append(("cuDNN recurrent layers", "no cuDNN found (ember's kernels)", dt))
-    elif rc != 0:
-        env["EMBER_CUDNN_RNN"] = "0"  # the rest of the run uses ember's recurrent kernels
-        summary.append(("cuDNN recurrent layers", "FAILED (exit {}): off from here".format(rc), dt))
-        ok = False
-    else:
-        summary.append(("cuDNN recurrent layers", "agree with ember's kernels", dt))
+    # a cuDNN path that disagrees with ember's kernels is switched off for the rest of the run (its env var)
+    for what, title, limit, switch in (("cudnn", "cuDNN convolutions", 120, "EMBER_CUDNN"),
+                                       ("rnn", "cuDNN recurrent layers", 90, "EMBER_CUDNN_RNN")):
+        rc, out, dt = run(title + " against ember's kernels", [sys.executable, "tools/gpu_probe.py", what],
+                          budget(limit, 3), env, log_dir=log)
+        if rc == 3:
+            summary.append((title, "no cuDNN found (ember's kernels)", dt))
+        elif rc != 0:
+            env[switch] = "0"
+            summary.append((title, "FAILED (exit {}): off from here".format(rc), dt))
+            ok = False
+        else:
+            summary.append((title, "agree with ember's kernels", dt))
 
     # every gpu-marked test: the CUDA ops and API, the nn module table and the other families on CUDA
     workers = ["-n", str(min(args.jobs, 8))] if have_module("xdist") else []

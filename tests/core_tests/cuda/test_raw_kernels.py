@@ -235,8 +235,8 @@ def test_fake_raw_kernel_stops_at_an_access_past_an_array(n, ok):
     """Arrays reach kernels with an inaccessible page right after them: reading x[5] of 5 elements (or
     writing y[8] of 8) ends the process, where the GPU would have raised an illegal address."""
     import sys
-    r = subprocess.run([sys.executable, "-X", "faulthandler", "-c", _READ_PAST.replace("N)", "{})".format(n))], capture_output=True,
-                       text=True, timeout=120)
+    code = _READ_PAST.replace("N)", "{})".format(n))
+    r = subprocess.run([sys.executable, "-X", "faulthandler", "-c", code], capture_output=True, text=True, timeout=120)
     if ok:
         assert r.returncode == 0 and "copied [1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]" in r.stdout, r.stderr
     else:

@@ -89,8 +89,12 @@ void call(void (*f)(A...), void** p, std::index_sequence<I...>) {
 template <class... A> void launch(void (*f)(A...), void** p, const unsigned* g, const unsigned* b) {
     gridDim = {g[0], g[1], g[2]};
     blockDim = {b[0], b[1], b[2]};
-    for (unsigned bz = 0; bz < g[2]; ++bz) for (unsigned by = 0; by < g[1]; ++by) for (unsigned bx = 0; bx < g[0]; ++bx)
-    for (unsigned tz = 0; tz < b[2]; ++tz) for (unsigned ty = 0; ty < b[1]; ++ty) for (unsigned tx = 0; tx < b[0]; ++tx) {
+    for (unsigned bz = 0; bz < g[2]; ++bz)
+    for (unsigned by = 0; by < g[1]; ++by)
+    for (unsigned bx = 0; bx < g[0]; ++bx)
+    for (unsigned tz = 0; tz < b[2]; ++tz)
+    for (unsigned ty = 0; ty < b[1]; ++ty)
+    for (unsigned tx = 0; tx < b[0]; ++tx) {
         blockIdx = {bx, by, bz};
         threadIdx = {tx, ty, tz};
         call(f, p, std::index_sequence_for<A...>{});

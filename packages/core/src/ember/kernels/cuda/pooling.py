@@ -300,8 +300,8 @@ def _rows(xp, n):
 
 
 _index_add = Kernel("index_add", r"""
-extern "C" __global__ void index_add(const scalar_t* g, const long long* ind, scalar_t* gx, index_t n, index_t per_plane,
-                                     index_t plane_size, int* bad) {
+extern "C" __global__ void index_add(const scalar_t* g, const long long* ind, scalar_t* gx, index_t n,
+                                     index_t per_plane, index_t plane_size, int* bad) {
     EMBER_LOOP(i, n) {
         long long j = ind[i];
         if (j < 0 || j >= plane_size)
