@@ -23,25 +23,17 @@ NVCC = shutil.which("nvcc")
 
 
 def _nvrtc():
-    """libnvrtc from the CUDA toolkit or the nvidia-cuda-nvrtc wheel, or None."""
-    candidates = []
-    try:
-        import nvidia
-        for root in nvidia.__path__:
-            candidates += sorted(glob.glob(os.path.join(root, "*", "lib", "libnvrtc.so*")))
-    except ImportError:
-        pass
-    candidates += sorted(glob.glob("/usr/local/cuda*/lib64/libnvrtc.so*"))
-    for path in candidates:
-        if ".alt." not in path:
-            try:
-                # NVRTC opens its builtins library by name: load the one beside it first
-                for b in glob.glob(os.path.join(os.path.dirname(path), "libnvrtc-builtins.so.*")):
-                    if ".alt." not in b:
-                        ctypes.CDLL(b, mode=ctypes.RTLD_GLOBAL)
-                return ctypes.CDLL(path)
-            except OSError:
-                pass
+    """libnvrtc from the nvidia-cuda-nvrtc wheel or the CUDA toolkit, or None."""
+    from ember.cuda import _libraries
+    for path in _libraries.candidates("nvrtc"):
+        try:
+            # NVRTC opens its builtins library by name: load the one beside it first
+            for b in glob.glob(os.path.join(os.path.dirname(path), "libnvrtc-builtins.so.*")):
+                if ".alt." not in b:
+                    ctypes.CDLL(b, mode=ctypes.RTLD_GLOBAL)
+            return ctypes.CDLL(path)
+        except OSError:
+            pass
     return None
 
 
