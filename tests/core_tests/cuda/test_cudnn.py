@@ -213,3 +213,21 @@ def test_helpers_say_when_there_is_no_cudnn(monkeypatch):
     monkeypatch.setattr(cudnn, "library", lambda: None)
     with pytest.raises(RuntimeError, match="cuDNN is not available"):
         switches.TensorDescriptor()
+
+
+def test_handles_dropout_descriptors_and_add_tensor_on_the_gpu(device_mode):
+    """The helpers that need a device: one handle per device, a dropout descriptor with its states on the
+    GPU, and cudnnAddTensor (C = alpha A + beta C) against NumPy."""
+    if device_mode == "fake" or switches.version() is None:
+        pytest.skip("cuDNN runs on a real GPU only")
+    h = switches.get_handle()
+    assert switches.get_handle() is h
+    d = switches.DropoutDescriptor(h, 0.5, 7)
+    assert d.state.is_cuda and d.state.numel() > 0
+    rng = np.random.RandomState(1)
+    a, c = rng.standard_normal((2, 3, 4)).astype(np.float32), rng.standard_normal((2, 3, 4)).astype(np.float32)
+    ta, tc = ember.from_numpy(a).cuda(), ember.from_numpy(c).cuda()
+    alpha, beta = switches.c_type(ta)(2.0), switches.c_type(ta)(0.5)
+    switches.add_tensor(h, ctypes.byref(alpha), switches.descriptor(ta), ctypes.c_void_p(ta.data_ptr()),
+                        ctypes.byref(beta), switches.descriptor(tc), ctypes.c_void_p(tc.data_ptr()))
+    np.testing.assert_allclose(tc.cpu().numpy(), 2 * a + 0.5 * c, rtol=1e-6, atol=1e-6)
