@@ -59,6 +59,13 @@ cdef extern from *:
     double ember_conv_sum_d(const double* x, intp n) noexcept nogil
 
 
+# forward tiles: about this much column buffer each (a quarter of a core's L2 here), and at least this many
+# columns for the gemm (fewer lose speed: see _tiling)
+cdef enum:
+    _TILE_BYTES = 256 * 1024
+    _MIN_TILE_COLS = 384
+
+
 cdef struct Geom:
     intp N, C, O, G        # images, input channels, output channels, groups
     intp i[3]              # input spatial size (depth, height, width)
@@ -174,34 +181,40 @@ cdef inline void _wrange(intp off, intp s, intp iw, intp ow, intp* lo, intp* hi)
     hi[0] = b
 
 
-cdef void _im2col_channel(const floating* xc, floating* row, const Geom* g) noexcept nogil:
-    """The K rows (L long each) of one input channel's plane ``xc``."""
-    cdef intp kd, kh, kw, od, oh, ow, z, y, lo, hi, off
-    cdef intp IH = g.i[1], IW = g.i[2], OW = g.o[2], sw = g.s[2]
+cdef void _im2col_channel(const floating* xc, floating* row, intp ld, intp r0, intp r1,
+                          const Geom* g) noexcept nogil:
+    """Output rows r0..r1 (of the depth*height grid, OW columns each) of the K column rows of one input
+    channel's plane ``xc``; kernel offset j's row starts at ``row + j * ld``."""
+    cdef intp kd, kh, kw, od, oh, ow, z, y, lo, hi, off, r
+    cdef intp IH = g.i[1], IW = g.i[2], OH = g.o[1], OW = g.o[2], sw = g.s[2]
     cdef const floating* src
+    cdef floating* dst
     for kd in range(g.k[0]):
         for kh in range(g.k[1]):
             for kw in range(g.k[2]):
                 off = kw * g.d[2] - g.p[2]
                 _wrange(off, sw, IW, OW, &lo, &hi)
-                for od in range(g.o[0]):
+                dst = row
+                row += ld
+                for r in range(r0, r1):
+                    od = r // OH
+                    oh = r - od * OH
                     z = od * g.s[0] - g.p[0] + kd * g.d[0]
-                    for oh in range(g.o[1]):
-                        y = oh * g.s[1] - g.p[1] + kh * g.d[1]
-                        if z < 0 or z >= g.i[0] or y < 0 or y >= IH or lo == hi:
-                            memset(row, 0, OW * sizeof(floating))
+                    y = oh * g.s[1] - g.p[1] + kh * g.d[1]
+                    if z < 0 or z >= g.i[0] or y < 0 or y >= IH or lo == hi:
+                        memset(dst, 0, OW * sizeof(floating))
+                    else:
+                        src = xc + (z * IH + y) * IW + off
+                        if lo > 0:
+                            memset(dst, 0, lo * sizeof(floating))
+                        if sw == 1:
+                            memcpy(dst + lo, src + lo, (hi - lo) * sizeof(floating))
                         else:
-                            src = xc + (z * IH + y) * IW + off
-                            if lo > 0:
-                                memset(row, 0, lo * sizeof(floating))
-                            if sw == 1:
-                                memcpy(row + lo, src + lo, (hi - lo) * sizeof(floating))
-                            else:
-                                for ow in range(lo, hi):
-                                    row[ow] = src[ow * sw]
-                            if hi < OW:
-                                memset(row + hi, 0, (OW - hi) * sizeof(floating))
-                        row += OW
+                            for ow in range(lo, hi):
+                                dst[ow] = src[ow * sw]
+                        if hi < OW:
+                            memset(dst + hi, 0, (OW - hi) * sizeof(floating))
+                    dst += OW
 
 
 cdef void _col2im_channel(const floating* row, floating* xc, const Geom* g) noexcept nogil:
@@ -233,10 +246,10 @@ cdef void _im2col(const floating* x, floating* col, const Geom* g, int nthreads)
     cdef intp c
     if nthreads > 1 and g.C > 1:
         for c in prange(g.C, num_threads=nthreads, schedule="static"):
-            _im2col_channel(x + c * g.ivol, col + c * g.kvol * g.ovol, g)
+            _im2col_channel(x + c * g.ivol, col + c * g.kvol * g.ovol, g.ovol, 0, g.o[0] * g.o[1], g)
     else:
         for c in range(g.C):
-            _im2col_channel(x + c * g.ivol, col + c * g.kvol * g.ovol, g)
+            _im2col_channel(x + c * g.ivol, col + c * g.kvol * g.ovol, g.ovol, 0, g.o[0] * g.o[1], g)
 
 
 cdef void _col2im(const floating* col, floating* x, const Geom* g, int nthreads) noexcept nogil:
@@ -324,26 +337,126 @@ cdef void _backward_image(const floating* gy, const floating* x, const floating*
             _add_channel_bias(gx, gx_bias, g.C, g.ivol)
 
 
+# ---------------------------------------------------------------------------------------- forward tiles
+cdef struct Tiling:
+    intp images      # whole images per tile (1 when a tile is part of one image)
+    intp rows        # output rows (of the depth*height grid) per tile
+    intp per_image   # tiles per image (1 when a tile holds whole images)
+    intp count       # tiles in the call (0: run image by image instead)
+    intp cols        # columns of a tile's column buffer
+    intp scratch     # elements of one thread's workspace: the tile's column buffer, plus an output
+                     # block when a tile spans several images
+
+
+cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
+    """How the forward splits into tiles of about ``_TILE_BYTES`` of column buffer each.
+
+    A whole image's column matrix (C*K x L) outgrows the core's cache on the early layers (7 MB for
+    ResNet's 64-channel 56x56 ones), so im2col would write it to memory and gemm read it back: a tile
+    of output rows keeps it in cache. Late layers have few output positions per image (49 at 7x7), too
+    few columns for an efficient gemm (OpenBLAS's sgemm runs at 80% of its best speed there), so their
+    tiles take several images, one gemm for all, and copy the result out per image."""
+    cdef Tiling t
+    cdef intp R = g.o[0] * g.o[1], OW = g.o[2], K = g.C * g.kvol
+    cdef intp want = _TILE_BYTES // (K * elsize), per_thread, splits
+    t.count = 0
+    t.scratch = g.cols
+    if g.direct:
+        return t
+    if want < _MIN_TILE_COLS:
+        want = _MIN_TILE_COLS
+    if g.ovol >= _MIN_TILE_COLS:
+        t.images = 1
+        t.rows = max(1, want // OW)
+        t.per_image = (R + t.rows - 1) // t.rows
+        t.rows = (R + t.per_image - 1) // t.per_image    # even tiles
+        t.count = g.N * t.per_image
+        t.cols = t.rows * OW
+        t.scratch = K * t.cols
+    else:
+        # each thread's share of images in as few tiles as keep near ``want`` columns, so that the
+        # tile count shares out evenly
+        per_thread = (g.N + nthreads - 1) // nthreads
+        splits = max(1, per_thread * g.ovol // want)
+        t.images = (per_thread + splits - 1) // splits
+        t.rows = R
+        t.per_image = 1
+        t.count = (g.N + t.images - 1) // t.images
+        t.cols = t.images * g.ovol
+        t.scratch = K * t.cols + (g.O * t.cols if t.images > 1 else 0)
+    if t.count < nthreads:
+        # too few tiles to share out: image by image, each gemm split over threads
+        t.count = 0
+        t.scratch = g.cols
+    return t
+
+
+def forward_workspace(tuple geom, int nthreads, int elsize):
+    """Elements of workspace ``forward`` needs with ``nthreads`` threads and ``elsize``-byte elements."""
+    cdef Geom g = _geom(geom)
+    cdef Tiling t = _tiling(&g, nthreads, elsize)
+    return t.scratch * (nthreads if t.count else 1)
+
+
+cdef void _forward_tile(const floating* x, const floating* w, const floating* bias, floating* y,
+                        floating* ws, const Geom* g, const Tiling* t, intp tile) noexcept nogil:
+    cdef intp n0 = (tile // t.per_image) * t.images, r0 = (tile % t.per_image) * t.rows
+    cdef intp nb = min(t.images, g.N - n0), r1 = min(r0 + t.rows, g.o[0] * g.o[1])
+    cdef intp cols = nb * (r1 - r0) * g.o[2], span = (r1 - r0) * g.o[2], grp, c, b, o
+    cdef intp og = g.O // g.G, cgk = (g.C // g.G) * g.kvol, ldc
+    cdef floating* out
+    cdef floating beta = 0
+    for b in range(nb):
+        for c in range(g.C):
+            _im2col_channel(x + ((n0 + b) * g.C + c) * g.ivol, ws + c * g.kvol * cols + b * span, cols, r0, r1,
+                            g)
+    if nb == 1:
+        out = y + n0 * g.O * g.ovol + r0 * g.o[2]
+        ldc = g.ovol
+    else:
+        out = ws + g.C * g.kvol * cols
+        ldc = cols
+    if bias != NULL:
+        for o in range(g.O):
+            for c in range(cols):
+                out[o * ldc + c] = bias[o]
+        beta = 1
+    for grp in range(g.G):
+        _gemm(c'N', c'N', og, cols, cgk, w + grp * og * cgk, cgk, ws + grp * cgk * cols, cols, beta,
+              out + grp * og * ldc, ldc)
+    if nb > 1:
+        for b in range(nb):
+            for o in range(g.O):
+                memcpy(y + ((n0 + b) * g.O + o) * g.ovol, out + o * ldc + b * g.ovol, g.ovol * sizeof(floating))
+
+
 # ---------------------------------------------------------------------------------------- entry points
 def forward(floating[::1] x, floating[::1] w, object bias, floating[::1] y, floating[::1] ws,
-            tuple geom, int image_threads, int nthreads):
-    """y = conv(x, w) + bias. ws holds ``image_threads`` column buffers of ``cols`` elements each."""
+            tuple geom, int nthreads):
+    """y = conv(x, w) + bias; ws holds ``forward_workspace(geom, nthreads)`` elements."""
     cdef Geom g = _geom(geom)
+    cdef Tiling t = _tiling(&g, nthreads, sizeof(floating))
     cdef floating[::1] bv
     cdef const floating* bp = NULL
-    cdef intp n, npar = (g.N // image_threads) * image_threads if image_threads > 1 else 0
+    cdef intp n, npar
     cdef int saved
     if bias is not None:
         bv = bias
         bp = &bv[0]
     saved = _blas_single()
-    # dynamic: on a busy machine the thread that gets the CPU takes more images
-    for n in prange(npar, nogil=True, num_threads=image_threads, schedule="dynamic"):
-        _forward_image(&x[0] + n * g.C * g.ivol, &w[0], bp, &y[0] + n * g.O * g.ovol,
-                       &ws[0] + threadid() * g.cols, &g, 1)
-    with nogil:
-        for n in range(npar, g.N):
-            _forward_image(&x[0] + n * g.C * g.ivol, &w[0], bp, &y[0] + n * g.O * g.ovol, &ws[0], &g, nthreads)
+    if t.count:
+        # dynamic: on a busy machine the thread that gets the CPU takes more tiles
+        for n in prange(t.count, nogil=True, num_threads=nthreads, schedule="dynamic"):
+            _forward_tile(&x[0], &w[0], bp, &y[0], &ws[0] + threadid() * t.scratch, &g, &t, n)
+    else:
+        # direct (1x1) convolutions take whole images; too few tiles run image by image on all threads
+        npar = (g.N // nthreads) * nthreads if g.direct and nthreads > 1 else 0
+        for n in prange(npar, nogil=True, num_threads=nthreads, schedule="dynamic"):
+            _forward_image(&x[0] + n * g.C * g.ivol, &w[0], bp, &y[0] + n * g.O * g.ovol, &ws[0], &g, 1)
+        with nogil:
+            for n in range(npar, g.N):
+                _forward_image(&x[0] + n * g.C * g.ivol, &w[0], bp, &y[0] + n * g.O * g.ovol, &ws[0], &g,
+                               nthreads)
     _blas_restore(saved)
 
 

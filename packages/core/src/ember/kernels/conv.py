@@ -258,8 +258,8 @@ class _CPU(object):
     @staticmethod
     def forward(plan, src, weight, bias, dst):
         g = plan.geom
-        ws = _scratch(src.dtype, "col", plan.image_threads * _k.column_size(g))
-        _k.forward(src, weight, bias, dst, ws, g, plan.image_threads, plan.nthreads)
+        ws = _scratch(src.dtype, "col", _k.forward_workspace(g, plan.nthreads, src.itemsize))
+        _k.forward(src, weight, bias, dst, ws, g, plan.nthreads)
 
     @staticmethod
     def backward(plan, gdst, src, weight, gsrc, gweight, gbias, gsrc_bias):
