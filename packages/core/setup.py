@@ -53,6 +53,8 @@ def extensions():
             "ember._C." + name,
             [os.path.relpath(pyx, HERE)],
             include_dirs=[numpy.get_include()],
+            # C headers the kernels include (a change must rebuild them)
+            depends=sorted(glob.glob(os.path.join("src", "ember", "_C", "*.h"))),
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
             extra_compile_args=compile_args,
             extra_link_args=link_args,

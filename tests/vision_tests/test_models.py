@@ -851,5 +851,9 @@ def test_models_on_cuda_match_the_cpu(device_mode, name, shape):
         model(Variable(move(ember.from_numpy(x)))).sum().backward()
     for (n, p), (_, q) in zip(cpu.named_parameters(), gpu.named_parameters()):
         assert q.grad.data.is_cuda, n
-        np.testing.assert_allclose(q.grad.data.cpu().numpy(), p.grad.data.numpy(), rtol=2e-3, atol=2e-3,
+        # the devices sum in different orders (the CPU's gemm kernel against BLAS): the gradient of sum()
+        # through the whole network keeps about 0.1% of each tensor's scale in float32 (both devices are
+        # 0.35% off a float64 run for conv1), so the bound is relative to that scale
+        want = p.grad.data.numpy()
+        np.testing.assert_allclose(q.grad.data.cpu().numpy(), want, rtol=2e-3, atol=5e-3 * np.abs(want).max(),
                                    err_msg=n)

@@ -141,6 +141,30 @@ def test_conv2d(case, name, threads):
     check(2, *case, name=name)
 
 
+@pytest.fixture(params=[0, 1, 2], ids=["blas", "avx2", "avx512"])
+def sgemm(request):
+    """Float forward tiles on one of the gemms (ember/_C/sgemm.h): BLAS, ember's AVX2 or AVX-512 kernel."""
+    from ember._C import conv as C
+    if request.param not in C.sgemm_levels():
+        pytest.skip("this CPU has no {} kernel".format(request.node.callspec.id.split("-")[-1]))
+    old = C.use_sgemm(request.param)
+    yield request.param
+    C.use_sgemm(old)
+
+
+@pytest.mark.parametrize("case", CASES_2D + [(3, 20, 17, (13, 11), 3, 1, 1, 1, 1), (2, 300, 9, (5, 6), 3, 1, 1, 1, 1)],
+                         ids=_ids(CASES_2D) + ["rows-m-tail", "k-blocks"])
+def test_conv2d_float_gemms(case, sgemm, threads):
+    # every float kernel against torch: edge tiles in m (output channels) and n (positions), and k
+    # past one block of 256 (channels x kernel)
+    check(2, *case, name="FloatTensor")
+
+
+@pytest.mark.parametrize("case", CASES_3D, ids=_ids(CASES_3D))
+def test_conv3d_float_gemms(case, sgemm):
+    check(3, *case, name="FloatTensor")
+
+
 @pytest.mark.parametrize("name", list(TYPES))
 @pytest.mark.parametrize("case", CASES_1D, ids=_ids(CASES_1D))
 def test_conv1d(case, name, threads):

@@ -8,15 +8,17 @@ A transposed convolution is the same three products with the roles of forward an
 swapped (ember/kernels/conv.py does that), so nothing here knows about transposition.
 
 Threads: BLAS stays single-threaded for the whole call and all parallel work is OpenMP's (two
-thread pools handing work back and forth wait on each other, badly so on a busy machine). Images are
-split over threads, each thread running im2col and gemm on its own column buffer; weight gradients go
-to per-thread partial buffers summed at the end. Images left over when the batch does not divide by
-the thread count (all of them when it is smaller) run one at a time with im2col/col2im split over
-channels and each gemm split over its output columns.
+thread pools handing work back and forth wait on each other, badly so on a busy machine). The forward
+splits into tiles (rows of one image's output, or several small images; see _tiling), each thread
+running im2col and gemm on its own column buffer. The backward splits images over threads; weight
+gradients go to per-thread partial buffers summed at the end. Work left over when there is too little
+to share (images when the batch does not divide by the thread count) runs one image at a time with
+im2col/col2im split over channels and each gemm split over its output columns.
 1x1 convolutions with stride 1 and no padding use the input itself as the column matrix.
 
-The gemms are scipy's BLAS (scipy.linalg.cython_blas), called without the GIL. Buffers come from the
-caller (ember/kernels/conv.py caches them), so a call allocates nothing large.
+The forward tiles' float gemms run on ember's own kernel (sgemm.h) where the CPU has AVX2 or AVX-512;
+every other gemm is scipy's BLAS (scipy.linalg.cython_blas). Both are called without the GIL. Buffers
+come from the caller (ember/kernels/conv.py caches them), so a call allocates nothing large.
 """
 from cython cimport floating
 from cython.parallel cimport prange, threadid
@@ -64,6 +66,30 @@ cdef extern from *:
 cdef enum:
     _TILE_BYTES = 256 * 1024
     _MIN_TILE_COLS = 384
+
+
+cdef extern from "sgemm.h":
+    enum: EMBER_SGEMM_WORK
+    int ember_sgemm_level() noexcept nogil
+    void ember_sgemm(int level, long m, long n, long k, const float* a, long lda, const float* b, long ldb,
+                     int add, float* c, long ldc, float* work) noexcept nogil
+
+# ember's own float gemm kernel for forward tiles (sgemm.h): 2 AVX-512, 1 AVX2, 0 BLAS
+cdef int _best_sgemm = ember_sgemm_level()
+cdef int _sgemm = _best_sgemm
+
+
+def use_sgemm(int level):
+    """Run forward tiles' float gemms on kernel ``level`` (2 AVX-512, 1 AVX2, 0 BLAS), at most the best
+    this CPU has; returns the level now in use. For tests and benchmarks."""
+    global _sgemm
+    _sgemm = max(0, min(level, _best_sgemm))
+    return _sgemm
+
+
+def sgemm_levels():
+    """The kernel levels this CPU runs (0 always: BLAS)."""
+    return list(range(_best_sgemm + 1))
 
 
 cdef struct Geom:
@@ -114,27 +140,15 @@ def column_size(tuple geom):
 
 # ---------------------------------------------------------------------------------------- BLAS threads
 include "_blas_threads.pxi"
-has_blas_thread_control = _blas_set != NULL
-
-
-cdef int _blas_single() noexcept nogil:
-    """Make BLAS single-threaded; returns the previous count (0 when BLAS threads can't be controlled)."""
-    cdef int n = 0
-    if _blas_set != NULL:
-        n = _blas_get()
-        if n != 1:
-            _blas_set(1)
-    return n
-
-
-cdef void _blas_restore(int n) noexcept nogil:
-    if _blas_set != NULL and n > 1:
-        _blas_set(n)
+import scipy.linalg.cython_blas
+# scipy's BLAS, which this module's gemms call
+cdef BlasThreads _blas = _blas_thread_controls(scipy.linalg.cython_blas.__file__)
+has_blas_thread_control = _blas.set != NULL
 
 
 def blas_threads():
     """The BLAS thread count scipy's gemm uses now (-1 when unknown)."""
-    return _blas_get() if _blas_get != NULL else -1
+    return _blas.get() if _blas.get != NULL else -1
 
 
 # ---------------------------------------------------------------------------------------- gemm
@@ -359,7 +373,7 @@ cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
     cdef Tiling t
     cdef intp R = g.o[0] * g.o[1], OW = g.o[2], K = g.C * g.kvol
     cdef intp want = _TILE_BYTES // (K * elsize), per_thread, splits
-    t.count = 0
+    t.images = t.rows = t.per_image = t.cols = t.count = 0
     t.scratch = g.cols
     if g.direct:
         return t
@@ -372,7 +386,7 @@ cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
         t.rows = (R + t.per_image - 1) // t.per_image    # even tiles
         t.count = g.N * t.per_image
         t.cols = t.rows * OW
-        t.scratch = K * t.cols
+        t.scratch = K * t.cols + EMBER_SGEMM_WORK
     else:
         # each thread's share of images in as few tiles as keep near ``want`` columns, so that the
         # tile count shares out evenly
@@ -383,7 +397,7 @@ cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
         t.per_image = 1
         t.count = (g.N + t.images - 1) // t.images
         t.cols = t.images * g.ovol
-        t.scratch = K * t.cols + (g.O * t.cols if t.images > 1 else 0)
+        t.scratch = K * t.cols + (g.O * t.cols if t.images > 1 else 0) + EMBER_SGEMM_WORK
     if t.count < nthreads:
         # too few tiles to share out: image by image, each gemm split over threads
         t.count = 0
@@ -422,8 +436,12 @@ cdef void _forward_tile(const floating* x, const floating* w, const floating* bi
                 out[o * ldc + c] = bias[o]
         beta = 1
     for grp in range(g.G):
-        _gemm(c'N', c'N', og, cols, cgk, w + grp * og * cgk, cgk, ws + grp * cgk * cols, cols, beta,
-              out + grp * og * ldc, ldc)
+        if floating is float and _sgemm:
+            ember_sgemm(_sgemm, og, cols, cgk, w + grp * og * cgk, cgk, ws + grp * cgk * cols, cols, beta != 0,
+                        out + grp * og * ldc, ldc, ws + t.scratch - EMBER_SGEMM_WORK)
+        else:
+            _gemm(c'N', c'N', og, cols, cgk, w + grp * og * cgk, cgk, ws + grp * cgk * cols, cols, beta,
+                  out + grp * og * ldc, ldc)
     if nb > 1:
         for b in range(nb):
             for o in range(g.O):
@@ -443,7 +461,7 @@ def forward(floating[::1] x, floating[::1] w, object bias, floating[::1] y, floa
     if bias is not None:
         bv = bias
         bp = &bv[0]
-    saved = _blas_single()
+    saved = _blas_single(&_blas)
     if t.count:
         # dynamic: on a busy machine the thread that gets the CPU takes more tiles
         for n in prange(t.count, nogil=True, num_threads=nthreads, schedule="dynamic"):
@@ -457,7 +475,7 @@ def forward(floating[::1] x, floating[::1] w, object bias, floating[::1] y, floa
             for n in range(npar, g.N):
                 _forward_image(&x[0] + n * g.C * g.ivol, &w[0], bp, &y[0] + n * g.O * g.ovol, &ws[0], &g,
                                nthreads)
-    _blas_restore(saved)
+    _blas_restore(&_blas, saved)
 
 
 def backward(floating[::1] gy, object x, floating[::1] w, object gx, object gw, object gb, object gx_bias,
@@ -500,7 +518,7 @@ def backward(floating[::1] gy, object x, floating[::1] w, object gx, object gw, 
         bacc = <double*>calloc(image_threads * g.O, sizeof(double))
         if bacc == NULL:
             raise MemoryError()
-    saved = _blas_single()
+    saved = _blas_single(&_blas)
     for n in prange(npar, nogil=True, num_threads=image_threads, schedule="dynamic"):
         t = threadid()
         _backward_image(&gy[0] + n * g.O * g.ovol,
@@ -518,7 +536,7 @@ def backward(floating[::1] gy, object x, floating[::1] w, object gx, object gw, 
                             (xp + n * g.C * g.ivol) if xp != NULL else NULL, &w[0],
                             (gxp + n * g.C * g.ivol) if gxp != NULL else NULL, gwp, bacc, bp, &ws[0], &g,
                             nthreads)
-    _blas_restore(saved)
+    _blas_restore(&_blas, saved)
     if bacc != NULL:
         for j in range(g.O):
             for t in range(1, image_threads):
@@ -539,3 +557,4 @@ def channel_sum(floating[::1] t, floating[::1] out, intp N, intp C, intp P, int 
             else:
                 acc = acc + ember_conv_sum_d(&t[0] + (n * C + c) * P, P)
         out[c] = <floating>acc
+

@@ -264,21 +264,9 @@ cdef enum:
 
 # ---------------------------------------------------------------------------------------- BLAS threads
 include "_blas_threads.pxi"
-
-
-cdef int _blas_single() noexcept nogil:
-    """Make BLAS single-threaded (the kernels' threads are OpenMP's); returns the previous count."""
-    cdef int n = 0
-    if _blas_set != NULL:
-        n = _blas_get()
-        if n != 1:
-            _blas_set(1)
-    return n
-
-
-cdef void _blas_restore(int n) noexcept nogil:
-    if _blas_set != NULL and n > 1:
-        _blas_set(n)
+import scipy.linalg.cython_blas
+# scipy's BLAS, which this module's gemms call
+cdef BlasThreads _blas = _blas_thread_controls(scipy.linalg.cython_blas.__file__)
 
 
 # ---------------------------------------------------------------------------------------- gemm
@@ -525,10 +513,10 @@ def layer_forward(int mode, floating[:, ::1] g, floating[:, ::1] w_hh, const int
     try:
         t0 = _step(&L, 0, False)
         _copy_cols(&h[0, 0], &hprev[0, 0] + L.offs[t0] * H, L.sizes[t0], H, 0, H)
-        saved = _blas_single()
+        saved = _blas_single(&_blas)
         with nogil, parallel(num_threads=L.plan.threads):
             _forward_thread(&L, &g[0, 0], &w_hh[0, 0], &h[0, 0], cp, &out[0, 0], &hprev[0, 0], a1, a2, bp)
-        _blas_restore(saved)
+        _blas_restore(&_blas, saved)
     finally:
         _free_loop(&L)
 
@@ -566,11 +554,11 @@ def layer_backward(int mode, floating[:, ::1] g, floating[:, ::1] w_hh, const in
         dqp, a1 = &dghn[0, 0], &aux1[0, 0]
     _loop(&L, mode, N, G, H, B, sizes, reverse, nthreads)
     try:
-        saved = _blas_single()
+        saved = _blas_single(&_blas)
         with nogil, parallel(num_threads=L.plan.threads):
             _backward_thread(&L, &g[0, 0], &w_hh[0, 0], &dout[0, 0], &dh[0, 0], dcp, &out[0, 0], &hprev[0, 0],
                              a1, a2, &dgi[0, 0], dqp)
-        _blas_restore(saved)
+        _blas_restore(&_blas, saved)
     finally:
         _free_loop(&L)
 
@@ -614,10 +602,10 @@ def mm(floating[:, :] a, bint ta, floating[:, :] b, bint tb, floating[:, :] c, f
     P.by_cols = P.n >= P.m
     P.plan = _plan(P.n if P.by_cols else P.m, nthreads)
     P.claimed = 0
-    saved = _blas_single()
+    saved = _blas_single(&_blas)
     with nogil, parallel(num_threads=P.plan.threads):
         _mm_thread(&P, &a[0, 0], &b[0, 0], beta, &c[0, 0])
-    _blas_restore(saved)
+    _blas_restore(&_blas, saved)
 
 
 cdef void _mm_thread(MM* P, const floating* a, const floating* b, floating beta, floating* c) noexcept nogil:
