@@ -63,3 +63,49 @@ def test_backcompat_warnings_toggle():
         assert w.get_enabled() is True
         w.set_enabled(False)
         assert w.enabled is False
+
+
+def test_small_products_run_numpy_blas_on_one_thread(monkeypatch):
+    # OpenBLAS's idle workers spin after a threaded call: small products keep them asleep
+    from threadpoolctl import threadpool_info
+    from ember._C import openmp
+    from ember._ops import blas
+    import numpy as np
+
+    def numpy_blas_threads():
+        libs = [p for p in threadpool_info() if p["user_api"] == "blas" and "numpy" in p["filepath"]]
+        return libs[0]["num_threads"] if libs else None
+
+    old = ember.get_num_threads()
+    ember.set_num_threads(2)
+    try:
+        if numpy_blas_threads() is None:
+            pytest.skip("NumPy's BLAS is not an OpenBLAS threadpoolctl sees")
+        saved = openmp.numpy_blas_single()
+        assert saved == 2 and numpy_blas_threads() == 1
+        openmp.numpy_blas_restore(saved)
+        assert numpy_blas_threads() == 2
+
+        seen = []
+        real = np.matmul
+
+        def spy(a, b, out=None):
+            seen.append(numpy_blas_threads())
+            return real(a, b, out=out)
+
+        monkeypatch.setattr(blas.np, "matmul", spy)
+        rng = np.random.default_rng(0)
+        small = rng.standard_normal((30, 40)).astype(np.float32)
+        want = np.einsum("ij,jk->ik", small, small.T.copy())
+        for got in (ember.from_numpy(small).mm(ember.from_numpy(small).t()),
+                    ember.addmm(ember.zeros(30, 30), ember.from_numpy(small), ember.from_numpy(small).t()),
+                    ember.from_numpy(small) @ ember.from_numpy(small.T.copy())):
+            np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-5)
+        assert seen == [1, 1, 1]
+        assert numpy_blas_threads() == 2  # given back
+        big = ember.FloatTensor(512, 512).zero_()
+        seen.clear()
+        big.mm(big)  # 2^27 multiply-adds: worth the threads
+        assert seen == [2]
+    finally:
+        ember.set_num_threads(old)

@@ -10,6 +10,9 @@ broadcast ``mat`` to the product's size, in-place forms require it to have that 
 """
 import numbers
 
+import numpy as np
+
+from ember._C import openmp as _omp
 from ember.tensor import _TensorBase, _broadcastable, _fmt_size, _scalar_for, _typename_of
 from . import both, tensor_method, torch_function
 from ._util import tensor_operand, write_out
@@ -29,6 +32,26 @@ def _array(t, op, name):
     raise TypeError("{}(): expected a tensor as {}, got {}".format(op, name, _typename_of(t)))
 
 
+# OpenBLAS's idle workers spin for about 0.1 s after each threaded call and take the cores from the OpenMP
+# kernels that run next (16% of a ResNet-18 forward went to them after its one small Linear layer).
+# Products of fewer multiply-adds than this gain too little from threads to pay for that: they run
+# on the calling thread.
+_THREADED_PRODUCT = 1 << 26
+
+
+def _product(xp, a, b, out=None):
+    """``xp.matmul(a, b, out=out)``, with NumPy's BLAS on one thread for a small float product."""
+    if xp is np and a.dtype.char in "fd":
+        work = max(a.size * (b.shape[-1] if b.ndim > 1 else 1), b.size * (a.shape[-2] if a.ndim > 1 else 1))
+        if work < _THREADED_PRODUCT:
+            saved = _omp.numpy_blas_single()
+            try:
+                return np.matmul(a, b, out=out)
+            finally:
+                _omp.numpy_blas_restore(saved)
+    return xp.matmul(a, b, out=out)
+
+
 def _result(cls, arr, out, op):
     if out is None:
         return cls._make(arr)
@@ -40,11 +63,11 @@ def _matmul_into(cls, a, b, shape, out, op):
     size and layout (NumPy copies operands that overlap it)."""
     xp = cls._xp
     if out is None:
-        return cls._make(xp.matmul(a, b))
+        return cls._make(_product(xp, a, b))
     if type(out) is cls and out._a.shape == shape and out._a.flags.c_contiguous:
-        xp.matmul(a, b, out=out._a)
+        _product(xp, a, b, out=out._a)
         return out
-    return write_out(out, cls, xp.matmul(a, b), op)
+    return write_out(out, cls, _product(xp, a, b), op)
 
 
 # ---------------------------------------------------------------------- shape checks (0.2's TH texts)
@@ -130,7 +153,7 @@ def dot(tensor1, tensor2):
         raise RuntimeError("inconsistent tensor size, expected tensor {} and src {} to have the same number of "
                            "elements, but got {} and {} elements respectively"
                            .format(_desc(a), _desc(b), a.size, b.size))
-    r = type(tensor1)._xp.dot(a.reshape(-1), b.reshape(-1))
+    r = _product(type(tensor1)._xp, a.reshape(-1), b.reshape(-1))
     return float(r) if type(tensor1)._is_floating else int(r)
 
 
@@ -160,21 +183,21 @@ def matmul(tensor1, tensor2, out=None):
     xp = cls._xp
     if d1 == 1 and d2 == 2:
         _check_mm(a[None], b)
-        return _result(cls, xp.matmul(a, b), out, "matmul")
+        return _result(cls, _product(xp, a, b), out, "matmul")
     if d2 <= 2:
         # fold the batch into the rows: one large gemm instead of one per matrix (as 0.2 does)
         m = a.shape[-1]
         if b.shape[0] != m:
             raise RuntimeError("size mismatch, m1: {}, m2: {}".format(
                 _fmt_size((a.size // m, m)), _fmt_size(b.shape if d2 == 2 else b.shape + (1,))))
-        r = xp.matmul(a.reshape(-1, m), b)
+        r = _product(xp, a.reshape(-1, m), b)
         return _result(cls, r.reshape(a.shape[:-1] + b.shape[1:]), out, "matmul")
     if a.shape[-1] != b.shape[-2]:
         raise RuntimeError("matmul(): size mismatch, the last dimension of tensor1 ({}) must match the "
                            "second-to-last dimension of tensor2 ({}) (sizes {} and {})"
                            .format(a.shape[-1], b.shape[-2], _desc(a), _desc(b)))
     try:
-        r = xp.matmul(a, b)
+        r = _product(xp, a, b)
     except ValueError:
         raise RuntimeError("matmul(): the batch dimensions of tensor1 and tensor2 are not broadcastable "
                            "(sizes {} and {})".format(_desc(a), _desc(b))) from None
@@ -218,7 +241,7 @@ def _shape_addbmm(op, x1, x2):
 
 
 def _prod(x1, x2):
-    return x1 @ x2
+    return _product(np, x1, x2) if isinstance(x1, np.ndarray) else x1 @ x2
 
 
 def _prod_r(x1, x2):
@@ -229,7 +252,7 @@ def _prod_addbmm(x1, x2):
     """sum_b x1[b] @ x2[b] as one gemm over the concatenated inner dimension."""
     nb, n, k = x1.shape
     lhs = x1.transpose(1, 0, 2).reshape(n, nb * k)
-    return lhs @ x2.reshape(nb * k, x2.shape[2])
+    return _prod(lhs, x2.reshape(nb * k, x2.shape[2]))
 
 
 def _t_mismatch_mm(t, x1, x2):
