@@ -25,9 +25,91 @@ cdef enum:
     GRAIN = 32768
 
 
-cdef struct Geo:
-    intp D, H, W, OD, OH, OW
-    intp kd, kh, kw, sd, sh, sw, pd, ph, pw, dd, dh, dw
+cdef extern from *:
+    """
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+    #define EMBER_POOL_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+    #else
+    #define EMBER_POOL_CLONES
+    #endif
+    typedef struct {
+        Py_ssize_t D, H, W, OD, OH, OW;
+        Py_ssize_t kd, kh, kw, sd, sh, sw, pd, ph, pw, dd, dh, dw;
+    } ember_pool_geo;
+
+    /* The first tap start + i*step (i >= 0) that is not negative. */
+    static inline Py_ssize_t ember_first_tap(Py_ssize_t start, Py_ssize_t step) {
+        return start >= 0 ? start : start + ((-start + step - 1) / step) * step;
+    }
+
+    /* One window tap of a row of max-pooling outputs: y[ow], ind[ow] take row[ow*sw + off] (input
+       offset base + ow*sw + off) when it is greater or NaN. Inlined with a constant stride where it is 1 or 2, so
+       the loads are plain vector loads and shuffles rather than gathers. */
+    #define EMBER_MAX_TAP(NAME, T) \
+    static inline __attribute__((always_inline)) void NAME( \
+            const T *restrict row, T *restrict y, int64_t *restrict ind, Py_ssize_t lo, Py_ssize_t hi, \
+            const Py_ssize_t sw, Py_ssize_t off, Py_ssize_t base) { \
+        Py_ssize_t ow; \
+        for (ow = lo; ow < hi; ow++) { \
+            T v = row[ow * sw + off], m = y[ow]; \
+            int take = (v > m) | (v != v); \
+            y[ow] = take ? v : m; \
+            ind[ow] = take ? base + ow * sw + off : ind[ow]; \
+        } \
+    }
+
+    /* Max pooling of one plane, an output row at a time: each window tap (d, h, kw) updates the whole
+       row of outputs it reaches, a loop over ow that the compiler vectorises with selects (a window at
+       a time branches on every comparison, and random data mispredicts half of them: 3-4x slower).
+       Taps run in the window's order and only a greater value or a NaN takes over, so ties keep the
+       first maximum and NaN propagates, as THNN. */
+    #define EMBER_MAX_PLANE(NAME, TAP, T) \
+    EMBER_MAX_TAP(TAP, T) \
+    EMBER_POOL_CLONES static void NAME(const T *x, T *y, int64_t *ind, const ember_pool_geo *g) { \
+        Py_ssize_t od, oh, ow, d, h, kw, d0, d1, h0, h1, lo, hi, off, HW = g->H * g->W; \
+        for (od = 0; od < g->OD; od++) { \
+            d1 = od * g->sd - g->pd + (g->kd - 1) * g->dd + 1; \
+            if (d1 > g->D) d1 = g->D; \
+            d0 = ember_first_tap(od * g->sd - g->pd, g->dd); \
+            for (oh = 0; oh < g->OH; oh++, y += g->OW, ind += g->OW) { \
+                h1 = oh * g->sh - g->ph + (g->kh - 1) * g->dh + 1; \
+                if (h1 > g->H) h1 = g->H; \
+                h0 = ember_first_tap(oh * g->sh - g->ph, g->dh); \
+                for (ow = 0; ow < g->OW; ow++) { \
+                    Py_ssize_t w0 = ember_first_tap(ow * g->sw - g->pw, g->dw); \
+                    Py_ssize_t w1 = ow * g->sw - g->pw + (g->kw - 1) * g->dw + 1; \
+                    if (d0 < d1 && h0 < h1 && w0 < w1 && w0 < g->W) { \
+                        ind[ow] = d0 * HW + h0 * g->W + w0; \
+                        y[ow] = x[ind[ow]]; \
+                    } else { \
+                        ind[ow] = -1; \
+                        y[ow] = -INFINITY; \
+                    } \
+                } \
+                for (d = d0; d < d1; d += g->dd) \
+                    for (h = h0; h < h1; h += g->dh) \
+                        for (kw = 0; kw < g->kw; kw++) { \
+                            /* the outputs whose tap w = ow*sw + off lies in [0, W) */ \
+                            off = kw * g->dw - g->pw; \
+                            lo = off >= 0 ? 0 : (-off + g->sw - 1) / g->sw; \
+                            hi = g->W - off > 0 ? (g->W - off - 1) / g->sw + 1 : 0; \
+                            if (hi > g->OW) hi = g->OW; \
+                            Py_ssize_t base = d * HW + h * g->W; \
+                            if (g->sw == 1) TAP(x + base, y, ind, lo, hi, 1, off, base); \
+                            else if (g->sw == 2) TAP(x + base, y, ind, lo, hi, 2, off, base); \
+                            else TAP(x + base, y, ind, lo, hi, g->sw, off, base); \
+                        } \
+            } \
+        } \
+    }
+    EMBER_MAX_PLANE(ember_max_plane_f, ember_max_tap_f, float)
+    EMBER_MAX_PLANE(ember_max_plane_d, ember_max_tap_d, double)
+    """
+    ctypedef struct Geo "ember_pool_geo":
+        intp D, H, W, OD, OH, OW
+        intp kd, kh, kw, sd, sh, sw, pd, ph, pw, dd, dh, dw
+    void ember_max_plane_f(const float *x, float *y, i64 *ind, const Geo *g) noexcept nogil
+    void ember_max_plane_d(const double *x, double *y, i64 *ind, const Geo *g) noexcept nogil
 
 
 cdef inline int _threads(intp work, intp planes, int nthreads) noexcept nogil:
@@ -56,70 +138,11 @@ cdef inline intp _first_tap(intp start, intp step) noexcept nogil:
 
 # ---------------------------------------------------------------------- max pooling
 
-cdef void _max_plane(const floating *x, floating *y, i64 *ind, const Geo *g) noexcept nogil:
-    cdef intp od, oh, ow, d, h, w, d0, d1, h0, h1, w0, w1, pos, best, o = 0
-    cdef intp HW = g.H * g.W
-    cdef floating v, m
-    for od in range(g.OD):
-        d0 = od * g.sd - g.pd
-        d1 = min(d0 + (g.kd - 1) * g.dd + 1, g.D)
-        d0 = _first_tap(d0, g.dd)
-        for oh in range(g.OH):
-            h0 = oh * g.sh - g.ph
-            h1 = min(h0 + (g.kh - 1) * g.dh + 1, g.H)
-            h0 = _first_tap(h0, g.dh)
-            for ow in range(g.OW):
-                w0 = ow * g.sw - g.pw
-                w1 = min(w0 + (g.kw - 1) * g.dw + 1, g.W)
-                w0 = _first_tap(w0, g.dw)
-                m = -INFINITY
-                best = -1
-                if d0 < d1 and h0 < h1 and w0 < w1:
-                    best = d0 * HW + h0 * g.W + w0
-                    m = x[best]
-                d = d0
-                while d < d1:
-                    h = h0
-                    while h < h1:
-                        pos = d * HW + h * g.W
-                        w = w0
-                        while w < w1:
-                            v = x[pos + w]
-                            if v > m or isnan(v):
-                                m = v
-                                best = pos + w
-                            w = w + g.dw
-                        h = h + g.dh
-                    d = d + g.dd
-                y[o] = m
-                ind[o] = best
-                o = o + 1
-
-
-cdef void _max_plane_2x2(const floating *x, floating *y, i64 *ind, intp W, intp OH, intp OW) noexcept nogil:
-    """The common case: 2x2 windows, stride 2, every window inside the plane."""
-    cdef intp oh, ow, r0, r1, best
-    cdef floating m, v
-    for oh in range(OH):
-        r0 = 2 * oh * W
-        r1 = r0 + W
-        for ow in range(OW):
-            best = r0 + 2 * ow
-            m = x[best]
-            v = x[best + 1]
-            if v > m or isnan(v):
-                m = v
-                best = r0 + 2 * ow + 1
-            v = x[r1 + 2 * ow]
-            if v > m or isnan(v):
-                m = v
-                best = r1 + 2 * ow
-            v = x[r1 + 2 * ow + 1]
-            if v > m or isnan(v):
-                m = v
-                best = r1 + 2 * ow + 1
-            y[oh * OW + ow] = m
-            ind[oh * OW + ow] = best
+cdef inline void _max_plane(const floating *x, floating *y, i64 *ind, const Geo *g) noexcept nogil:
+    if floating is float:
+        ember_max_plane_f(x, y, ind, g)
+    else:
+        ember_max_plane_d(x, y, ind, g)
 
 
 def max_pool_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] y, i64[:, :, :, ::1] ind,
@@ -129,15 +152,10 @@ def max_pool_forward(const floating[:, :, :, ::1] x, floating[:, :, :, ::1] y, i
     cdef intp osz = y.shape[1] * y.shape[2] * y.shape[3]
     cdef Geo g = _geo((x.shape[1], x.shape[2], x.shape[3]), (y.shape[1], y.shape[2], y.shape[3]), k, s, p, d)
     cdef int nt = _threads(P * isz, P, nthreads)
-    cdef bint fast = (g.D == 1 and g.kh == 2 and g.kw == 2 and g.sh == 2 and g.sw == 2 and g.ph == 0
-                      and g.pw == 0 and g.dh == 1 and g.dw == 1 and 2 * g.OH <= g.H and 2 * g.OW <= g.W)
     if P == 0 or osz == 0:
         return
     for n in prange(P, nogil=True, num_threads=nt, schedule="static"):
-        if fast:
-            _max_plane_2x2(&x[n, 0, 0, 0], &y[n, 0, 0, 0], &ind[n, 0, 0, 0], g.W, g.OH, g.OW)
-        else:
-            _max_plane(&x[n, 0, 0, 0], &y[n, 0, 0, 0], &ind[n, 0, 0, 0], &g)
+        _max_plane(&x[n, 0, 0, 0], &y[n, 0, 0, 0], &ind[n, 0, 0, 0], &g)
 
 
 # ---------------------------------------------------------------------- index scatter / gather
