@@ -2,8 +2,9 @@
 
 - a LeNet-5 training step at batch 64 (conv-relu-pool x2, three linear layers, F.log_softmax + F.nll_loss,
   SGD with momentum) on 1x28x28 inputs;
-- a ResNet-18 forward pass at batch 8, 3x224x224 (eval mode), with the same network defined in ember.nn
-  and in torch.nn below, the weights copied from ember to torch and the outputs compared (1e-4).
+- a ResNet-18 forward pass at batch 8, 3x224x224 (eval mode), and at batch 1 (one image's latency), with
+  the same network defined in ember.nn and in torch.nn below, the weights copied from ember to torch and
+  the outputs compared (1e-4).
 
     python benchmarks/bench_nn_conv.py [--threads 2] [--quick]
 
@@ -209,7 +210,8 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     ember.set_num_threads(args.threads)
     rows = [bench_lenet(torch, 5 if args.quick else 15, 0.1 if args.quick else 0.2),
-            bench_resnet(torch, 3 if args.quick else 7, 8)]
+            bench_resnet(torch, 3 if args.quick else 7, 8),
+            bench_resnet(torch, 5 if args.quick else 15, 1)]
     print_table(rows, title="ember.nn vs torch {} CPU, {} threads each, best of interleaved samples (targets: "
                             "ratio <= 1.5)".format(torch.__version__, args.threads))
     print("(n/a = {}: the row's layers are not there yet or the check failed, see its note)".format(NA))
