@@ -66,13 +66,17 @@ cdef extern from *:
 cdef enum:
     _TILE_BYTES = 256 * 1024
     _MIN_TILE_COLS = 384
+    # stride-1 convolutions read the padded input when the rows lose little to their padding columns
+    # (2/58 at 56 wide; 2/30 at 28), and the last panel may read a vector past the end: slack for it
+    _PADDED_MIN_WIDTH = 24
+    _PADDED_SLACK = 64
 
 
 cdef extern from "sgemm.h":
     enum: EMBER_SGEMM_WORK
     int ember_sgemm_level() noexcept nogil
-    void ember_sgemm(int level, long m, long n, long k, const float* a, long lda, const float* b, long ldb,
-                     int add, float* c, long ldc, float* work) noexcept nogil
+    void ember_sgemm(int level, long m, long n, long k, const float* a, long lda, const float** brows,
+                     const float* b, long ldb, int add, float* c, long ldc, float* work) noexcept nogil
 
 # ember's own float gemm kernel for forward tiles (sgemm.h): 2 AVX-512, 1 AVX2, 0 BLAS
 cdef int _best_sgemm = ember_sgemm_level()
@@ -360,6 +364,9 @@ cdef struct Tiling:
     intp cols        # columns of a tile's column buffer
     intp scratch     # elements of one thread's workspace: the tile's column buffer, plus an output
                      # block when a tile spans several images
+    bint padded      # stride 1 on the float kernel: the gemm reads the zero-padded input (_forward_padded)
+    intp Hp, Wp      # its plane's height and width
+    intp shared      # elements of workspace before the threads' own: the padded input
 
 
 cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
@@ -373,7 +380,8 @@ cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
     cdef Tiling t
     cdef intp R = g.o[0] * g.o[1], OW = g.o[2], K = g.C * g.kvol
     cdef intp want = _TILE_BYTES // (K * elsize), per_thread, splits
-    t.images = t.rows = t.per_image = t.cols = t.count = 0
+    t.images = t.rows = t.per_image = t.cols = t.count = t.Hp = t.Wp = t.shared = 0
+    t.padded = False
     t.scratch = g.cols
     if g.direct:
         return t
@@ -402,14 +410,78 @@ cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
         # too few tiles to share out: image by image, each gemm split over threads
         t.count = 0
         t.scratch = g.cols
+    elif (elsize == 4 and _sgemm and t.images == 1 and g.i[0] == 1 and g.o[0] == 1 and g.s[1] == 1
+          and g.s[2] == 1 and OW >= _PADDED_MIN_WIDTH):
+        t.padded = True
+        t.Hp = g.i[1] + 2 * g.p[1]
+        t.Wp = g.i[2] + 2 * g.p[2]
+        t.shared = _even(g.N * g.C * t.Hp * t.Wp + _PADDED_SLACK)
+        # the row-pointer table (two floats a pointer), the output rows at the padded width, the gemm's own
+        t.scratch = _even(2 * K + g.O * t.rows * t.Wp + EMBER_SGEMM_WORK)
     return t
+
+
+cdef inline intp _even(intp n) noexcept nogil:
+    # workspace offsets stay 8-byte aligned (a thread's scratch starts with its row-pointer table)
+    return n + (n & 1)
 
 
 def forward_workspace(tuple geom, int nthreads, int elsize):
     """Elements of workspace ``forward`` needs with ``nthreads`` threads and ``elsize``-byte elements."""
     cdef Geom g = _geom(geom)
     cdef Tiling t = _tiling(&g, nthreads, elsize)
-    return t.scratch * (nthreads if t.count else 1)
+    return t.shared + t.scratch * (nthreads if t.count else 1)
+
+
+cdef void _pad_plane(const float* x, float* xp, const Geom* g, const Tiling* t) noexcept nogil:
+    """One input plane into its zero-padded copy (Hp x Wp)."""
+    cdef intp h, W = g.i[2], top = g.p[1], pw = g.p[2]
+    cdef float* row
+    for h in range(t.Hp):
+        row = xp + h * t.Wp
+        if h < top or h >= top + g.i[1]:
+            memset(row, 0, t.Wp * sizeof(float))
+        else:
+            memset(row, 0, pw * sizeof(float))
+            memcpy(row + pw, x + (h - top) * W, W * sizeof(float))
+            memset(row + pw + W, 0, pw * sizeof(float))
+
+
+cdef void _forward_padded(const float* xpad, const float* w, const float* bias, float* y, float* ws,
+                          const Geom* g, const Tiling* t, intp tile) noexcept nogil:
+    """A tile of output rows of a stride-1 convolution without im2col. On the padded input, the input
+    values that kernel tap (c, kh, kw) meets along a row of outputs are consecutive, and across rows they
+    continue after Wp - OW values that belong to no output: so the tile's gemm reads each tap's "column
+    row" straight from the padded input (a table of row pointers), computing the rows at the padded
+    width, and the copy-out keeps the OW real columns of each (and adds the bias)."""
+    cdef intp n = tile // t.per_image, r0 = (tile % t.per_image) * t.rows, r1 = min(r0 + t.rows, g.o[1])
+    cdef intp cols = (r1 - r0 - 1) * t.Wp + g.o[2], OW = g.o[2], K = g.C * g.kvol
+    cdef intp og = g.O // g.G, cgk = (g.C // g.G) * g.kvol, grp, c, kh, kw, q = 0, o, r, j
+    cdef const float** rows = <const float**>ws
+    cdef float* out = ws + 2 * K
+    cdef const float* plane
+    cdef float* dst
+    cdef const float* src
+    cdef float b
+    for c in range(g.C):
+        plane = xpad + ((n * g.C + c) * t.Hp + r0) * t.Wp
+        for kh in range(g.k[1]):
+            for kw in range(g.k[2]):
+                rows[q] = plane + kh * g.d[1] * t.Wp + kw * g.d[2]
+                q += 1
+    for grp in range(g.G):
+        ember_sgemm(_sgemm, og, cols, cgk, w + grp * og * cgk, cgk, rows + grp * cgk, NULL, 0, 0,
+                    out + grp * og * cols, cols, ws + t.scratch - EMBER_SGEMM_WORK)
+    for o in range(g.O):
+        for r in range(r0, r1):
+            dst = y + (n * g.O + o) * g.ovol + r * OW
+            src = out + o * cols + (r - r0) * t.Wp
+            if bias == NULL:
+                memcpy(dst, src, OW * sizeof(float))
+            else:
+                b = bias[o]
+                for j in range(OW):
+                    dst[j] = src[j] + b
 
 
 cdef void _forward_tile(const floating* x, const floating* w, const floating* bias, floating* y,
@@ -437,8 +509,8 @@ cdef void _forward_tile(const floating* x, const floating* w, const floating* bi
         beta = 1
     for grp in range(g.G):
         if floating is float and _sgemm:
-            ember_sgemm(_sgemm, og, cols, cgk, w + grp * og * cgk, cgk, ws + grp * cgk * cols, cols, beta != 0,
-                        out + grp * og * ldc, ldc, ws + t.scratch - EMBER_SGEMM_WORK)
+            ember_sgemm(_sgemm, og, cols, cgk, w + grp * og * cgk, cgk, NULL, ws + grp * cgk * cols, cols,
+                        beta != 0, out + grp * og * ldc, ldc, ws + t.scratch - EMBER_SGEMM_WORK)
         else:
             _gemm(c'N', c'N', og, cols, cgk, w + grp * og * cgk, cgk, ws + grp * cgk * cols, cols, beta,
                   out + grp * og * ldc, ldc)
@@ -462,7 +534,14 @@ def forward(floating[::1] x, floating[::1] w, object bias, floating[::1] y, floa
         bv = bias
         bp = &bv[0]
     saved = _blas_single(&_blas)
-    if t.count:
+    if t.padded:
+        if floating is float:
+            for n in prange(g.N * g.C, nogil=True, num_threads=nthreads, schedule="static"):
+                _pad_plane(&x[0] + n * g.ivol, &ws[0] + n * t.Hp * t.Wp, &g, &t)
+            memset(&ws[0] + g.N * g.C * t.Hp * t.Wp, 0, _PADDED_SLACK * sizeof(float))
+            for n in prange(t.count, nogil=True, num_threads=nthreads, schedule="dynamic"):
+                _forward_padded(&ws[0], &w[0], bp, &y[0], &ws[0] + t.shared + threadid() * t.scratch, &g, &t, n)
+    elif t.count:
         # dynamic: on a busy machine the thread that gets the CPU takes more tiles
         for n in prange(t.count, nogil=True, num_threads=nthreads, schedule="dynamic"):
             _forward_tile(&x[0], &w[0], bp, &y[0], &ws[0] + threadid() * t.scratch, &g, &t, n)

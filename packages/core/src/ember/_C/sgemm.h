@@ -61,15 +61,16 @@ static int ember_sgemm_level(void)
     return 0;
 }
 
-/* c = (add ? c : 0) + a @ b (row-major, m x k times k x n) with kernel ``level`` (1 or 2). */
-static void ember_sgemm(int level, long m, long n, long k, const float *a, long lda, const float *b, long ldb,
-                        int add, float *c, long ldc, float *work)
+/* c = (add ? c : 0) + a @ b (m x k times k x n; a and c row-major, b's row p at brows[p] or, when brows
+   is NULL, at b + p * ldb) with kernel ``level`` (1 or 2). See sgemm_impl.h. */
+static void ember_sgemm(int level, long m, long n, long k, const float *a, long lda, const float *const *brows,
+                        const float *b, long ldb, int add, float *c, long ldc, float *work)
 {
 #ifdef EMBER_SGEMM_X86
     if (level >= 2)
-        ember_sgemm_avx512(m, n, k, a, lda, b, ldb, add, c, ldc, work);
+        ember_sgemm_avx512(m, n, k, a, lda, brows, b, ldb, add, c, ldc, work);
     else if (level == 1)
-        ember_sgemm_avx2(m, n, k, a, lda, b, ldb, add, c, ldc, work);
+        ember_sgemm_avx2(m, n, k, a, lda, brows, b, ldb, add, c, ldc, work);
 #endif
 }
 

@@ -8,13 +8,13 @@ typedef float EMBER_NAME(uvec) __attribute__((vector_size(EMBER_VL * 4), aligned
 
 #define EMBER_NR (EMBER_VL * EMBER_NV)
 
-/* c[MR x nv*VL] (ldc) = (add ? c : 0) + a[MR x k] (lda, row-major) @ bp[k x nv*VL] (packed rows).
-   The accumulators stay in registers for the whole k loop; each step loads nv vectors of the panel and
-   broadcasts one value of each of the MR rows of a. Always inlined with a constant nv (1..NV), so each
-   width is its own fully unrolled loop. */
+/* c[MR x nv*VL] (ldc) = (add ? c : 0) + a[MR x k] (lda, row-major) @ b[k x nv*VL], row p of b at
+   brow[p] + col. The accumulators stay in registers for the whole k loop; each step loads nv vectors of
+   b and broadcasts one value of each of the MR rows of a. Always inlined with a constant nv (1..NV), so
+   each width is its own fully unrolled loop. */
 static inline __attribute__((always_inline)) void
-EMBER_NAME(ember_sgemm_tile)(long k, const float *restrict a, long lda, const float *restrict bp, long ldp,
-                             float *restrict c, long ldc, int add, const int nv)
+EMBER_NAME(ember_sgemm_tile)(long k, const float *restrict a, long lda, const float *const *restrict brow,
+                             long col, float *restrict c, long ldc, int add, const int nv)
 {
     EMBER_NAME(vec) acc[EMBER_MR][EMBER_NV];
     long p;
@@ -24,8 +24,9 @@ EMBER_NAME(ember_sgemm_tile)(long k, const float *restrict a, long lda, const fl
             acc[i][j] = (EMBER_NAME(vec)){0};
     for (p = 0; p < k; p++) {
         EMBER_NAME(vec) b[EMBER_NV];
+        const float *bp = brow[p] + col;
         for (j = 0; j < nv; j++)
-            b[j] = *(const EMBER_NAME(uvec) *)(bp + p * ldp + j * EMBER_VL);
+            b[j] = *(const EMBER_NAME(uvec) *)(bp + j * EMBER_VL);
         for (i = 0; i < EMBER_MR; i++) {
             float s = a[i * lda + p];
             for (j = 0; j < nv; j++)
@@ -39,55 +40,64 @@ EMBER_NAME(ember_sgemm_tile)(long k, const float *restrict a, long lda, const fl
         }
 }
 
-static void EMBER_NAME(ember_sgemm_tiles)(long k, const float *a, long lda, const float *bp, long ldp, float *c,
-                                          long ldc, int add, int nv)
+static void EMBER_NAME(ember_sgemm_tiles)(long k, const float *a, long lda, const float *const *brow, long col,
+                                          float *c, long ldc, int add, int nv)
 {
     switch (nv) {
     case 1:
-        EMBER_NAME(ember_sgemm_tile)(k, a, lda, bp, ldp, c, ldc, add, 1);
+        EMBER_NAME(ember_sgemm_tile)(k, a, lda, brow, col, c, ldc, add, 1);
         break;
 #if EMBER_NV > 2
     case 2:
-        EMBER_NAME(ember_sgemm_tile)(k, a, lda, bp, ldp, c, ldc, add, 2);
+        EMBER_NAME(ember_sgemm_tile)(k, a, lda, brow, col, c, ldc, add, 2);
         break;
 #endif
     default:
-        EMBER_NAME(ember_sgemm_tile)(k, a, lda, bp, ldp, c, ldc, add, EMBER_NV);
+        EMBER_NAME(ember_sgemm_tile)(k, a, lda, brow, col, c, ldc, add, EMBER_NV);
     }
 }
 
-/* c[m x n] = (add ? c : 0) + a[m x k] @ b[k x n], all row-major with leading dimensions lda/ldb/ldc.
-   ``work`` holds EMBER_SGEMM_WORK floats (any alignment). Blocks of EMBER_KC steps of k: each block of b is copied
-   NR columns at a time (fewer whole vectors at the right edge, zero-padded) into a contiguous panel
-   that stays in L1 while every MR-row strip of a runs over it. Edge tiles (rows past m, columns past
-   n) compute into a scratch tile and copy back what lies inside c. */
-static void EMBER_NAME(ember_sgemm)(long m, long n, long k, const float *a, long lda, const float *b,
-                                    long ldb, int add, float *c, long ldc, float *work)
+/* c[m x n] = (add ? c : 0) + a[m x k] @ b[k x n]: a and c row-major with leading dimensions lda/ldc,
+   row p of b at brows[p] (or, when brows is NULL, at b + p * ldb). ``work`` holds EMBER_SGEMM_WORK
+   floats (any alignment). With brows, the rows must stay readable EMBER_NR - 1 floats past column n:
+   the last panel reads whole vectors and keeps only what lies in c.
+
+   Blocks of EMBER_KC steps of k; within a block, NR columns of b at a time while every MR-row strip of
+   a runs over them (b's rows are read where they are: from cache, as the convolution hands them
+   over). Edge tiles (rows past m, columns past n) compute into a scratch tile and copy back what lies
+   inside c; without brows, the columns past n come from a zero-padded copy instead. */
+static void EMBER_NAME(ember_sgemm)(long m, long n, long k, const float *a, long lda, const float *const *brows,
+                                    const float *b, long ldb, int add, float *c, long ldc, float *work)
 {
     /* whole cache lines for the panel: its vector loads then never straddle two */
     float *panel = (float *)(((uintptr_t)work + 63) & ~(uintptr_t)63);
     float *edge = panel + EMBER_KC * EMBER_NR;
     float *strip = edge + EMBER_MR * EMBER_NR;    /* the last rows of a, zero-padded to MR */
-    long k0, j0, i0, p, kc, nr, mr, i, j, la, width, ldp;
-    const float *bp;
+    const float *rows[EMBER_KC], *prows[EMBER_KC];
+    const float *const *brow;
+    long k0, j0, i0, p, kc, nr, mr, i, j, la, width, col;
     const float *ap;
     int acc, nv;
     for (k0 = 0; k0 < k; k0 += EMBER_KC) {
         kc = k - k0 < EMBER_KC ? k - k0 : EMBER_KC;
         acc = add || k0 > 0;
+        if (brows == NULL)
+            for (p = 0; p < kc; p++)
+                rows[p] = b + (k0 + p) * ldb;
         for (j0 = 0; j0 < n; j0 += EMBER_NR) {
             nr = n - j0 < EMBER_NR ? n - j0 : EMBER_NR;
             nv = (int)((nr + EMBER_VL - 1) / EMBER_VL);
             width = nv * EMBER_VL;
-            bp = b + k0 * ldb + j0;
-            ldp = ldb;
-            if (nr < width) {
+            brow = brows != NULL ? brows + k0 : rows;
+            col = j0;
+            if (nr < width && brows == NULL) {
                 for (p = 0; p < kc; p++) {
-                    memcpy(panel + p * width, bp + p * ldb, nr * sizeof(float));
+                    memcpy(panel + p * width, rows[p] + j0, nr * sizeof(float));
                     memset(panel + p * width + nr, 0, (width - nr) * sizeof(float));
+                    prows[p] = panel + p * width;
                 }
-                bp = panel;
-                ldp = width;
+                brow = prows;
+                col = 0;
             }
             for (i0 = 0; i0 < m; i0 += EMBER_MR) {
                 mr = m - i0 < EMBER_MR ? m - i0 : EMBER_MR;
@@ -103,9 +113,9 @@ static void EMBER_NAME(ember_sgemm)(long m, long n, long k, const float *a, long
                     la = EMBER_KC;
                 }
                 if (mr == EMBER_MR && nr == width) {
-                    EMBER_NAME(ember_sgemm_tiles)(kc, ap, la, bp, ldp, c + i0 * ldc + j0, ldc, acc, nv);
+                    EMBER_NAME(ember_sgemm_tiles)(kc, ap, la, brow, col, c + i0 * ldc + j0, ldc, acc, nv);
                 } else {
-                    EMBER_NAME(ember_sgemm_tiles)(kc, ap, la, bp, ldp, edge, width, 0, nv);
+                    EMBER_NAME(ember_sgemm_tiles)(kc, ap, la, brow, col, edge, width, 0, nv);
                     for (i = 0; i < mr; i++)
                         for (j = 0; j < nr; j++)
                             c[(i0 + i) * ldc + j0 + j] = (acc ? c[(i0 + i) * ldc + j0 + j] : 0.0f)
