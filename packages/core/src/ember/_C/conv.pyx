@@ -70,6 +70,7 @@ cdef enum:
     # (2/58 at 56 wide; 2/30 at 28), and the last panel may read a vector past the end: slack for it
     _PADDED_MIN_WIDTH = 24
     _PADDED_SLACK = 64
+    _PADDED_CHUNK = 4    # images a thread, padded at a time
 
 
 cdef extern from "sgemm.h":
@@ -366,7 +367,8 @@ cdef struct Tiling:
                      # block when a tile spans several images
     bint padded      # stride 1 on the float kernel: the gemm reads the zero-padded input (_forward_padded)
     intp Hp, Wp      # its plane's height and width
-    intp shared      # elements of workspace before the threads' own: the padded input
+    intp chunk       # images padded at a time (the padded copy is workspace, cached between calls)
+    intp shared      # elements of workspace before the threads' own: the padded images
 
 
 cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
@@ -380,7 +382,7 @@ cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
     cdef Tiling t
     cdef intp R = g.o[0] * g.o[1], OW = g.o[2], K = g.C * g.kvol
     cdef intp want = _TILE_BYTES // (K * elsize), per_thread, splits
-    t.images = t.rows = t.per_image = t.cols = t.count = t.Hp = t.Wp = t.shared = 0
+    t.images = t.rows = t.per_image = t.cols = t.count = t.Hp = t.Wp = t.chunk = t.shared = 0
     t.padded = False
     t.scratch = g.cols
     if g.direct:
@@ -415,7 +417,8 @@ cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
         t.padded = True
         t.Hp = g.i[1] + 2 * g.p[1]
         t.Wp = g.i[2] + 2 * g.p[2]
-        t.shared = _even(g.N * g.C * t.Hp * t.Wp + _PADDED_SLACK)
+        t.chunk = min(g.N, _PADDED_CHUNK * nthreads)
+        t.shared = _even(t.chunk * g.C * t.Hp * t.Wp + _PADDED_SLACK)
         # the row-pointer table (two floats a pointer), the output rows at the padded width, the gemm's own
         t.scratch = _even(2 * K + g.O * t.rows * t.Wp + EMBER_SGEMM_WORK)
     return t
@@ -448,13 +451,14 @@ cdef void _pad_plane(const float* x, float* xp, const Geom* g, const Tiling* t) 
 
 
 cdef void _forward_padded(const float* xpad, const float* w, const float* bias, float* y, float* ws,
-                          const Geom* g, const Tiling* t, intp tile) noexcept nogil:
+                          const Geom* g, const Tiling* t, intp n0, intp tile) noexcept nogil:
     """A tile of output rows of a stride-1 convolution without im2col. On the padded input, the input
     values that kernel tap (c, kh, kw) meets along a row of outputs are consecutive, and across rows they
     continue after Wp - OW values that belong to no output: so the tile's gemm reads each tap's "column
     row" straight from the padded input (a table of row pointers), computing the rows at the padded
-    width, and the copy-out keeps the OW real columns of each (and adds the bias)."""
-    cdef intp n = tile // t.per_image, r0 = (tile % t.per_image) * t.rows, r1 = min(r0 + t.rows, g.o[1])
+    width, and the copy-out keeps the OW real columns of each (and adds the bias). ``xpad`` holds the
+    padded images from ``n0`` on; ``tile`` counts from there."""
+    cdef intp m = tile // t.per_image, n = n0 + m, r0 = (tile % t.per_image) * t.rows, r1 = min(r0 + t.rows, g.o[1])
     cdef intp cols = (r1 - r0 - 1) * t.Wp + g.o[2], OW = g.o[2], K = g.C * g.kvol
     cdef intp og = g.O // g.G, cgk = (g.C // g.G) * g.kvol, grp, c, kh, kw, q = 0, o, r, j
     cdef const float** rows = <const float**>ws
@@ -464,7 +468,7 @@ cdef void _forward_padded(const float* xpad, const float* w, const float* bias, 
     cdef const float* src
     cdef float b
     for c in range(g.C):
-        plane = xpad + ((n * g.C + c) * t.Hp + r0) * t.Wp
+        plane = xpad + ((m * g.C + c) * t.Hp + r0) * t.Wp
         for kh in range(g.k[1]):
             for kw in range(g.k[2]):
                 rows[q] = plane + kh * g.d[1] * t.Wp + kw * g.d[2]
@@ -528,7 +532,7 @@ def forward(floating[::1] x, floating[::1] w, object bias, floating[::1] y, floa
     cdef Tiling t = _tiling(&g, nthreads, sizeof(floating))
     cdef floating[::1] bv
     cdef const floating* bp = NULL
-    cdef intp n, npar
+    cdef intp n, npar, n0, nimg
     cdef int saved
     if bias is not None:
         bv = bias
@@ -536,11 +540,14 @@ def forward(floating[::1] x, floating[::1] w, object bias, floating[::1] y, floa
     saved = _blas_single(&_blas)
     if t.padded:
         if floating is float:
-            for n in prange(g.N * g.C, nogil=True, num_threads=nthreads, schedule="static"):
-                _pad_plane(&x[0] + n * g.ivol, &ws[0] + n * t.Hp * t.Wp, &g, &t)
-            memset(&ws[0] + g.N * g.C * t.Hp * t.Wp, 0, _PADDED_SLACK * sizeof(float))
-            for n in prange(t.count, nogil=True, num_threads=nthreads, schedule="dynamic"):
-                _forward_padded(&ws[0], &w[0], bp, &y[0], &ws[0] + t.shared + threadid() * t.scratch, &g, &t, n)
+            for n0 in range(0, g.N, t.chunk):
+                nimg = min(t.chunk, g.N - n0)
+                for n in prange(nimg * g.C, nogil=True, num_threads=nthreads, schedule="static"):
+                    _pad_plane(&x[0] + (n0 * g.C + n) * g.ivol, &ws[0] + n * t.Hp * t.Wp, &g, &t)
+                memset(&ws[0] + nimg * g.C * t.Hp * t.Wp, 0, _PADDED_SLACK * sizeof(float))
+                for n in prange(nimg * t.per_image, nogil=True, num_threads=nthreads, schedule="dynamic"):
+                    _forward_padded(&ws[0], &w[0], bp, &y[0], &ws[0] + t.shared + threadid() * t.scratch, &g, &t,
+                                    n0, n)
     elif t.count:
         # dynamic: on a busy machine the thread that gets the CPU takes more tiles
         for n in prange(t.count, nogil=True, num_threads=nthreads, schedule="dynamic"):
