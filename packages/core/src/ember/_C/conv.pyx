@@ -56,9 +56,28 @@ cdef extern from *:
     }
     EMBER_CONV_SUM(ember_conv_sum_f, float)
     EMBER_CONV_SUM(ember_conv_sum_d, double)
+    /* im2col's row pieces: on late layers (7-14 wide) a memcpy or memset call costs more than its copy,
+       so short ones are plain loops. */
+    #define EMBER_CONV_ROW_OPS(SUFFIX, T) \
+    static inline void ember_conv_copy_##SUFFIX(T *d, const T *s, Py_ssize_t n) { \
+        Py_ssize_t i; \
+        if (n > 32) { memcpy(d, s, n * sizeof(T)); return; } \
+        for (i = 0; i < n; i++) d[i] = s[i]; \
+    } \
+    static inline void ember_conv_zero_##SUFFIX(T *d, Py_ssize_t n) { \
+        Py_ssize_t i; \
+        if (n > 32) { memset(d, 0, n * sizeof(T)); return; } \
+        for (i = 0; i < n; i++) d[i] = 0; \
+    }
+    EMBER_CONV_ROW_OPS(f, float)
+    EMBER_CONV_ROW_OPS(d, double)
     """
     double ember_conv_sum_f(const float* x, intp n) noexcept nogil
     double ember_conv_sum_d(const double* x, intp n) noexcept nogil
+    void ember_conv_copy_f(float* d, const float* s, intp n) noexcept nogil
+    void ember_conv_copy_d(double* d, const double* s, intp n) noexcept nogil
+    void ember_conv_zero_f(float* d, intp n) noexcept nogil
+    void ember_conv_zero_d(double* d, intp n) noexcept nogil
 
 
 # forward tiles: about this much column buffer each (a quarter of a core's L2 here), and at least this many
@@ -200,6 +219,20 @@ cdef inline void _wrange(intp off, intp s, intp iw, intp ow, intp* lo, intp* hi)
     hi[0] = b
 
 
+cdef inline void _copy(floating* d, const floating* s, intp n) noexcept nogil:
+    if floating is float:
+        ember_conv_copy_f(d, s, n)
+    else:
+        ember_conv_copy_d(d, s, n)
+
+
+cdef inline void _zero(floating* d, intp n) noexcept nogil:
+    if floating is float:
+        ember_conv_zero_f(d, n)
+    else:
+        ember_conv_zero_d(d, n)
+
+
 cdef void _im2col_channel(const floating* xc, floating* row, intp ld, intp r0, intp r1,
                           const Geom* g) noexcept nogil:
     """Output rows r0..r1 (of the depth*height grid, OW columns each) of the K column rows of one input
@@ -221,18 +254,18 @@ cdef void _im2col_channel(const floating* xc, floating* row, intp ld, intp r0, i
                     z = od * g.s[0] - g.p[0] + kd * g.d[0]
                     y = oh * g.s[1] - g.p[1] + kh * g.d[1]
                     if z < 0 or z >= g.i[0] or y < 0 or y >= IH or lo == hi:
-                        memset(dst, 0, OW * sizeof(floating))
+                        _zero(dst, OW)
                     else:
                         src = xc + (z * IH + y) * IW + off
                         if lo > 0:
-                            memset(dst, 0, lo * sizeof(floating))
+                            _zero(dst, lo)
                         if sw == 1:
-                            memcpy(dst + lo, src + lo, (hi - lo) * sizeof(floating))
+                            _copy(dst + lo, src + lo, hi - lo)
                         else:
                             for ow in range(lo, hi):
                                 dst[ow] = src[ow * sw]
                         if hi < OW:
-                            memset(dst + hi, 0, (OW - hi) * sizeof(floating))
+                            _zero(dst + hi, OW - hi)
                     dst += OW
 
 
