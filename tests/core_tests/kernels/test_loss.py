@@ -674,3 +674,33 @@ def test_cuda_reads_back_only_the_value_checks(host_reads, case):
     else:
         getattr(K, name + "_backward")(go, x, *args, **kw)
     assert len(host_reads) == (1 if checked else 0), host_reads
+
+
+def test_cuda_class_losses_treat_zero_weights_and_ignored_targets_as_the_cpu(device_mode):
+    # a target whose class weight is 0 still multiplies its input (-inf * 0: NaN, as THNN), an ignored one
+    # is never read; the GPU kernels keep both rules, forward and backward
+    x = rng.randn(3, 4, 2)
+    x[0, 1, 0] = -np.inf  # target (0, 0) is class 1, weighted 0
+    x[1, 2, 1] = -np.inf  # target (1, 1) is ignored
+    t = L([[1, 3], [0, -100], [2, 2]])
+    w = E(np.array([1.0, 0.0, 2.0, 0.5]))
+    for size_average in (True, False):
+        want = K.nll_loss_forward(E(x), t, weight=w, size_average=size_average)
+        got = K.nll_loss_forward(E(x).cuda(), t.cuda(), weight=w.cuda(), size_average=size_average)
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a.cpu().numpy(), b.numpy(), rtol=1e-12)
+        want = K.nll_loss_backward(0.5, E(x), t, weight=w, size_average=size_average, total_weight=want[1])
+        got = K.nll_loss_backward(0.5, E(x).cuda(), t.cuda(), weight=w.cuda(), size_average=size_average,
+                                  total_weight=got[1])
+        np.testing.assert_array_equal(np.signbit(got.cpu().numpy()), np.signbit(want.numpy()))
+        np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-12)
+    x2 = x[:, :, 0].copy()
+    x2[1, 0] = -np.inf
+    t2 = L([1, -100, 2])
+    want = K.cross_entropy_forward(E(x2), t2, weight=w)
+    got = K.cross_entropy_forward(E(x2).cuda(), t2.cuda(), weight=w.cuda())
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a.cpu().numpy(), b.numpy(), rtol=1e-12)
+    want = K.cross_entropy_backward(0.5, want[2], t2, weight=w, total_weight=want[1])
+    got = K.cross_entropy_backward(0.5, got[2], t2.cuda(), weight=w.cuda(), total_weight=got[1])
+    np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-12)

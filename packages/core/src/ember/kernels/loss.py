@@ -152,11 +152,18 @@ def _nll_backward_cpu(go, input, target, w, xshape, tshape, size_average, ignore
     return type(input)._make(g.reshape(x.shape))
 
 
+def _gpu_check_classes(bad, t, n_classes, ignore_index, op):
+    """Raise _check_classes' error when a GPU kernel counted bad targets (the one value read back)."""
+    if int(bad[0]):
+        _check_classes(t, n_classes, ignore_index, op)
+
+
 def _nll_forward_gpu(input, target, w, xshape, tshape, size_average, ignore_index, op):
     with on_device(input):
         t = target._a.reshape(tshape)
-        _check_classes(t, xshape[1], ignore_index, op)
-        loss, total = _gpu.nll_forward(xp_of(input), input._a.reshape(xshape), t, w, ignore_index, size_average)
+        loss, total, bad = _gpu.nll_forward(xp_of(input), input._a.reshape(xshape), t, w, ignore_index,
+                                            size_average)
+        _gpu_check_classes(bad, t, xshape[1], ignore_index, op)
         cls = type(input)
         return one(cls, loss), one(cls, total)
 
@@ -165,9 +172,9 @@ def _nll_backward_gpu(go, input, target, w, xshape, tshape, size_average, ignore
     xp, x = xp_of(input), input._a
     with on_device(input):
         t = target._a.reshape(tshape)
-        _check_classes(t, xshape[1], ignore_index, op)
         total = _gpu_total(total_weight, input, t, w, ignore_index, size_average, op)
-        g = _gpu.nll_backward(xp, go, xshape, x.dtype, t, w, ignore_index, size_average, total)
+        g, bad = _gpu.nll_backward(xp, go, xshape, x.dtype, t, w, ignore_index, size_average, total)
+        _gpu_check_classes(bad, t, xshape[1], ignore_index, op)
         return type(input)._make(g.reshape(x.shape))
 
 
@@ -252,8 +259,8 @@ def _ce_backward_cpu(go, log_probs, target, w, size_average, ignore_index, total
 def _ce_forward_gpu(input, target, w, size_average, ignore_index, op):
     x, t = input._a, target._a
     with on_device(input):
-        _check_classes(t, x.shape[1], ignore_index, op)
-        loss, total, logp = _gpu.cross_entropy_forward(xp_of(input), x, t, w, ignore_index, size_average)
+        loss, total, logp, bad = _gpu.cross_entropy_forward(xp_of(input), x, t, w, ignore_index, size_average)
+        _gpu_check_classes(bad, t, x.shape[1], ignore_index, op)
         cls = type(input)
         return one(cls, loss), one(cls, total), cls._make(logp)
 
@@ -261,10 +268,10 @@ def _ce_forward_gpu(input, target, w, size_average, ignore_index, op):
 def _ce_backward_gpu(go, log_probs, target, w, size_average, ignore_index, total_weight, op):
     y, t = log_probs._a, target._a
     with on_device(log_probs):
-        _check_classes(t, y.shape[1], ignore_index, op)
         total = _gpu_total(total_weight, log_probs, t, w, ignore_index, size_average, op)
-        return type(log_probs)._make(_gpu.cross_entropy_backward(xp_of(log_probs), go, y, t, w, ignore_index,
-                                                                 size_average, total))
+        g, bad = _gpu.cross_entropy_backward(xp_of(log_probs), go, y, t, w, ignore_index, size_average, total)
+        _gpu_check_classes(bad, t, y.shape[1], ignore_index, op)
+        return type(log_probs)._make(g)
 
 
 # ---------------------------------------------------------------------- pointwise criteria

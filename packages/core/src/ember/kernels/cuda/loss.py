@@ -1,17 +1,85 @@
-"""The GPU paths of the loss kernels (``ember/kernels/loss.py``): THCUNN's criteria as CuPy array code.
+"""The GPU paths of the loss kernels (``ember/kernels/loss.py``): THCUNN's criteria on the GPU.
 
 The compute functions take the array module ``xp`` first and arrays already checked by the CPU-side
 entry points. Forward functions return sums as 0-d device arrays (the caller averages and wraps them);
 backward functions take ``scale`` (grad_output times the averaging factor: a number or a 0-d device
 array, never read back) and return the gradient in the input's dtype. Half inputs compute in float32.
-Only the value checks (targets in range, BCE's probabilities) read back to the host: one reduction
-and one read each.
+
+The class criteria (NLL, cross entropy) run as CUDA C kernels (``_raw``), one thread per target: each
+also counts the targets outside [0, C) that are not ignore_index (they contribute nothing), and that
+count is the one value the caller reads back to raise its error. The other criteria are array code;
+their value checks (margin targets, BCE's probabilities) read back one reduction each.
 """
+import numpy as np
+
 from ember._C.nn_loss import BCE, BCE_WITH_LOGITS, KL_DIV, L1, MSE, SMOOTH_L1, SOFT_MARGIN
 
 from . import compute_dtype, widened
+from ._raw import Kernel
+from .softmax import softmax_forward
 
 _BCE_EPS = 1e-12  # THNN's BCECriterion: log(x + 1e-12)
+
+# target i's class c and weight wt; ``valid`` unless c is ignore_index or outside [0, C) (then wt is 0,
+# and an out-of-range c is counted in *bad)
+_TARGET = r"""
+        long long c = t[i];
+        scalar_t wt = 0;
+        int valid = 0;
+        if (c != ignore) {
+            if (c < 0 || c >= C) {
+                if (count)
+                    atomicAdd(bad, 1);
+            } else {
+                valid = 1;
+                wt = has_weight ? w[c] : (scalar_t)1;
+            }
+        }
+"""
+
+# target i = (b, s) of x (N, C, S): terms[i] = -x[b, c, s] * w[c] and terms[n + i] = w[c], so that the loss
+# and the total weight are their two sums
+_nll_terms = Kernel("nll_terms", r"""
+extern "C" __global__ void nll_terms(const scalar_t* x, const long long* t, const scalar_t* w, scalar_t* terms,
+                                     int* bad, index_t n, index_t C, index_t S, long long ignore,
+                                     int has_weight) {
+    EMBER_LOOP(i, n) {
+        int count = 1;""" + _TARGET + r"""
+        index_t b = i / S, s = i - b * S;
+        terms[i] = valid ? -x[(b * C + (index_t)c) * S + s] * wt : (scalar_t)0;
+        terms[n + i] = wt;
+    }
+}
+""")
+
+# g (zeroed) at (b, c, s) = -w[c] * scale[0]
+_nll_grad = Kernel("nll_grad", r"""
+extern "C" __global__ void nll_grad(const long long* t, const scalar_t* w, const scalar_t* scale, scalar_t* g,
+                                    int* bad, index_t n, index_t C, index_t S, long long ignore,
+                                     int has_weight) {
+    EMBER_LOOP(i, n) {
+        int count = 1;""" + _TARGET + r"""
+        if (valid) {
+            index_t b = i / S, s = i - b * S;
+            g[(b * C + (index_t)c) * S + s] = -wt * scale[0];
+        }
+    }
+}
+""")
+
+# cross entropy's gradient over (N, C): (exp(logp) - [k == t[b]]) * w[t[b]] * scale[0]; rows of ignored
+# targets are zero. One thread per element; only the row's first counts a bad target.
+_ce_grad = Kernel("cross_entropy_grad", r"""
+extern "C" __global__ void cross_entropy_grad(const scalar_t* logp, const long long* t, const scalar_t* w,
+                                              const scalar_t* scale, scalar_t* g, int* bad, index_t n, index_t C,
+                                              long long ignore, int has_weight) {
+    EMBER_LOOP(j, n) {
+        index_t i = j / C, k = j - i * C;
+        int count = k == 0;""" + _TARGET + r"""
+        g[j] = valid ? (exp(logp[j]) - (k == c ? (scalar_t)1 : (scalar_t)0)) * wt * scale[0] : (scalar_t)0;
+    }
+}
+""")
 
 
 def _scale_in(scale, dtype):
@@ -48,37 +116,41 @@ def out_of_range(t, low, high):
 
 # ---------------------------------------------------------------------- class NLL and cross entropy
 
-def _target_weights(xp, t, w, ignore_index, dtype):
-    """(classes, weights): ``t`` with ignored targets sent to class 0, and w[t] per target (0 where
-    ignored)."""
-    keep = t != ignore_index
-    c = xp.where(keep, t, 0)
-    if w is None:
-        return c, keep.astype(dtype)
-    return c, xp.where(keep, widened(w)[c], 0).astype(dtype)
-
-
 def _divisor(total):
     """The total weight to divide by: 1 where it is 0 (THNN then leaves the sum undivided). Arithmetic
     rather than ``where``, so that a total given as a number works too."""
     return total + (total == 0)
 
 
+def _class_args(xp, t, w, ignore_index, dtype):
+    """(t, w, bad, ignore, has_weight): the kernels' arguments for targets ``t`` and class weights ``w``
+    (None: a placeholder the kernel does not read), with a zeroed counter of bad targets."""
+    has_weight = np.int32(w is not None)
+    t = xp.ascontiguousarray(t).reshape(-1)
+    w = xp.ascontiguousarray(widened(w)).astype(dtype, copy=False) if w is not None else xp.zeros(1, dtype)
+    return t, w, xp.zeros(1, np.int32), np.int64(ignore_index), has_weight
+
+
 def nll_forward(xp, x, t, w, ignore_index, size_average):
-    """x (N, C, S), t (N, S): (loss, total weight), the loss averaged by the total with size_average."""
-    x = widened(x)
-    c, wt = _target_weights(xp, t, w, ignore_index, x.dtype)
-    picked = xp.take_along_axis(x, c[:, None, :], axis=1)[:, 0, :]
-    loss = -(xp.where(t != ignore_index, picked, 0) * wt).sum()  # an ignored target may point at -inf
-    total = wt.sum()
+    """x (N, C, S), t (N, S): (loss, total weight, bad), the loss averaged by the total with size_average;
+    ``bad`` counts the targets outside [0, C) that are not ignore_index (a device array of one int)."""
+    x = xp.ascontiguousarray(widened(x))
+    n, n_classes, spatial = t.size, x.shape[1], x.shape[2]
+    t, w, bad, ignore, has_weight = _class_args(xp, t, w, ignore_index, x.dtype)
+    terms = xp.empty(2 * n, x.dtype)
+    _nll_terms(n, x, t, w, terms, bad, n, n_classes, spatial, ignore, has_weight, dtype=x.dtype)
+    loss, total = terms.reshape(2, n).sum(axis=1)
     if size_average:
         loss = loss / _divisor(total)
-    return loss, total
+    return loss, total, bad
 
 
 def total_weight(xp, t, w, ignore_index, dtype):
-    """The sum of w[t] over the targets that are not ``ignore_index``."""
-    return _target_weights(xp, t, w, ignore_index, compute_dtype(dtype))[1].sum()
+    """The sum of w[t] over the targets that are not ``ignore_index`` (1 each without w)."""
+    keep = t != ignore_index
+    if w is None:
+        return keep.astype(compute_dtype(dtype)).sum()
+    return xp.where(keep, widened(w)[xp.where(keep, t, 0)], 0).astype(compute_dtype(dtype)).sum()
 
 
 def _class_scale(scale, total, size_average):
@@ -89,30 +161,32 @@ def _class_scale(scale, total, size_average):
 
 
 def nll_backward(xp, scale, shape, dtype, t, w, ignore_index, size_average, total):
-    """The gradient of nll_forward for input (N, C, S) of ``dtype``: -w[t] * scale at (n, t[n, s], s)."""
+    """(gradient, bad): the gradient of nll_forward for input (N, C, S) of ``dtype``, -w[t] * scale at
+    (n, t[n, s], s); ``bad`` as nll_forward's."""
     cdt = compute_dtype(dtype)
-    c, wt = _target_weights(xp, t, w, ignore_index, cdt)
-    scale = _scale_in(_class_scale(scale, total, size_average), cdt)
-    onehot = xp.arange(shape[1])[None, :, None] == c[:, None, :]
-    return (onehot * (wt * -scale)[:, None, :]).astype(dtype)
+    n_classes, spatial = shape[1], shape[2]
+    t, w, bad, ignore, has_weight = _class_args(xp, t, w, ignore_index, cdt)
+    scale = xp.asarray(_scale_in(_class_scale(scale, total, size_average), cdt), cdt).reshape(1)
+    g = xp.zeros(shape, cdt)
+    _nll_grad(t.size, t, w, scale, g, bad, t.size, n_classes, spatial, ignore, has_weight, dtype=cdt)
+    return g.astype(dtype, copy=False), bad
 
 
 def cross_entropy_forward(xp, x, t, w, ignore_index, size_average):
-    """x (N, C), t (N,): (loss, total weight, log_softmax(x) along dim 1 in x's dtype)."""
-    xc = widened(x)
-    shifted = xc - xc.max(axis=1, keepdims=True)
-    logp = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
-    loss, total = nll_forward(xp, logp[:, :, None], t[:, None], w, ignore_index, size_average)
-    return loss, total, logp.astype(x.dtype)
+    """x (N, C), t (N,): (loss, total weight, log_softmax(x) along dim 1 in x's dtype, bad)."""
+    logp = softmax_forward(xp, widened(x), 1, True)
+    loss, total, bad = nll_forward(xp, logp[:, :, None], t[:, None], w, ignore_index, size_average)
+    return loss, total, logp.astype(x.dtype, copy=False), bad
 
 
 def cross_entropy_backward(xp, scale, logp, t, w, ignore_index, size_average, total):
-    """(softmax - onehot(t)) * w[t] * scale per row (zero rows for ignored targets)."""
-    y = widened(logp)
-    c, wt = _target_weights(xp, t, w, ignore_index, y.dtype)
-    scale = _scale_in(_class_scale(scale, total, size_average), y.dtype)
-    onehot = xp.arange(y.shape[1])[None, :] == c[:, None]
-    return ((xp.exp(y) - onehot) * (wt * scale)[:, None]).astype(logp.dtype)
+    """((softmax - onehot(t)) * w[t] * scale per row, zero rows for ignored targets; bad)."""
+    y = xp.ascontiguousarray(widened(logp))
+    t, w, bad, ignore, has_weight = _class_args(xp, t, w, ignore_index, y.dtype)
+    scale = xp.asarray(_scale_in(_class_scale(scale, total, size_average), y.dtype), y.dtype).reshape(1)
+    g = xp.empty(y.shape, y.dtype)
+    _ce_grad(y.size, y, t, w, scale, g, bad, y.size, y.shape[1], ignore, has_weight, dtype=y.dtype)
+    return g.astype(logp.dtype, copy=False), bad
 
 
 # ---------------------------------------------------------------------- pointwise criteria
