@@ -45,6 +45,8 @@ def extensions():
         link_args.append("-fopenmp")
     only = {s for s in os.environ.get("EMBER_ONLY", "").split(",") if s}
     exts = []
+    # the C headers the kernels include: a change must rebuild them
+    headers = sorted(os.path.relpath(h, HERE) for h in glob.glob(os.path.join(HERE, "src", "ember", "_C", "*.h")))
     for pyx in sorted(glob.glob(os.path.join(HERE, "src", "ember", "_C", "*.pyx"))):
         name = os.path.splitext(os.path.basename(pyx))[0]
         if only and name not in only:
@@ -53,8 +55,7 @@ def extensions():
             "ember._C." + name,
             [os.path.relpath(pyx, HERE)],
             include_dirs=[numpy.get_include()],
-            # C headers the kernels include (a change must rebuild them)
-            depends=sorted(glob.glob(os.path.join("src", "ember", "_C", "*.h"))),
+            depends=headers,
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
             extra_compile_args=compile_args,
             extra_link_args=link_args,
