@@ -95,13 +95,18 @@ def test_small_products_run_numpy_blas_on_one_thread(monkeypatch):
 
         monkeypatch.setattr(blas.np, "matmul", spy)
         rng = np.random.default_rng(0)
-        small = rng.standard_normal((30, 40)).astype(np.float32)
+        # 1.2M multiply-adds: threaded by OpenBLAS (over 2^18), too small to be worth it (under 2^26)
+        small = rng.standard_normal((100, 120)).astype(np.float32)
         want = np.einsum("ij,jk->ik", small, small.T.copy())
         for got in (ember.from_numpy(small).mm(ember.from_numpy(small).t()),
-                    ember.addmm(ember.zeros(30, 30), ember.from_numpy(small), ember.from_numpy(small).t()),
+                    ember.addmm(ember.zeros(100, 100), ember.from_numpy(small), ember.from_numpy(small).t()),
                     ember.from_numpy(small) @ ember.from_numpy(small.T.copy())):
-            np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-5)
+            np.testing.assert_allclose(got.numpy(), want, rtol=1e-4, atol=1e-4)
         assert seen == [1, 1, 1]
+        seen.clear()
+        tiny = ember.FloatTensor(8, 8).fill_(1)
+        tiny.mm(tiny)  # OpenBLAS runs it on the caller anyway: no switch
+        assert seen == [2]
         assert numpy_blas_threads() == 2  # given back
         big = ember.FloatTensor(512, 512).zero_()
         seen.clear()

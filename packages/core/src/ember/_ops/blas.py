@@ -34,16 +34,19 @@ def _array(t, op, name):
 
 # OpenBLAS's idle workers spin for about 0.1 s after each threaded call and take the cores from the OpenMP
 # kernels that run next (16% of a ResNet-18 forward went to them after its one small Linear layer).
-# Products of fewer multiply-adds than this gain too little from threads to pay for that: they run
-# on the calling thread.
+# Products of fewer multiply-adds than _THREADED_PRODUCT gain too little from threads to pay for that:
+# they run on the calling thread. OpenBLAS keeps those up to _SERIAL_PRODUCT there itself (its
+# GEMM_MULTITHREAD_THRESHOLD times 65536), so they skip the switch.
 _THREADED_PRODUCT = 1 << 26
+_SERIAL_PRODUCT = 1 << 18
 
 
 def _product(xp, a, b, out=None):
     """``xp.matmul(a, b, out=out)``, with NumPy's BLAS on one thread for a small float product."""
-    if xp is np and a.dtype.char in "fd":
+    # a.size * b.size bounds the multiply-adds from above: the common small product stops at it
+    if xp is np and a.size * b.size > _SERIAL_PRODUCT:
         work = max(a.size * (b.shape[-1] if b.ndim > 1 else 1), b.size * (a.shape[-2] if a.ndim > 1 else 1))
-        if work < _THREADED_PRODUCT:
+        if _SERIAL_PRODUCT < work < _THREADED_PRODUCT and a.dtype.char in "fd":
             saved = _omp.numpy_blas_single()
             try:
                 return np.matmul(a, b, out=out)
