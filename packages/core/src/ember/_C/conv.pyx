@@ -333,13 +333,14 @@ cdef void _col2im(const floating* col, floating* x, const Geom* g, int nthreads)
             _col2im_channel(col + c * g.kvol * g.ovol, x + c * g.ivol, g)
 
 
-cdef inline void _fill_channels(floating* t, const floating* bias, intp C, intp P) noexcept nogil:
+cdef inline void _fill_channels(floating* t, const floating* bias, intp C, intp P, intp ld) noexcept nogil:
+    """Row c of t (P values, rows ld apart) filled with bias[c]: a gemm then adds onto it."""
     cdef intp c, j
     cdef floating b
     for c in range(C):
         b = bias[c]
         for j in range(P):
-            t[c * P + j] = b
+            t[c * ld + j] = b
 
 
 cdef inline void _add_channel_bias(floating* t, const floating* bias, intp C, intp P) noexcept nogil:
@@ -363,7 +364,7 @@ cdef void _forward_image(const floating* x, const floating* w, const floating* b
         src = col
     if bias != NULL:
         # gemm adds onto the bias (with beta 0 it would clear the output first: a pass either way)
-        _fill_channels(y, bias, g.O, g.ovol)
+        _fill_channels(y, bias, g.O, g.ovol, g.ovol)
         beta = 1
     for grp in range(g.G):
         _gemm_split(c'N', c'N', og, g.ovol, cgk, w + grp * og * cgk, cgk, src + grp * cgk * g.ovol, g.ovol,
@@ -412,7 +413,6 @@ cdef struct Tiling:
     intp rows        # output rows (of the depth*height grid) per tile
     intp per_image   # tiles per image (1 when a tile holds whole images)
     intp count       # tiles in the call (0: run image by image instead)
-    intp cols        # columns of a tile's column buffer
     intp scratch     # elements of one thread's workspace: the tile's column buffer, plus an output
                      # block when a tile spans several images
     bint padded      # stride 1 on the float kernel: the gemm reads the zero-padded input (_forward_padded)
@@ -431,8 +431,8 @@ cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
     tiles take several images, one gemm for all, and copy the result out per image."""
     cdef Tiling t
     cdef intp R = g.o[0] * g.o[1], OW = g.o[2], K = g.C * g.kvol
-    cdef intp want = _TILE_BYTES // (K * elsize), per_thread, splits
-    t.images = t.rows = t.per_image = t.cols = t.count = t.Hp = t.Wp = t.chunk = t.shared = 0
+    cdef intp want = _TILE_BYTES // (K * elsize), per_thread, splits, cols
+    t.images = t.rows = t.per_image = t.count = t.Hp = t.Wp = t.chunk = t.shared = 0
     t.padded = False
     t.scratch = g.cols
     if g.direct:
@@ -445,8 +445,7 @@ cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
         t.per_image = (R + t.rows - 1) // t.rows
         t.rows = (R + t.per_image - 1) // t.per_image    # even tiles
         t.count = g.N * t.per_image
-        t.cols = t.rows * OW
-        t.scratch = K * t.cols + EMBER_SGEMM_WORK
+        t.scratch = K * t.rows * OW + EMBER_SGEMM_WORK
     else:
         # each thread's share of images in as few tiles as keep near ``want`` columns, so that the
         # tile count shares out evenly
@@ -456,8 +455,8 @@ cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
         t.rows = R
         t.per_image = 1
         t.count = (g.N + t.images - 1) // t.images
-        t.cols = t.images * g.ovol
-        t.scratch = K * t.cols + (g.O * t.cols if t.images > 1 else 0) + EMBER_SGEMM_WORK
+        cols = t.images * g.ovol
+        t.scratch = K * cols + (g.O * cols if t.images > 1 else 0) + EMBER_SGEMM_WORK
     if t.count < nthreads:
         # too few tiles to share out: image by image, each gemm split over threads
         t.count = 0
@@ -506,36 +505,28 @@ cdef void _forward_padded(const float* xpad, const float* w, const float* bias, 
     values that kernel tap (c, kh, kw) meets along a row of outputs are consecutive, and across rows they
     continue after Wp - OW values that belong to no output: so the tile's gemm reads each tap's "column
     row" straight from the padded input (a table of row pointers), computing the rows at the padded
-    width, and the copy-out keeps the OW real columns of each (and adds the bias). ``xpad`` holds the
-    padded images from ``n0`` on; ``tile`` counts from there."""
-    cdef intp m = tile // t.per_image, n = n0 + m, r0 = (tile % t.per_image) * t.rows, r1 = min(r0 + t.rows, g.o[1])
-    cdef intp cols = (r1 - r0 - 1) * t.Wp + g.o[2], OW = g.o[2], K = g.C * g.kvol
-    cdef intp og = g.O // g.G, cgk = (g.C // g.G) * g.kvol, grp, c, kh, kw, q = 0, o, r, j
+    width, and the copy-out keeps the OW real columns of each. ``xpad`` holds the padded images from
+    ``n0`` on; ``tile`` counts from there."""
+    cdef intp m = tile // t.per_image, n = n0 + m, r0 = (tile % t.per_image) * t.rows
+    cdef intp r1 = min(r0 + t.rows, g.o[1]), cols = (r1 - r0 - 1) * t.Wp + g.o[2], OW = g.o[2], K = g.C * g.kvol
+    cdef intp og = g.O // g.G, cgk = (g.C // g.G) * g.kvol, grp, c, kh, kw, q = 0, o, r
     cdef const float** rows = <const float**>ws
     cdef float* out = ws + 2 * K
     cdef const float* plane
-    cdef float* dst
-    cdef const float* src
-    cdef float b
     for c in range(g.C):
         plane = xpad + ((m * g.C + c) * t.Hp + r0) * t.Wp
         for kh in range(g.k[1]):
             for kw in range(g.k[2]):
                 rows[q] = plane + kh * g.d[1] * t.Wp + kw * g.d[2]
                 q += 1
+    if bias != NULL:
+        _fill_channels(out, bias, g.O, cols, cols)
     for grp in range(g.G):
-        ember_sgemm(_sgemm, og, cols, cgk, w + grp * og * cgk, cgk, rows + grp * cgk, NULL, 0, 0,
+        ember_sgemm(_sgemm, og, cols, cgk, w + grp * og * cgk, cgk, rows + grp * cgk, NULL, 0, bias != NULL,
                     out + grp * og * cols, cols, ws + t.scratch - EMBER_SGEMM_WORK)
     for o in range(g.O):
         for r in range(r0, r1):
-            dst = y + (n * g.O + o) * g.ovol + r * OW
-            src = out + o * cols + (r - r0) * t.Wp
-            if bias == NULL:
-                memcpy(dst, src, OW * sizeof(float))
-            else:
-                b = bias[o]
-                for j in range(OW):
-                    dst[j] = src[j] + b
+            memcpy(y + (n * g.O + o) * g.ovol + r * OW, out + o * cols + (r - r0) * t.Wp, OW * sizeof(float))
 
 
 cdef void _forward_tile(const floating* x, const floating* w, const floating* bias, floating* y,
@@ -548,8 +539,8 @@ cdef void _forward_tile(const floating* x, const floating* w, const floating* bi
     cdef floating beta = 0
     for b in range(nb):
         for c in range(g.C):
-            _im2col_channel(x + ((n0 + b) * g.C + c) * g.ivol, ws + c * g.kvol * cols + b * span, cols, r0, r1,
-                            g)
+            _im2col_channel(x + ((n0 + b) * g.C + c) * g.ivol, ws + c * g.kvol * cols + b * span, cols, r0,
+                            r1, g)
     if nb == 1:
         out = y + n0 * g.O * g.ovol + r0 * g.o[2]
         ldc = g.ovol
@@ -557,9 +548,7 @@ cdef void _forward_tile(const floating* x, const floating* w, const floating* bi
         out = ws + g.C * g.kvol * cols
         ldc = cols
     if bias != NULL:
-        for o in range(g.O):
-            for c in range(cols):
-                out[o * ldc + c] = bias[o]
+        _fill_channels(out, bias, g.O, cols, ldc)
         beta = 1
     for grp in range(g.G):
         if floating is float and _sgemm:
@@ -571,7 +560,8 @@ cdef void _forward_tile(const floating* x, const floating* w, const floating* bi
     if nb > 1:
         for b in range(nb):
             for o in range(g.O):
-                memcpy(y + ((n0 + b) * g.O + o) * g.ovol, out + o * ldc + b * g.ovol, g.ovol * sizeof(floating))
+                memcpy(y + ((n0 + b) * g.O + o) * g.ovol, out + o * ldc + b * g.ovol,
+                       g.ovol * sizeof(floating))
 
 
 # ---------------------------------------------------------------------------------------- entry points
@@ -693,4 +683,3 @@ def channel_sum(floating[::1] t, floating[::1] out, intp N, intp C, intp P, int 
             else:
                 acc = acc + ember_conv_sum_d(&t[0] + (n * C + c) * P, P)
         out[c] = <floating>acc
-
