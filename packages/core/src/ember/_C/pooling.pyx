@@ -12,7 +12,7 @@ cimport numpy as cnp
 import numpy as np
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport INFINITY, isnan
+from libc.math cimport isnan
 from libc.string cimport memset
 
 cnp.import_array()
@@ -127,13 +127,6 @@ cdef Geo _geo(tuple insize, tuple outsize, tuple k, tuple s, tuple p, tuple d):
     g.pd, g.ph, g.pw = p
     g.dd, g.dh, g.dw = d
     return g
-
-
-cdef inline intp _first_tap(intp start, intp step) noexcept nogil:
-    """The first non-negative tap start + i*step (i >= 0)."""
-    if start >= 0:
-        return start
-    return start + ((-start + step - 1) // step) * step
 
 
 # ---------------------------------------------------------------------- max pooling
