@@ -42,7 +42,7 @@ _TARGET = r"""
 _nll_terms = Kernel("nll_terms", r"""
 extern "C" __global__ void nll_terms(const scalar_t* x, const long long* t, const scalar_t* w, scalar_t* terms,
                                      int* bad, index_t n, index_t C, index_t S, long long ignore,
-                                     int has_weight) {
+                                    int has_weight) {
     EMBER_LOOP(i, n) {
         int count = 1;""" + _TARGET + r"""
         index_t b = i / S, s = i - b * S;
@@ -56,7 +56,7 @@ extern "C" __global__ void nll_terms(const scalar_t* x, const long long* t, cons
 _nll_grad = Kernel("nll_grad", r"""
 extern "C" __global__ void nll_grad(const long long* t, const scalar_t* w, const scalar_t* scale, scalar_t* g,
                                     int* bad, index_t n, index_t C, index_t S, long long ignore,
-                                     int has_weight) {
+                                    int has_weight) {
     EMBER_LOOP(i, n) {
         int count = 1;""" + _TARGET + r"""
         if (valid) {
