@@ -179,15 +179,19 @@ CASES = {
     "mm": (lambda L, a, b: a.mm(b), [S(3, 4), S(4, 2)]),
     "mm_noncontiguous": (lambda L, a, b: a.mm(b), [S(3, 4, t=True), S(4, 2, t=True)]),
     "bmm": (lambda L, a, b: a.bmm(b), [S(2, 3, 4), S(2, 4, 2)]),
+    "bmm_transposed": (lambda L, a, b: a.transpose(1, 2).bmm(b.transpose(1, 2)), [S(2, 4, 3), S(2, 2, 4)]),
     "mv": (lambda L, a, b: a.mv(b), [S(3, 4), S(4)]),
     "dot": (lambda L, a, b: a.dot(b), [S(4), S(4)]),
     "ger": (lambda L, a, b: a.ger(b) if _is_ember(L) else L.outer(a, b), [S(3), S(4)]),
     "addmm": (lambda L, m, a, b: _blas(L, "addmm", m, a, b), [S(3, 2), S(3, 4), S(4, 2)]),
+    "addmm_transposed": (lambda L, m, a, b: _blas(L, "addmm", m, a.t(), b.t()), [S(3, 2), S(4, 3), S(2, 4)]),
     "addmm_broadcast": (lambda L, m, a, b: _blas(L, "addmm", m, a, b, 1, 1), [S(2), S(3, 4), S(4, 2)]),
     "addmv": (lambda L, m, a, b: _blas(L, "addmv", m, a, b), [S(3), S(3, 4), S(4)]),
     "addr": (lambda L, m, a, b: _blas(L, "addr", m, a, b), [S(3, 4), S(3), S(4)]),
     "addbmm": (lambda L, m, a, b: _blas(L, "addbmm", m, a, b), [S(3, 2), S(2, 3, 4), S(2, 4, 2)]),
     "baddbmm": (lambda L, m, a, b: _blas(L, "baddbmm", m, a, b), [S(2, 3, 2), S(2, 3, 4), S(2, 4, 2)]),
+    "baddbmm_transposed": (lambda L, m, a, b: _blas(L, "baddbmm", m, a, b.transpose(1, 2)),
+                           [S(2, 3, 2), S(2, 3, 4), S(2, 2, 4)]),
     "matmul_1d_1d": (lambda L, a, b: L.matmul(a, b), [S(4), S(4)]),
     "matmul_1d_2d": (lambda L, a, b: L.matmul(a, b), [S(4), S(4, 3)]),
     "matmul_3d_2d": (lambda L, a, b: a.matmul(b), [S(2, 3, 4), S(4, 2)]),
@@ -304,6 +308,32 @@ def test_gradgradcheck(name):
     f, specs = CASES[name]
     inputs = ember_inputs(specs, make_inputs(specs, 2))
     assert gradgradcheck(lambda *xs: f(ember, *xs), inputs, raise_exception=True)
+
+
+@pytest.mark.parametrize("product", ["mm", "addmm", "bmm", "baddbmm"])
+def test_product_gradient_keeps_the_layout_of_its_input(product):
+    # Linear multiplies by weight.t(): the gradient reaching weight must be C-ordered again, or the
+    # in-place accumulation into .grad runs strided
+    rng = np.random.RandomState(5)
+    batched = product in ("bmm", "baddbmm")
+    lead = (2,) if batched else ()
+    x = Variable(ember.from_numpy(rng.randn(*lead + (3, 4))), requires_grad=True)
+    w = Variable(ember.from_numpy(rng.randn(*lead + (5, 4))), requires_grad=True)
+    wt = w.transpose(-2, -1) if batched else w.t()
+    seen = []
+    for v in (x, w):
+        v.register_hook(lambda g: seen.append((g.data.is_contiguous(), g.data.numpy().copy())))
+    if product.startswith("add") or product.startswith("badd"):
+        m = Variable(ember.from_numpy(rng.randn(*lead + (3, 5))))
+        y = getattr(ember, product)(m, x, wt)
+    else:
+        y = getattr(x, product)(wt)
+    g = rng.randn(*lead + (3, 5))
+    y.backward(ember.from_numpy(g.copy()))
+    (x_contiguous, gx), (w_contiguous, gw) = sorted(seen, key=lambda s: s[1].shape[-2])
+    assert x_contiguous and w_contiguous
+    np.testing.assert_allclose(gx, g @ w.data.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(gw, np.swapaxes(g, -2, -1) @ x.data.numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("f, match", [

@@ -19,6 +19,38 @@ def _var(op, x, name):
     return x
 
 
+def _transposed(x):
+    """Whether the matrices of ``x`` are stored column by column (``weight.t()`` in Linear)."""
+    a = _data(x)._a
+    s, n = a.strides, a.itemsize
+    return s[-2] == n and s[-1] != n and a.shape[-1] > 1
+
+
+def _product_grads(g, x1, x2, f1, f2, batched):
+    """The gradients of ``x1 @ x2`` (or their batched product) for ``g``, each in its input's memory order.
+
+    The gradient of ``weight.t()`` is then ``weight.grad``'s own C order after the transpose's backward:
+    adding a transposed matrix into ``.grad`` in place runs strided, 3-5x slower than the product itself."""
+    if batched:
+        def tr(x):
+            return x.transpose(1, 2)
+
+        def prod(x, y):
+            return x.bmm(y)
+    else:
+        def tr(x):
+            return x.t()
+
+        def prod(x, y):
+            return x.mm(y)
+    g1 = g2 = None
+    if f1 is not None:
+        g1 = tr(prod(x2, tr(g))) if _transposed(x1) else prod(g, tr(x2))
+    if f2 is not None:
+        g2 = tr(prod(tr(g), x1)) if _transposed(x2) else prod(tr(x1), g)
+    return g1, g2
+
+
 class MmBackward(Function):
     __slots__ = ()
 
@@ -26,8 +58,7 @@ class MmBackward(Function):
         g = grads[0]
         a, b = self._unpack(isinstance(g, Variable))
         (fa, _), (fb, _) = self.next_functions
-        return (g.mm(b.t()) if fa is not None else None,
-                a.t().mm(g) if fb is not None else None)
+        return _product_grads(g, a, b, fa, fb, False)
 
 
 class BmmBackward(Function):
@@ -37,8 +68,7 @@ class BmmBackward(Function):
         g = grads[0]
         a, b = self._unpack(isinstance(g, Variable))
         (fa, _), (fb, _) = self.next_functions
-        return (g.bmm(b.transpose(1, 2)) if fa is not None else None,
-                a.transpose(1, 2).bmm(g) if fb is not None else None)
+        return _product_grads(g, a, b, fa, fb, True)
 
 
 class MvBackward(Function):
@@ -208,11 +238,8 @@ class AddmmBackward(Function):
         if f0 is not None:
             gm = sum_to(g if beta == 1 else g * beta, self.mat_shape)
         ga = g if alpha == 1 else g * alpha
-        if kind == "mm":
-            if f1 is not None:
-                g1 = ga.mm(x2.t())
-            if f2 is not None:
-                g2 = x1.t().mm(ga)
+        if kind == "mm" or kind == "bmm":
+            g1, g2 = _product_grads(ga, x1, x2, f1, f2, kind == "bmm")
         elif kind == "mv":
             if f1 is not None:
                 g1 = ga.ger(x2)
@@ -223,11 +250,6 @@ class AddmmBackward(Function):
                 g1 = ga.mv(x2)
             if f2 is not None:
                 g2 = ga.t().mv(x1)
-        elif kind == "bmm":
-            if f1 is not None:
-                g1 = ga.bmm(x2.transpose(1, 2))
-            if f2 is not None:
-                g2 = x1.transpose(1, 2).bmm(ga)
         else:  # addbmm: the product is summed over the batch
             nb = _data(x1)._a.shape[0]
             gb = expand_to(ga.unsqueeze(0), (nb,) + _data(g)._a.shape)
