@@ -311,6 +311,38 @@ def test_streams_and_events(device_mode):
     ember.cuda.synchronize()
 
 
+def test_record_stream_keeps_memory_until_the_stream_is_done(device_mode, monkeypatch):
+    side = ember.cuda.Stream()
+    t = ember.cuda.FloatTensor(100000).fill_(3)
+    with ember.cuda.stream(side):
+        total = t * 2
+    pending = [device_mode == "fake"]  # the fake's events finish at once: hold this one pending
+    if device_mode == "fake":
+        monkeypatch.setattr(type(ember.cuda._cp().cuda.Event()), "done", property(lambda e: not pending[0]))
+    t.record_stream(side)
+    if device_mode == "fake":
+        import weakref
+        array = weakref.ref(t._a)
+
+        def held():
+            return array() is not None
+    else:  # CuPy arrays take no weak references: watch the pool instead
+        pool = ember.cuda._cp().get_default_memory_pool()
+        used = pool.used_bytes()
+
+        def held():
+            return pool.used_bytes() == used
+    del t
+    assert held()  # the side stream's work may still read it
+    pending[0] = False
+    side.synchronize()
+    ember.cuda.synchronize()  # every stream has passed its event: the allocation goes back
+    assert not held() and total.sum() == 600000
+    with pytest.raises(TypeError, match="expected a torch.cuda.Stream, got int"):
+        ember.cuda.FloatTensor(2).record_stream(0)
+    assert not hasattr(ember.FloatTensor(2), "record_stream")  # CUDA tensors only, as 0.2
+
+
 def test_manual_seed_reproduces_device_samples(device_mode):
     ember.cuda.manual_seed(123)
     a = ember.cuda.FloatTensor(50).uniform_()

@@ -118,6 +118,8 @@ def __getattr__(name):
             raise
     if name in _LAZY_CORE:
         return _importlib.import_module("ember." + name)
+    if name == "has_cudnn":  # 0.2's build flag: here, whether cuDNN loads (asked only when read)
+        return _importlib.import_module("ember.backends.cudnn").version() is not None
     raise AttributeError("module 'ember' has no attribute '{}'".format(name))
 
 
@@ -144,3 +146,10 @@ from . import autograd  # noqa: E402,F401  (as 0.2's `import torch` did; also re
 for _name, _fn in _TORCH_FUNCTIONS.items():
     globals().setdefault(_name, _fn)
 del _name, _fn
+
+# `from ember import *` as 0.2's torch.__all__: its Python helpers, the tensor and storage types, and every
+# public torch._C name (the functions, Size, has_cudnn...). Ember extras stay out of the star import.
+__all__ = (["typename", "is_tensor", "is_storage", "set_default_tensor_type", "save", "load", "from_numpy",
+            "numel", "get_num_threads", "set_num_threads", "Size", "has_cudnn"]
+           + sorted(c.__name__ for c in _tensor_classes | _storage_classes)
+           + sorted(n for n, f in _TORCH_FUNCTIONS.items() if "ember extra" not in (f.__doc__ or "").lower()))

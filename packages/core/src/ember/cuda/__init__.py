@@ -67,6 +67,7 @@ def set_device(device):
 def synchronize():
     _lazy_init()
     _cp().cuda.runtime.deviceSynchronize()
+    _release_stream_uses()
 
 
 _cudart = []
@@ -294,6 +295,13 @@ class _OpenedEvent(object):
             return runtime.eventQuery(self.ptr) == 0  # the status: cudaErrorNotReady while pending
         except runtime.CUDARuntimeError:  # a CuPy that raises for a pending event instead
             return False
+
+
+_stream_uses = []  # (event, array): allocations kept until their stream passes the event (record_stream)
+
+
+def _release_stream_uses():
+    _stream_uses[:] = [use for use in _stream_uses if not use[0].done]
 
 
 # ---------------------------------------------------------------------- random
@@ -603,6 +611,17 @@ class _CudaTensorBase(_tensor._TensorBase):
 
     def is_pinned(self):
         return False
+
+    def record_stream(self, stream):
+        """Mark this tensor's memory as used by the work queued so far on ``stream``: it is not handed to a
+        new allocation before that work is done, even once the tensor is gone. (CuPy's pool, as 0.2's caching
+        allocator, otherwise reuses freed memory at once for the stream that allocated it.)"""
+        if not isinstance(stream, Stream):
+            raise TypeError("record_stream(): expected a torch.cuda.Stream, got {}".format(type(stream).__name__))
+        _release_stream_uses()
+        done = _cp().cuda.Event(disable_timing=True)
+        done.record(stream._cs)
+        _stream_uses.append((done, self._a))  # the array holds its allocation
 
     def _view(self, arr):
         # a view made from a device pointer has no CuPy ``base``: name its storage now, while it is known
