@@ -432,6 +432,10 @@ def test_fake_cupy_keeps_cupy_restrictions(fake_cuda):
         np.asarray(a)
     with pytest.raises(TypeError, match="Wrong arguments"):
         np.add(a, a, order="C")
+    for call in (lambda: np.count_nonzero(a, axis=1, keepdims=True), lambda: cp.count_nonzero(a, keepdims=True)):
+        with pytest.raises(TypeError, match="unexpected keyword argument 'keepdims'"):  # CuPy 14 has no keepdims
+            call()
+    assert np.count_nonzero(a, axis=1).tolist() == [2, 3]
     with pytest.raises(TypeError):
         np.add.reduce(a)
     with pytest.raises(TypeError, match="Unsupported type"):

@@ -199,7 +199,7 @@ def _pnorm(a, p, axis, keepdims=False):
     if p == 1:
         return np.abs(a).sum(axis=axis, dtype=_f64, keepdims=keepdims)
     if p == 0:
-        return xp_of(a).asarray(np.count_nonzero(a, axis=axis, keepdims=keepdims), _f64)
+        return np.not_equal(a, 0).sum(axis=axis, dtype=_f64, keepdims=keepdims)  # CuPy's count_nonzero: no keepdims
     if p == _inf:
         return np.max(np.abs(a), axis=axis, keepdims=keepdims).astype(_f64)
     if p == -_inf:

@@ -44,6 +44,28 @@ nanpercentile nanquantile ndenumerate nditer nested_iters polyder polydiv polyin
 seterr seterrcall show_runtime spacing test unstack vecdot vecmat
 """.split())
 
+# The keywords CuPy 14 takes (read off cupy-cuda13x 14.2) for the NumPy-named functions ember calls; NumPy's
+# take more (count_nonzero(keepdims=), ...) and CuPy raises TypeError for those.
+_KEYWORDS = {name: frozenset(keywords.split()) for name, keywords in (line.split(":") for line in """
+arange: start stop step dtype|argpartition: a kth axis|argsort: a axis kind|argwhere: a|ascontiguousarray: a dtype
+broadcast_arrays: |broadcast_to: array shape|clip: a a_min a_max out|concatenate: tup axis out dtype casting
+copyto: dst src casting where|count_nonzero: a axis|cross: a b axisa axisb axisc axis|cumprod: a axis dtype out
+cumsum: a axis dtype out|diag: v k|diagonal: a offset axis1 axis2|diff: a n axis prepend append
+empty: shape dtype order|empty_like: prototype dtype order subok shape|expand_dims: a axis
+eye: N M k dtype order|flatnonzero: a|flip: a axis|full: shape fill_value dtype order|max: a axis out keepdims
+may_share_memory: a b max_work|moveaxis: a source destination|ones: shape dtype order|partition: a kth axis
+prod: a axis dtype out keepdims|searchsorted: a v side sorter|sort: a axis kind
+stack: tup axis out dtype casting|take: a indices axis out|take_along_axis: a indices axis|tile: A reps
+trace: a offset axis1 axis2 dtype out|tril: m k|triu: m k|where: condition x y|zeros: shape dtype order
+zeros_like: a dtype order subok shape
+""".replace("\n", "|").strip("|").split("|"))}
+
+
+def _check_keywords(name, kwargs):
+    allowed = _KEYWORDS.get(name)
+    if allowed is not None and not allowed.issuperset(kwargs):
+        raise TypeError("{}() got an unexpected keyword argument '{}'".format(name, min(set(kwargs) - allowed)))
+
 
 def _current():
     return getattr(_state, "device", 0)
@@ -279,6 +301,7 @@ class ndarray(object):
     def __array_function__(self, func, types, args, kwargs):
         if func.__name__ in _MISSING:
             return NotImplemented
+        _check_keywords(func.__name__, kwargs)
         return _call(func, args, kwargs)
 
     def __reduce__(self):
@@ -450,7 +473,10 @@ class _Namespace(object):
 
 
 def _function(fn):
+    name = getattr(fn, "__name__", None)
+
     def call(*args, **kwargs):
+        _check_keywords(name, kwargs)
         return _call(fn, args, kwargs)
     call.__name__ = getattr(fn, "__name__", "function")
     return call
