@@ -5,6 +5,7 @@ Usage: python benchmarks/bench_conv.py [--quick] [--profile]
 Rows: forward, and forward + backward (gradients of input, weight and bias), for
     conv A: batch 64, 3 -> 64 channels, 32x32, 3x3 kernel, padding 1
     conv B: batch 32, 64 -> 128 channels, 56x56, 3x3 kernel, padding 1
+    depthwise: batch 8, 128 -> 128 channels in 128 groups, 56x56, 3x3 kernel, padding 1 (MobileNet's)
 timed in interleaved rounds (best of each side, and the median of the per-round ratios); a ratio
 below 1 means ember is faster.
 --profile runs cProfile over the slowest row and prints where its time goes.
@@ -21,9 +22,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import best_of, print_table  # noqa: E402
 
 THREADS = 2
-CASES = {  # name: (batch, in channels, out channels, size, kernel, padding)
-    "conv A": (64, 3, 64, 32, 3, 1),
-    "conv B": (32, 64, 128, 56, 3, 1),
+CASES = {  # name: (batch, in channels, out channels, size, kernel, padding, groups)
+    "conv A": (64, 3, 64, 32, 3, 1, 1),
+    "conv B": (32, 64, 128, 56, 3, 1, 1),
+    "depthwise": (8, 128, 128, 56, 3, 1, 128),
 }
 
 
@@ -34,15 +36,15 @@ def setup(case, backward):
     import torch.nn.functional as F
     from ember.kernels import conv as K
 
-    n, c, o, size, k, pad = CASES[case]
+    n, c, o, size, k, pad, groups = CASES[case]
     rng = np.random.RandomState(0)
     x = rng.randn(n, c, size, size).astype(np.float32)
-    w = (rng.randn(o, c, k, k) / np.sqrt(c * k * k)).astype(np.float32)
+    w = (rng.randn(o, c // groups, k, k) / np.sqrt(c // groups * k * k)).astype(np.float32)
     b = rng.randn(o).astype(np.float32)
     ex, ew, eb = (ember.from_numpy(a.copy()) for a in (x, w, b))
     tx, tw, tb = (torch.from_numpy(a.copy()) for a in (x, w, b))
     if not backward:
-        return (lambda: K.conv_forward(ex, ew, eb, 1, pad)), (lambda: F.conv2d(tx, tw, tb, 1, pad))
+        return (lambda: K.conv_forward(ex, ew, eb, 1, pad, 1, groups)), (lambda: F.conv2d(tx, tw, tb, 1, pad, 1, groups))
 
     tx.requires_grad_()
     tw.requires_grad_()
@@ -51,12 +53,12 @@ def setup(case, backward):
     egy, tgy = ember.from_numpy(gy), torch.from_numpy(gy)
 
     def ember_fn():
-        K.conv_forward(ex, ew, eb, 1, pad)
-        return K.conv_backward(egy, ex, ew, 1, pad)
+        K.conv_forward(ex, ew, eb, 1, pad, 1, groups)
+        return K.conv_backward(egy, ex, ew, 1, pad, 1, groups)
 
     def torch_fn():
         tx.grad = tw.grad = tb.grad = None
-        F.conv2d(tx, tw, tb, 1, pad).backward(tgy)
+        F.conv2d(tx, tw, tb, 1, pad, 1, groups).backward(tgy)
 
     return ember_fn, torch_fn
 

@@ -121,6 +121,24 @@ CASES_2D = [
     (2, 8, 6, (18, 30), (3, 5), 1, (0, 2), 1, 1),
     (9, 3, 2, (13, 30), 3, 1, 1, 1, 1),         # more images than one padded chunk holds
 ]
+# groups of one input channel (conv_depthwise.h): rows wide enough for its vector chunks (float: 16 and 32
+# columns; the last chunk overlaps the one before), columns near the edges that some kernel columns miss,
+# strides 1-3, dilation, padding wider than the kernel's reach, multipliers 1-4, and 5 (back to gemm)
+DEPTHWISE_2D = [
+    (2, 8, 8, (9, 56), 3, 1, 1, 1, 8),
+    (1, 4, 8, (7, 47), 3, 1, 1, 1, 4),          # multiplier 2
+    (2, 3, 12, (6, 40), (3, 5), 1, (1, 2), 1, 3),  # multiplier 4
+    (2, 3, 15, (6, 40), 3, 1, 1, 1, 3),         # multiplier 5: im2col + gemm
+    (2, 6, 6, (11, 58), 3, 2, 1, 1, 6),         # stride 2
+    (1, 4, 4, (8, 61), (1, 7), (1, 3), (0, 3), 1, 4),
+    (2, 5, 5, (10, 44), 3, 1, 2, 2, 5),         # dilation
+    (1, 2, 2, (5, 33), (2, 4), 1, (0, 6), 1, 2),  # padding beyond the kernel: all-padding columns
+    (3, 4, 4, (5, 16), 5, 1, 2, 1, 4),          # exactly one vector of columns inside
+    (1, 1, 3, (12, 50), 5, 1, 2, 1, 1),         # one input channel, no groups (LeNet's first layer)
+]
+DEPTHWISE_1D = [(4, 16, 16, (200,), 5, 1, 2, 1, 16), (2, 8, 16, (97,), 3, 2, 0, 2, 8)]
+DEPTHWISE_3D = [(2, 4, 4, (3, 5, 37), 3, (1, 1, 1), 1, 1, 4), (1, 3, 6, (4, 6, 33), (2, 3, 3), (2, 1, 1), (0, 1, 1),
+                                                                 (1, 2, 1), 3)]
 CASES_1D = [
     (2, 3, 4, (11,), 3, 1, 1, 1, 1),
     (3, 4, 6, (20,), 5, 3, 2, 2, 2),
@@ -165,6 +183,21 @@ def test_conv2d_float_gemms(case, sgemm, threads):
     # every float kernel against torch: edge tiles in m (output channels) and n (positions), and k
     # past one block of 256 (channels x kernel)
     check(2, *case, name="FloatTensor")
+
+
+@pytest.mark.parametrize("name", list(TYPES))
+@pytest.mark.parametrize("dim,case", [(2, c) for c in DEPTHWISE_2D] + [(1, c) for c in DEPTHWISE_1D]
+                         + [(3, c) for c in DEPTHWISE_3D])
+def test_depthwise_conv(dim, case, name, threads):
+    check(dim, *case, name)
+    check(dim, *case, name, bias=False, seed=7)
+
+
+@pytest.mark.parametrize("name", list(TYPES))
+@pytest.mark.parametrize("case", [(2, (9, 40), 6, 6, 3, 1, 1, 0, 1, 6), (2, (7, 35), 4, 4, 3, 2, 1, 1, 1, 4),
+                                  (1, (5, 30), 6, 3, (2, 5), 1, (0, 2), 0, (1, 2), 3)], ids=str)
+def test_depthwise_conv_transpose(case, name, threads):
+    _tcheck(2, case, name)
 
 
 @pytest.mark.parametrize("case", CASES_3D, ids=_ids(CASES_3D))

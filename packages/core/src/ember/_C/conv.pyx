@@ -6,6 +6,8 @@ Every convolution runs as a 3-D one (1-D and 2-D get leading spatial sizes of 1)
     backward weight  gW_g += gy_g @ col(x)_g^T
 A transposed convolution is the same three products with the roles of forward and backward-input
 swapped (ember/kernels/conv.py does that), so nothing here knows about transposition.
+Groups that read one input channel each (depthwise convolutions) with few outputs per group skip
+im2col and gemm for direct loops over the planes (conv_depthwise.h; _depthwise_forward/_backward).
 
 Threads: BLAS stays single-threaded for the whole call and all parallel work is OpenMP's (two
 thread pools handing work back and forth wait on each other, badly so on a busy machine). The forward
@@ -23,7 +25,7 @@ come from the caller (ember/kernels/conv.py caches them), so a call allocates no
 from cython cimport floating
 from cython.parallel cimport prange, threadid
 from libc.limits cimport INT_MAX
-from libc.stdlib cimport calloc, free
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 from posix.dlfcn cimport RTLD_LAZY, dlopen, dlsym
 from scipy.linalg.cython_blas cimport dgemm, sgemm
@@ -106,6 +108,11 @@ cdef enum:
     _PADDED_MIN_WIDTH = 24
     _PADDED_SLACK = 64
     _PADDED_CHUNK = 4    # images a thread, padded at a time
+    # groups of one input channel take the direct loops (conv_depthwise.h) up to this many output
+    # channels each; more share each input row among enough outputs for im2col + gemm to win (sooner in
+    # the backward, whose loops revisit each input plane once per output channel)
+    _DEPTHWISE_FORWARD_MAX = 4
+    _DEPTHWISE_BACKWARD_MAX = 2
 
 
 cdef extern from "sgemm.h":
@@ -113,6 +120,23 @@ cdef extern from "sgemm.h":
     int ember_sgemm_level() noexcept nogil
     void ember_sgemm(int level, long m, long n, long k, const float* a, long lda, const float** brows,
                      const float* b, long ldb, int add, float* c, long ldc, float* work) noexcept nogil
+
+cdef extern from "conv_depthwise.h":
+    ctypedef struct DwGeo "ember_dw_geo":
+        intp i[3]
+        intp o[3]
+        intp k[3]
+        intp s[3]
+        intp p[3]
+        intp d[3]
+    void ember_dw_forward_f(const float* x, intp planes, intp pstride, const float* w, float bias, float* y,
+                            const DwGeo* g) noexcept nogil
+    void ember_dw_forward_d(const double* x, intp planes, intp pstride, const double* w, double bias, double* y,
+                            const DwGeo* g) noexcept nogil
+    void ember_dw_backward_input_f(const float* gy, const float* w, float* gx, const DwGeo* g) noexcept nogil
+    void ember_dw_backward_input_d(const double* gy, const double* w, double* gx, const DwGeo* g) noexcept nogil
+    void ember_dw_backward_weight_f(const float* gy, const float* x, double* gw, const DwGeo* g) noexcept nogil
+    void ember_dw_backward_weight_d(const double* gy, const double* x, double* gw, const DwGeo* g) noexcept nogil
 
 # ember's own float gemm kernel for forward tiles (sgemm.h): 2 AVX-512, 1 AVX2, 0 BLAS
 cdef int _best_sgemm = ember_sgemm_level()
@@ -141,11 +165,12 @@ cdef struct Geom:
     intp p[3]              # padding
     intp d[3]              # dilation
     intp ivol, ovol, kvol  # input plane, output plane and kernel volumes
-    intp cols              # column-buffer elements per image (0 when direct)
+    intp cols              # column-buffer elements per image (0 when direct or depthwise)
     bint direct            # the input is its own column matrix
+    bint depthwise         # each group reads one input channel: direct loops (conv_depthwise.h)
 
 
-cdef Geom _geom(tuple t) except *:
+cdef Geom _geom(tuple t, intp depthwise_max) except *:
     cdef Geom g
     cdef int j
     g.N = t[0]
@@ -166,7 +191,8 @@ cdef Geom _geom(tuple t) except *:
         g.kvol *= g.k[j]
         if g.k[j] != 1 or g.s[j] != 1 or g.p[j] != 0 or g.i[j] != g.o[j]:
             g.direct = False
-    g.cols = 0 if g.direct else g.C * g.kvol * g.ovol
+    g.depthwise = g.C == g.G and g.O // g.G <= depthwise_max
+    g.cols = 0 if g.direct or g.depthwise else g.C * g.kvol * g.ovol
     # BLAS takes int sizes
     if g.ovol > INT_MAX or g.ivol > INT_MAX or g.C * g.kvol > INT_MAX or g.O > INT_MAX:
         raise ValueError("convolution too large for BLAS: {} x {} column matrix".format(g.C * g.kvol, g.ovol))
@@ -175,7 +201,7 @@ cdef Geom _geom(tuple t) except *:
 
 def column_size(tuple geom):
     """Elements of one image's column buffer (0 for a 1x1 convolution that needs none)."""
-    return _geom(geom).cols
+    return _geom(geom, _DEPTHWISE_BACKWARD_MAX).cols
 
 
 # ---------------------------------------------------------------------------------------- BLAS threads
@@ -435,7 +461,7 @@ cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
     t.images = t.rows = t.per_image = t.count = t.Hp = t.Wp = t.chunk = t.shared = 0
     t.padded = False
     t.scratch = g.cols
-    if g.direct:
+    if g.direct or g.depthwise:
         return t
     if want < _MIN_TILE_COLS:
         want = _MIN_TILE_COLS
@@ -480,7 +506,7 @@ cdef inline intp _even(intp n) noexcept nogil:
 
 def forward_workspace(tuple geom, int nthreads, int elsize):
     """Elements of workspace ``forward`` needs with ``nthreads`` threads and ``elsize``-byte elements."""
-    cdef Geom g = _geom(geom)
+    cdef Geom g = _geom(geom, _DEPTHWISE_FORWARD_MAX)
     cdef Tiling t = _tiling(&g, nthreads, elsize)
     return t.shared + t.scratch * (nthreads if t.count else 1)
 
@@ -564,11 +590,112 @@ cdef void _forward_tile(const floating* x, const floating* w, const floating* bi
                        g.ovol * sizeof(floating))
 
 
+# ---------------------------------------------------------------------------------------- depthwise
+cdef DwGeo _dw_geo(const Geom* g) noexcept nogil:
+    cdef DwGeo q
+    cdef int j
+    for j in range(3):
+        q.i[j] = g.i[j]
+        q.o[j] = g.o[j]
+        q.k[j] = g.k[j]
+        q.s[j] = g.s[j]
+        q.p[j] = g.p[j]
+        q.d[j] = g.d[j]
+    return q
+
+
+cdef inline void _dw_forward(const floating* x, intp planes, intp pstride, const floating* w, floating bias,
+                             floating* y, const DwGeo* q) noexcept nogil:
+    if floating is float:
+        ember_dw_forward_f(x, planes, pstride, w, bias, y, q)
+    else:
+        ember_dw_forward_d(x, planes, pstride, w, bias, y, q)
+
+
+cdef void _depthwise_forward(const floating* x, const floating* w, const floating* bias, floating* y,
+                             const Geom* g, int nthreads) noexcept nogil:
+    """Each output plane (image n, channel o) from input channel o // (O / G) of image n."""
+    cdef DwGeo q = _dw_geo(g)
+    cdef intp j, o, m = g.O // g.G
+    for j in prange(g.N * g.O, num_threads=nthreads, schedule="static"):
+        o = j % g.O
+        _dw_forward(x + ((j // g.O) * g.C + o // m) * g.ivol, 1, 0, w + o * g.kvol,
+                    bias[o] if bias != NULL else 0, y + j * g.ovol, &q)
+
+
+cdef int _depthwise_backward(const floating* gy, const floating* x, const floating* w, floating* gx,
+                             floating* gw, floating* gb, const floating* gx_bias, const Geom* g,
+                             int nthreads) except -1 nogil:
+    """The input gradient plane by plane (image n, channel c: its O / G outputs added up), and the
+    weight and bias gradients channel by channel (every image, summed in double)."""
+    cdef DwGeo q = _dw_geo(g), qt
+    cdef intp j, c, o, n, t, m = g.O // g.G
+    cdef floating* plane
+    cdef floating* wf
+    cdef double* acc
+    cdef double total
+    if gx != NULL and g.s[0] == 1 and g.s[1] == 1 and g.s[2] == 1:
+        # stride 1: the input gradient is a forward convolution of the channel's m output gradients with
+        # the kernels flipped, padded by dilation * (kernel - 1) - padding
+        wf = <floating*>malloc(g.O * g.kvol * sizeof(floating))
+        if wf == NULL:
+            with gil:
+                raise MemoryError()
+        for j in range(g.O * g.kvol):
+            wf[j] = w[(j // g.kvol) * g.kvol + g.kvol - 1 - j % g.kvol]
+        qt = _dw_geo(g)
+        for t in range(3):
+            qt.i[t], qt.o[t] = g.o[t], g.i[t]
+            qt.p[t] = g.d[t] * (g.k[t] - 1) - g.p[t]
+        for j in prange(g.N * g.C, num_threads=nthreads, schedule="static"):
+            c = j % g.C
+            _dw_forward(gy + ((j // g.C) * g.O + c * m) * g.ovol, m, g.ovol, wf + c * m * g.kvol,
+                        gx_bias[c] if gx_bias != NULL else 0, gx + j * g.ivol, &qt)
+        free(wf)
+    elif gx != NULL:
+        for j in prange(g.N * g.C, num_threads=nthreads, schedule="static"):
+            c = j % g.C
+            plane = gx + j * g.ivol
+            if gx_bias != NULL:
+                for t in range(g.ivol):
+                    plane[t] = gx_bias[c]
+            else:
+                memset(plane, 0, g.ivol * sizeof(floating))
+            for o in range(c * m, c * m + m):
+                if floating is float:
+                    ember_dw_backward_input_f(gy + ((j // g.C) * g.O + o) * g.ovol, w + o * g.kvol, plane, &q)
+                else:
+                    ember_dw_backward_input_d(gy + ((j // g.C) * g.O + o) * g.ovol, w + o * g.kvol, plane, &q)
+    if gw != NULL:
+        acc = <double*>calloc(g.O * g.kvol, sizeof(double))
+        if acc == NULL:
+            with gil:
+                raise MemoryError()
+        for o in prange(g.O, num_threads=nthreads, schedule="static"):
+            for n in range(g.N):
+                if floating is float:
+                    ember_dw_backward_weight_f(gy + (n * g.O + o) * g.ovol, x + (n * g.C + o // m) * g.ivol,
+                                               acc + o * g.kvol, &q)
+                else:
+                    ember_dw_backward_weight_d(gy + (n * g.O + o) * g.ovol, x + (n * g.C + o // m) * g.ivol,
+                                               acc + o * g.kvol, &q)
+        for j in range(g.O * g.kvol):
+            gw[j] = <floating>acc[j]
+        free(acc)
+    if gb != NULL:
+        for o in prange(g.O, num_threads=nthreads, schedule="static"):
+            total = 0
+            for n in range(g.N):
+                total = total + _sum(gy + (n * g.O + o) * g.ovol, g.ovol)
+            gb[o] = <floating>total
+    return 0
+
+
 # ---------------------------------------------------------------------------------------- entry points
 def forward(floating[::1] x, floating[::1] w, object bias, floating[::1] y, floating[::1] ws,
             tuple geom, int nthreads):
     """y = conv(x, w) + bias; ws holds ``forward_workspace(geom, nthreads)`` elements."""
-    cdef Geom g = _geom(geom)
+    cdef Geom g = _geom(geom, _DEPTHWISE_FORWARD_MAX)
     cdef Tiling t = _tiling(&g, nthreads, sizeof(floating))
     cdef floating[::1] bv
     cdef const floating* bp = NULL
@@ -577,6 +704,9 @@ def forward(floating[::1] x, floating[::1] w, object bias, floating[::1] y, floa
     if bias is not None:
         bv = bias
         bp = &bv[0]
+    if g.depthwise:
+        _depthwise_forward(&x[0], &w[0], bp, &y[0], &g, nthreads)
+        return
     saved = _blas_single(&_blas)
     if t.padded:
         if floating is float:
@@ -611,12 +741,13 @@ def backward(floating[::1] gy, object x, floating[::1] w, object gx, object gw, 
 
     ``x`` is needed only for ``gw``; ``gx_bias`` (per input channel) is added to ``gx`` (the transposed
     convolution's bias). ``wpart`` holds ``image_threads - 1`` partial weight gradients."""
-    cdef Geom g = _geom(geom)
+    cdef Geom g = _geom(geom, _DEPTHWISE_BACKWARD_MAX)
     cdef floating[::1] xv, gxv, gwv, gbv, bv, pv
     cdef const floating* xp = NULL
     cdef floating* gxp = NULL
     cdef floating* gwp = NULL
     cdef floating* pp = NULL
+    cdef floating* gbp = NULL
     cdef double* bacc = NULL
     cdef const floating* bp = NULL
     cdef intp n, j, t, wsize = g.O * (g.C // g.G) * g.kvol
@@ -627,17 +758,24 @@ def backward(floating[::1] gy, object x, floating[::1] w, object gx, object gw, 
         xp = &xv[0]
         gwv = gw
         gwp = &gwv[0]
-        memset(gwp, 0, wsize * sizeof(floating))
-        if npar:
-            pv = wpart
-            pp = &pv[0]
-            memset(pp, 0, (image_threads - 1) * wsize * sizeof(floating))
     if gx is not None:
         gxv = gx
         gxp = &gxv[0]
         if gx_bias is not None:
             bv = gx_bias
             bp = &bv[0]
+    if g.depthwise:
+        if gb is not None:
+            gbv = gb
+            gbp = &gbv[0]
+        _depthwise_backward(&gy[0], xp, &w[0], gxp, gwp, gbp, bp, &g, nthreads)
+        return
+    if gw is not None:
+        memset(gwp, 0, wsize * sizeof(floating))
+        if npar:
+            pv = wpart
+            pp = &pv[0]
+            memset(pp, 0, (image_threads - 1) * wsize * sizeof(floating))
     if gb is not None:
         gbv = gb
         # per-thread sums in double
