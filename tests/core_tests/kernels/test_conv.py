@@ -114,26 +114,29 @@ CASES_2D = [
     (1, 128, 3, (23, 21), 3, 1, 1, 1, 1),
     (2, 64, 8, (20, 21), 3, 1, 1, 1, 4),
     (3, 48, 5, (41, 30), 3, 2, 2, 1, 1),
-    # stride 1 and rows at least 24 wide: float forwards read the zero-padded input instead of im2col
+    # stride 1, rows at least 24 wide and products at least 64 deep: float forwards read the zero-padded
+    # input instead of im2col
     (2, 16, 5, (19, 30), 3, 1, 1, 1, 1),
     (2, 16, 8, (17, 26), 3, 1, 1, 1, 2),
     (1, 8, 4, (20, 28), 3, 1, 2, 2, 1),
     (2, 8, 6, (18, 30), (3, 5), 1, (0, 2), 1, 1),
-    (9, 3, 2, (13, 30), 3, 1, 1, 1, 1),         # more images than one padded chunk holds
+    (9, 8, 2, (13, 30), 3, 1, 1, 1, 1),         # more images than one padded chunk holds
 ]
-# groups of one input channel (conv_depthwise.h): rows wide enough for its vector chunks (float: 16 and 32
-# columns; the last chunk overlaps the one before), columns near the edges that some kernel columns miss,
-# strides 1-3, dilation, padding wider than the kernel's reach, multipliers 1-4, and 5 (back to gemm)
+# groups of one input channel (conv_depthwise.h, output rows at least 32 wide; backward only with one output
+# a group and stride 1): vector chunks (float: 16 and 32 columns; the last chunk overlaps the one before),
+# columns near the edges that some kernel columns miss, strides 1-3, dilation, padding wider than the
+# kernel's reach, multipliers 1-4, and 5 (back to gemm)
 DEPTHWISE_2D = [
     (2, 8, 8, (9, 56), 3, 1, 1, 1, 8),
     (1, 4, 8, (7, 47), 3, 1, 1, 1, 4),          # multiplier 2
     (2, 3, 12, (6, 40), (3, 5), 1, (1, 2), 1, 3),  # multiplier 4
     (2, 3, 15, (6, 40), 3, 1, 1, 1, 3),         # multiplier 5: im2col + gemm
-    (2, 6, 6, (11, 58), 3, 2, 1, 1, 6),         # stride 2
-    (1, 4, 4, (8, 61), (1, 7), (1, 3), (0, 3), 1, 4),
+    (2, 6, 6, (11, 70), 3, 2, 1, 1, 6),         # stride 2
+    (1, 4, 4, (8, 100), (1, 7), (1, 3), (0, 3), 1, 4),
     (2, 5, 5, (10, 44), 3, 1, 2, 2, 5),         # dilation
     (1, 2, 2, (5, 33), (2, 4), 1, (0, 6), 1, 2),  # padding beyond the kernel: all-padding columns
-    (3, 4, 4, (5, 16), 5, 1, 2, 1, 4),          # exactly one vector of columns inside
+    (1, 2, 2, (3, 4), (1, 3), 1, (0, 19), (1, 5), 2),  # kernel columns whose ranges do not overlap
+    (3, 4, 4, (5, 32), (3, 17), 1, (1, 8), 1, 4),  # exactly one float vector of columns inside
     (1, 1, 3, (12, 50), 5, 1, 2, 1, 1),         # one input channel, no groups (LeNet's first layer)
 ]
 DEPTHWISE_1D = [(4, 16, 16, (200,), 5, 1, 2, 1, 16), (2, 8, 16, (97,), 3, 2, 0, 2, 8)]
@@ -195,7 +198,7 @@ def test_depthwise_conv(dim, case, name, threads):
 
 @pytest.mark.parametrize("name", list(TYPES))
 @pytest.mark.parametrize("case", [(2, (9, 40), 6, 6, 3, 1, 1, 0, 1, 6), (2, (7, 35), 4, 4, 3, 2, 1, 1, 1, 4),
-                                  (1, (5, 30), 6, 3, (2, 5), 1, (0, 2), 0, (1, 2), 3)], ids=str)
+                                  (1, (5, 36), 6, 3, (2, 5), 1, (0, 2), 0, (1, 2), 3)], ids=str)
 def test_depthwise_conv_transpose(case, name, threads):
     _tcheck(2, case, name)
 

@@ -108,11 +108,15 @@ cdef enum:
     _PADDED_MIN_WIDTH = 24
     _PADDED_SLACK = 64
     _PADDED_CHUNK = 4    # images a thread, padded at a time
-    # groups of one input channel take the direct loops (conv_depthwise.h) up to this many output
-    # channels each; more share each input row among enough outputs for im2col + gemm to win (sooner in
-    # the backward, whose loops revisit each input plane once per output channel)
+    # ember's gemm on products this deep or deeper (C/groups * kernel volume); shallower ones (first
+    # layers: 25 for MNIST's 5x5 on one channel, 27 for 3x3 on RGB) run 1.5-3.5x faster on BLAS
+    _SGEMM_MIN_DEPTH = 64
+    # groups of one input channel take the direct loops (conv_depthwise.h) on rows at least this wide
+    # (narrower ones lose to their per-row costs), in the forward up to this many output channels a group
+    # (more share each input row among enough outputs for im2col + gemm to win); the backward, which
+    # revisits an input plane once per output channel, only with one output channel a group and stride 1
+    _DEPTHWISE_MIN_WIDTH = 32
     _DEPTHWISE_FORWARD_MAX = 4
-    _DEPTHWISE_BACKWARD_MAX = 2
 
 
 cdef extern from "sgemm.h":
@@ -133,8 +137,6 @@ cdef extern from "conv_depthwise.h":
                             const DwGeo* g) noexcept nogil
     void ember_dw_forward_d(const double* x, intp planes, intp pstride, const double* w, double bias, double* y,
                             const DwGeo* g) noexcept nogil
-    void ember_dw_backward_input_f(const float* gy, const float* w, float* gx, const DwGeo* g) noexcept nogil
-    void ember_dw_backward_input_d(const double* gy, const double* w, double* gx, const DwGeo* g) noexcept nogil
     void ember_dw_backward_weight_f(const float* gy, const float* x, double* gw, const DwGeo* g) noexcept nogil
     void ember_dw_backward_weight_d(const double* gy, const double* x, double* gw, const DwGeo* g) noexcept nogil
 
@@ -170,7 +172,7 @@ cdef struct Geom:
     bint depthwise         # each group reads one input channel: direct loops (conv_depthwise.h)
 
 
-cdef Geom _geom(tuple t, intp depthwise_max) except *:
+cdef Geom _geom(tuple t, bint backward) except *:
     cdef Geom g
     cdef int j
     g.N = t[0]
@@ -191,7 +193,11 @@ cdef Geom _geom(tuple t, intp depthwise_max) except *:
         g.kvol *= g.k[j]
         if g.k[j] != 1 or g.s[j] != 1 or g.p[j] != 0 or g.i[j] != g.o[j]:
             g.direct = False
-    g.depthwise = g.C == g.G and g.O // g.G <= depthwise_max
+    if backward:
+        g.depthwise = g.C == g.G == g.O and g.s[0] == 1 and g.s[1] == 1 and g.s[2] == 1
+    else:
+        g.depthwise = g.C == g.G and g.O // g.G <= _DEPTHWISE_FORWARD_MAX
+    g.depthwise = g.depthwise and g.o[2] >= _DEPTHWISE_MIN_WIDTH
     g.cols = 0 if g.direct or g.depthwise else g.C * g.kvol * g.ovol
     # BLAS takes int sizes
     if g.ovol > INT_MAX or g.ivol > INT_MAX or g.C * g.kvol > INT_MAX or g.O > INT_MAX:
@@ -201,7 +207,7 @@ cdef Geom _geom(tuple t, intp depthwise_max) except *:
 
 def column_size(tuple geom):
     """Elements of one image's column buffer (0 for a 1x1 convolution that needs none)."""
-    return _geom(geom, _DEPTHWISE_BACKWARD_MAX).cols
+    return _geom(geom, True).cols
 
 
 # ---------------------------------------------------------------------------------------- BLAS threads
@@ -441,6 +447,7 @@ cdef struct Tiling:
     intp count       # tiles in the call (0: run image by image instead)
     intp scratch     # elements of one thread's workspace: the tile's column buffer, plus an output
                      # block when a tile spans several images
+    bint own         # float gemms on ember's kernel (sgemm.h), else BLAS
     bint padded      # stride 1 on the float kernel: the gemm reads the zero-padded input (_forward_padded)
     intp Hp, Wp      # its plane's height and width
     intp chunk       # images padded at a time (the padded copy is workspace, cached between calls)
@@ -460,6 +467,7 @@ cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
     cdef intp want = _TILE_BYTES // (K * elsize), per_thread, splits, cols
     t.images = t.rows = t.per_image = t.count = t.Hp = t.Wp = t.chunk = t.shared = 0
     t.padded = False
+    t.own = elsize == 4 and _sgemm and (g.C // g.G) * g.kvol >= _SGEMM_MIN_DEPTH
     t.scratch = g.cols
     if g.direct or g.depthwise:
         return t
@@ -487,7 +495,7 @@ cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
         # too few tiles to share out: image by image, each gemm split over threads
         t.count = 0
         t.scratch = g.cols
-    elif (elsize == 4 and _sgemm and t.images == 1 and g.i[0] == 1 and g.o[0] == 1 and g.s[1] == 1
+    elif (t.own and t.images == 1 and g.i[0] == 1 and g.o[0] == 1 and g.s[1] == 1
           and g.s[2] == 1 and OW >= _PADDED_MIN_WIDTH):
         t.padded = True
         t.Hp = g.i[1] + 2 * g.p[1]
@@ -506,7 +514,7 @@ cdef inline intp _even(intp n) noexcept nogil:
 
 def forward_workspace(tuple geom, int nthreads, int elsize):
     """Elements of workspace ``forward`` needs with ``nthreads`` threads and ``elsize``-byte elements."""
-    cdef Geom g = _geom(geom, _DEPTHWISE_FORWARD_MAX)
+    cdef Geom g = _geom(geom, False)
     cdef Tiling t = _tiling(&g, nthreads, elsize)
     return t.shared + t.scratch * (nthreads if t.count else 1)
 
@@ -577,7 +585,7 @@ cdef void _forward_tile(const floating* x, const floating* w, const floating* bi
         _fill_channels(out, bias, g.O, cols, ldc)
         beta = 1
     for grp in range(g.G):
-        if floating is float and _sgemm:
+        if floating is float and t.own:
             ember_sgemm(_sgemm, og, cols, cgk, w + grp * og * cgk, cgk, NULL, ws + grp * cgk * cols, cols,
                         beta != 0, out + grp * og * ldc, ldc, ws + t.scratch - EMBER_SGEMM_WORK)
         else:
@@ -630,12 +638,11 @@ cdef int _depthwise_backward(const floating* gy, const floating* x, const floati
     weight and bias gradients channel by channel (every image, summed in double)."""
     cdef DwGeo q = _dw_geo(g), qt
     cdef intp j, c, o, n, t, m = g.O // g.G
-    cdef floating* plane
     cdef floating* wf
     cdef double* acc
     cdef double total
-    if gx != NULL and g.s[0] == 1 and g.s[1] == 1 and g.s[2] == 1:
-        # stride 1: the input gradient is a forward convolution of the channel's m output gradients with
+    if gx != NULL:
+        # the input gradient (stride 1) is a forward convolution of the channel's m output gradients with
         # the kernels flipped, padded by dilation * (kernel - 1) - padding
         wf = <floating*>malloc(g.O * g.kvol * sizeof(floating))
         if wf == NULL:
@@ -652,20 +659,6 @@ cdef int _depthwise_backward(const floating* gy, const floating* x, const floati
             _dw_forward(gy + ((j // g.C) * g.O + c * m) * g.ovol, m, g.ovol, wf + c * m * g.kvol,
                         gx_bias[c] if gx_bias != NULL else 0, gx + j * g.ivol, &qt)
         free(wf)
-    elif gx != NULL:
-        for j in prange(g.N * g.C, num_threads=nthreads, schedule="static"):
-            c = j % g.C
-            plane = gx + j * g.ivol
-            if gx_bias != NULL:
-                for t in range(g.ivol):
-                    plane[t] = gx_bias[c]
-            else:
-                memset(plane, 0, g.ivol * sizeof(floating))
-            for o in range(c * m, c * m + m):
-                if floating is float:
-                    ember_dw_backward_input_f(gy + ((j // g.C) * g.O + o) * g.ovol, w + o * g.kvol, plane, &q)
-                else:
-                    ember_dw_backward_input_d(gy + ((j // g.C) * g.O + o) * g.ovol, w + o * g.kvol, plane, &q)
     if gw != NULL:
         acc = <double*>calloc(g.O * g.kvol, sizeof(double))
         if acc == NULL:
@@ -695,7 +688,7 @@ cdef int _depthwise_backward(const floating* gy, const floating* x, const floati
 def forward(floating[::1] x, floating[::1] w, object bias, floating[::1] y, floating[::1] ws,
             tuple geom, int nthreads):
     """y = conv(x, w) + bias; ws holds ``forward_workspace(geom, nthreads)`` elements."""
-    cdef Geom g = _geom(geom, _DEPTHWISE_FORWARD_MAX)
+    cdef Geom g = _geom(geom, False)
     cdef Tiling t = _tiling(&g, nthreads, sizeof(floating))
     cdef floating[::1] bv
     cdef const floating* bp = NULL
@@ -741,7 +734,7 @@ def backward(floating[::1] gy, object x, floating[::1] w, object gx, object gw, 
 
     ``x`` is needed only for ``gw``; ``gx_bias`` (per input channel) is added to ``gx`` (the transposed
     convolution's bias). ``wpart`` holds ``image_threads - 1`` partial weight gradients."""
-    cdef Geom g = _geom(geom, _DEPTHWISE_BACKWARD_MAX)
+    cdef Geom g = _geom(geom, True)
     cdef floating[::1] xv, gxv, gwv, gbv, bv, pv
     cdef const floating* xp = NULL
     cdef floating* gxp = NULL

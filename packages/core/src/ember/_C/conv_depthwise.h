@@ -4,8 +4,8 @@
    Why: im2col + gemm gives such a group a one-row gemm over a column matrix kernel-volume times the
    size of the input, written and read back once per image (115 MB for a 3x3 depthwise layer of 128
    channels at 56x56, batch 8): 1.9x PyTorch's time. Here the loops read the planes in place: the
-   forward and the weight gradient sum a row's taps in vector registers, the input gradient adds each
-   tap's contribution along a row.
+   forward sums each output row's taps in vector registers, the weight gradient takes a dot product
+   per tap; the input gradient (stride 1) is a forward with flipped kernels (conv.pyx).
 
    Planes are C-contiguous (D, H, W); the geometry is the convolution's, 1-D and 2-D ones with leading
    sizes of 1. Each function handles one plane, so callers split planes over threads without races. */
@@ -102,10 +102,11 @@ typedef double ember_dw_vd __attribute__((vector_size(64), aligned(8)));
 
 #define EMBER_DW_KERNELS(SUFFIX, T, V) \
 /* y = bias + the convolutions of ``planes`` input planes (from x, ``pstride`` apart) with their kernels \
-   (from w, one after the other): one output plane. Each output row lists the taps that reach it, then sums them over chunks of one or two vectors of outputs held in \
-   registers (a tap at a time over the whole row would load and store the row once per tap, a chain \
-   through memory 2x slower). Columns near the edges, which some kernel columns miss, and other strides \
-   than 1 go a column at a time. */ \
+   (from w, one after the other): one output plane. Each output row lists the taps that reach it, then \
+   sums them over chunks of one or two vectors of outputs held in registers (a tap at a time over the \
+   whole row would load and store the row once per tap, a chain through memory 2x slower). Columns near \
+   the edges, which some kernel columns miss, go a tap at a time; strides other than 1 a column at a \
+   time. */ \
 EMBER_DW_CLONES static void ember_dw_forward_##SUFFIX(const T *x, ptrdiff_t planes, ptrdiff_t pstride, \
                                                       const T *w, T bias, T *y, const ember_dw_geo *g) { \
     EMBER_DW_RANGES(g) \
@@ -117,13 +118,13 @@ EMBER_DW_CLONES static void ember_dw_forward_##SUFFIX(const T *x, ptrdiff_t plan
             T *restrict yr = y + (od * g->o[1] + oh) * OW; \
             EMBER_DW_ROW_TAPS(g, x, planes, pstride, od, oh) \
             for (t = 0; t < n; t++) tw[t] = w[ti[t]]; \
-            for (ow = 0; ow < OW; ow++) { \
-                if (ow == lo) ow = hi; \
-                if (ow >= OW) break; \
-                T acc = bias; \
-                for (t = 0; t < n; t++) \
-                    if (ow >= los[tk[t]] && ow < his[tk[t]]) acc += tw[t] * tp[t][ow * sw]; \
-                yr[ow] = acc; \
+            /* the edge columns, [0, lo) and [hi, OW): each tap adds to the ones it reaches */ \
+            for (ow = 0; ow < lo; ow++) yr[ow] = bias; \
+            for (ow = hi; ow < OW; ow++) yr[ow] = bias; \
+            for (t = 0; t < n; t++) { \
+                ptrdiff_t a = los[tk[t]], b = his[tk[t]]; \
+                for (ow = a; ow < lo && ow < b; ow++) yr[ow] += tw[t] * tp[t][ow * sw]; \
+                for (ow = hi > a ? hi : a; ow < b; ow++) yr[ow] += tw[t] * tp[t][ow * sw]; \
             } \
             ow = lo; \
             EMBER_DW_CHUNKS(T, V, 2) \
@@ -140,38 +141,13 @@ EMBER_DW_CLONES static void ember_dw_forward_##SUFFIX(const T *x, ptrdiff_t plan
             } \
         } \
 } \
-/* gx += the input gradient of one output channel's convolution (its taps w, its gradient gy), a tap at \
-   a time along each row: for strides above 1 (stride 1 runs as a forward, see conv.pyx). */ \
-EMBER_DW_CLONES static void ember_dw_backward_input_##SUFFIX(const T *gy, const T *w, T *gx, \
-                                                             const ember_dw_geo *g) { \
-    EMBER_DW_RANGES(g) \
-    ptrdiff_t od, oh, ow, kd, kh, kw, r, a, b, off, sw = g->s[2], OW = g->o[2], IW = g->i[2]; \
-    for (od = 0; od < g->o[0]; od++) \
-        for (oh = 0; oh < g->o[1]; oh++) { \
-            const T *restrict gr = gy + (od * g->o[1] + oh) * OW; \
-            for (kd = 0; kd < g->k[0]; kd++) \
-                for (kh = 0; kh < g->k[1]; kh++) { \
-                    if ((r = ember_dw_row(g, od, oh, kd, kh)) < 0) continue; \
-                    T *restrict xr = gx + r * IW; \
-                    const T *wr = w + (kd * g->k[1] + kh) * g->k[2]; \
-                    for (kw = 0; kw < g->k[2]; kw++) { \
-                        T v = wr[kw]; \
-                        off = offs[kw], a = los[kw], b = his[kw]; \
-                        if (sw == 1) \
-                            for (ow = a; ow < b; ow++) xr[ow + off] += v * gr[ow]; \
-                        else \
-                            for (ow = a; ow < b; ow++) xr[ow * sw + off] += v * gr[ow]; \
-                    } \
-                } \
-        } \
-} \
-/* gw[tap] += sum of gy * (x at the tap) over one image's plane (one output channel): for each tap, a \
-   dot product of the output rows it reaches with the input rows it reads (both planes stay in L1), in \
-   two vector accumulators with stride 1, in eight lanes of T otherwise, added up in double at the end. */ \
+/* gw[tap] += sum of gy * (x at the tap) over one image's plane (one output channel) of a stride-1 \
+   convolution: for each tap, a dot product of the output rows it reaches with the input rows it reads \
+   (both planes stay in L1) in two vector accumulators, added up in double at the end. */ \
 EMBER_DW_CLONES static void ember_dw_backward_weight_##SUFFIX(const T *gy, const T *x, double *gw, \
                                                               const ember_dw_geo *g) { \
     EMBER_DW_RANGES(g) \
-    ptrdiff_t od, oh, ow, kd, kh, kw, r, l, a, b, sw = g->s[2], OW = g->o[2], IW = g->i[2]; \
+    ptrdiff_t od, oh, ow, kd, kh, kw, r, l, a, b, OW = g->o[2], IW = g->i[2]; \
     const ptrdiff_t VL = (ptrdiff_t)(sizeof(V) / sizeof(T)); \
     for (kd = 0; kd < g->k[0]; kd++) \
         for (kh = 0; kh < g->k[1]; kh++) \
@@ -184,18 +160,12 @@ EMBER_DW_CLONES static void ember_dw_backward_weight_##SUFFIX(const T *gy, const
                         if ((r = ember_dw_row(g, od, oh, kd, kh)) < 0) continue; \
                         const T *gr = gy + (od * g->o[1] + oh) * OW; \
                         const T *xr = x + r * IW + offs[kw]; \
-                        ow = a; \
-                        if (sw == 1) { \
-                            for (; ow + 2 * VL <= b; ow += 2 * VL) { \
-                                acc0 += *(const V *)(gr + ow) * *(const V *)(xr + ow); \
-                                acc1 += *(const V *)(gr + ow + VL) * *(const V *)(xr + ow + VL); \
-                            } \
-                            for (; ow + VL <= b; ow += VL) acc0 += *(const V *)(gr + ow) * *(const V *)(xr + ow); \
-                        } else { \
-                            for (; ow + 8 <= b; ow += 8) \
-                                for (l = 0; l < 8; l++) part[l] += gr[ow + l] * xr[(ow + l) * sw]; \
+                        for (ow = a; ow + 2 * VL <= b; ow += 2 * VL) { \
+                            acc0 += *(const V *)(gr + ow) * *(const V *)(xr + ow); \
+                            acc1 += *(const V *)(gr + ow + VL) * *(const V *)(xr + ow + VL); \
                         } \
-                        for (l = 0; ow < b; ow++, l++) part[l & 7] += gr[ow] * xr[ow * sw]; \
+                        for (; ow + VL <= b; ow += VL) acc0 += *(const V *)(gr + ow) * *(const V *)(xr + ow); \
+                        for (l = 0; ow < b; ow++, l++) part[l & 7] += gr[ow] * xr[ow]; \
                     } \
                 double total = 0; \
                 for (l = 0; l < VL; l++) total += (double)acc0[l] + acc1[l]; \
