@@ -574,6 +574,50 @@ def test_pow_forms(cls):
         x.pow(2, base=3)
 
 
+# TH's pow formulas for the exponents it special-cases (as later PyTorch does, on CPU mostly)
+TH_POW = {1: lambda x: x.copy(), 2: lambda x: x * x, 3: lambda x: x * x * x, 0.5: np.sqrt,
+          -0.5: lambda x: 1 / np.sqrt(x), -1: lambda x: 1 / x, -2: lambda x: 1 / (x * x)}
+
+
+@pytest.mark.parametrize("cls", FLOATS)
+@pytest.mark.parametrize("e", [1, 2, 3, 0.5, -0.5, -1, -2, 1.5, -3])
+def test_pow_special_exponents_as_th(cls, e):
+    # signs of zero (sqrt(-0) is -0, pow(-0, 0.5) +0), infinities and roundings follow TH's formulas;
+    # other exponents go through pow(), where PyTorch's vectorised pow and the C library's may differ
+    # in the last place
+    T = require_torch()
+    special = [-0.0, 0.0, -1.0, 2.0, -2.5, float("inf"), float("-inf"), float("nan"), 1e-30, 3e20]
+
+    def check(got, x):
+        want = T.pow(to_torch(x), e).numpy()
+        np.testing.assert_allclose(got, want, **tol(cls))
+        if e in TH_POW:
+            with np.errstate(all="ignore"):
+                exact = TH_POW[e](x.numpy())
+            np.testing.assert_array_equal(got, exact)
+            number = ~np.isnan(exact)
+            assert (np.signbit(got[number]) == np.signbit(exact[number])).all()
+
+    for x in (cls(special), data(cls, (BIG,), -4, 4, seed=12)):
+        with np.errstate(all="ignore"):  # overflow and sqrt(-1), as 0.2: silent
+            results = [x.pow(e), torch.pow(x, e), x.clone().pow_(e), x ** e]
+            out, y = cls(), x.clone()
+            assert torch.pow(x, e, out=out) is out
+            assert torch.pow(y, e, out=y) is y  # out is the input
+        for got in results + [out, y]:
+            check(got.numpy(), x)
+
+
+@pytest.mark.parametrize("cls", INTS)
+@pytest.mark.parametrize("e", [1, 2, 3])
+def test_integer_pow_special_exponents(cls, e):
+    T = require_torch()
+    x = data(cls, (BIG,), -20 if cls is not torch.ByteTensor else 0, 20, seed=13)
+    want = T.pow(to_torch(x), e).numpy()
+    np.testing.assert_array_equal(x.pow(e).numpy(), want)
+    np.testing.assert_array_equal(x.clone().pow_(e).numpy(), want)
+
+
 @pytest.mark.parametrize("cls", FLOATS)
 def test_pow_atan2_kernels_match_numpy(cls):
     x = data(cls, (BIG,), 0.1, 3, seed=10)
