@@ -164,10 +164,13 @@ def test_round_takes_halves_away_from_zero(cls):
         assert np.signbit(r).all() and (r == 0).all()
 
 
-def test_sign_of_nan_is_zero_and_special_values():
-    x = torch.FloatTensor([float("nan"), -0.0, 0.0, float("inf"), -float("inf"), -3])
-    assert x.sign().tolist() == [0, 0, 0, 1, -1, -1]
-    assert torch.DoubleTensor([float("nan")]).sign_().tolist() == [0]
+@pytest.mark.parametrize("cls", FLOATS)
+def test_sign_of_nan_is_zero_and_special_values(cls):
+    special = [float("nan"), -0.0, 0.0, float("inf"), -float("inf"), -3, 1e-40]
+    for n in (1, BIG // len(special) + 1):  # NumPy below the kernel threshold, the kernel above
+        x = cls(special * n)
+        want = [0, 0, 0, 1, -1, -1, 1] * n
+        assert x.sign().tolist() == want and x.clone().sign_().tolist() == want
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's IEEE warnings, where pytest shows them

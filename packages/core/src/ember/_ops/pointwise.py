@@ -583,7 +583,7 @@ def _keep_dtype(name):
 _UNARY = (  # name, NumPy form f(x, out=None), floating types only, {class: threaded kernel}, threshold
     ("abs", np.absolute, False, _unary_loops(np.absolute, _FLOATS + _INTS), _CHEAP),
     ("neg", np.negative, False, _unary_loops(np.negative, _FLOATS + _INTS), _CHEAP),
-    ("sign", _sign, False, {}, _CHEAP),
+    ("sign", _sign, False, _typed(_k.sign), _TYPED),
     ("ceil", np.ceil, True, _unary_loops(np.ceil), _CHEAP),
     ("floor", np.floor, True, _unary_loops(np.floor), _CHEAP),
     ("trunc", np.trunc, True, _unary_loops(np.trunc), _CHEAP),
