@@ -357,6 +357,28 @@ def test_cumsum_cumprod_match_torch(name):
     assert_same(out, torch.cumsum(tx, 1, dtype=tx.dtype), rtol=tol(name), atol=tol(name))
 
 
+@pytest.mark.parametrize("name", ["DoubleTensor", "FloatTensor"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_large_cumsum_cumprod_accumulate_in_double(name, layout):
+    # above the kernel threshold (ember._C.reduce.cumulate): every dim, running totals in double as TH's
+    # accreal, then rounded to the type once
+    torch = require_torch()
+    rng = np.random.RandomState(14)
+    arr = rng.uniform(-1, 1, (24, 40, 70))
+    x = make(arr.astype(getattr(ember, name)._dtype), name, layout)
+    v = x.numpy() if x.is_contiguous() else x.contiguous().numpy()
+    for dim in (0, 1, 2):
+        for op in ("cumsum", "cumprod"):
+            got = getattr(x, op)(dim)
+            want = getattr(np, op)(v.astype(np.float64), axis=dim).astype(v.dtype)
+            np.testing.assert_array_equal(got.numpy(), want)
+            assert_same(got, getattr(torch, op)(to_torch(x), dim), rtol=1e-4 if name == "FloatTensor" else 1e-12,
+                        atol=1e-5 if name == "FloatTensor" else 1e-12)
+    out = getattr(ember, name)(3)
+    assert ember.cumsum(x, 2, out=out) is out
+    np.testing.assert_array_equal(out.numpy(), np.cumsum(v.astype(np.float64), axis=2).astype(v.dtype))
+
+
 def test_cumsum_of_bytes_wraps():
     assert ember.ByteTensor([200, 100, 10]).cumsum(0).tolist() == [200, 44, 54]
 

@@ -347,3 +347,55 @@ def histc(const floating[:] x, floating[::1] hist, double lo_, double hi_):
                 if b > nbins - 1:
                     b = nbins - 1
                 hist[b] += 1
+
+
+def cumulate(const floating[:, :, :] src, floating[:, :, ::1] out, bint product, int nthreads):
+    """out[o, i, j] = the sum (product) of src[o, 0..i, j], accumulated in double (TH's accreal). Along the
+    last axis each row is one running total; otherwise a row of totals runs along the inner axis, added to
+    a vector at a time."""
+    cdef Py_ssize_t outer = src.shape[0], n = src.shape[1], inner = src.shape[2]
+    cdef Py_ssize_t so = src.strides[0] // sizeof(floating)
+    cdef Py_ssize_t si = src.strides[1] // sizeof(floating)
+    cdef Py_ssize_t sj = src.strides[2] // sizeof(floating)
+    cdef const floating* base = &src[0, 0, 0]
+    cdef const floating* p
+    cdef floating* q
+    cdef double[:, ::1] acc
+    cdef double* a
+    cdef double t
+    cdef Py_ssize_t chunk, nchunks, w, o, i, j, j0, j1
+    if outer * n * inner < _GRAIN:
+        nthreads = 1
+    if inner == 1:
+        for o in prange(outer, nogil=True, num_threads=nthreads, schedule="static"):
+            p = base + o * so
+            q = &out[o, 0, 0]
+            t = 1 if product else 0
+            for i in range(n):
+                if product:
+                    t = t * p[i * si]
+                else:
+                    t = t + p[i * si]
+                q[i] = <floating>t
+        return
+    chunk = inner
+    if outer < nthreads:
+        chunk = max(64, _cdiv(_cdiv(inner, nthreads), 16) * 16)
+    nchunks = _cdiv(inner, chunk)
+    acc = np.empty((outer, inner), np.float64)
+    for w in prange(outer * nchunks, nogil=True, num_threads=nthreads, schedule="static"):
+        o = w // nchunks
+        j0 = (w % nchunks) * chunk
+        j1 = min(j0 + chunk, inner)
+        a = &acc[o, 0]
+        for j in range(j0, j1):
+            a[j] = 1 if product else 0
+        for i in range(n):
+            p = base + o * so + i * si
+            q = &out[o, i, 0]
+            for j in range(j0, j1):
+                if product:
+                    a[j] = a[j] * p[j * sj]
+                else:
+                    a[j] = a[j] + p[j * sj]
+                q[j] = <floating>a[j]

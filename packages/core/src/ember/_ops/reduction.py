@@ -409,13 +409,17 @@ def dist(input, other, p=2):
 # ---------------------------------------------------------------------- cumulative
 
 def _cumulative(input, dim, out, op):
+    """cumsum / cumprod over ``dim``: floats accumulate in double, as TH's accreal."""
     cls = type(input)
     a = input._a
     d = _dim(input, dim, op)
-    if cls._is_floating:
+    if not cls._is_floating:
+        r = getattr(a, op)(axis=d, dtype=a.dtype)
+    elif a.size < _KERNEL_MIN or a.dtype == _f16 or type(a) is not np.ndarray:
         r = getattr(a, op)(axis=d, dtype=_f64).astype(a.dtype, copy=False)
     else:
-        r = getattr(a, op)(axis=d, dtype=a.dtype)
+        r = np.empty(a.shape, a.dtype)
+        _k.cumulate(_view3(a, d), _view3(r, d), op == "cumprod", get_num_threads())
     return finish(cls, r, out, op)
 
 
