@@ -439,6 +439,67 @@ def test_topk_matches_torch(name):
                 assert_consistent_indices(x, d, (uv, ui))
 
 
+def _topk_reference(row, k, largest, sorted_):
+    """topk of one row by its definition: greatest (smallest) first, NaN the greatest, equal values by index;
+    the first k of that order, kept in it when sorted, else in index order."""
+    def key(i):
+        v = float(row[i])
+        if v != v:
+            return (0 if largest else 1, 0.0, i)
+        return (1 if largest else 0, -v if largest else v, i)
+    order = sorted(range(len(row)), key=key)[:k]
+    if not sorted_:
+        order.sort()
+    return row[order], np.array(order, np.int64)
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "ByteTensor"])
+@pytest.mark.parametrize("case", ["random", "ties", "nan", "ascending", "descending"])
+def test_large_topk_every_path(name, case):
+    # rows long enough for ember._C.reduce.topk_rows' paths: the sorted buffer for small k (and its fall
+    # back to selection on sorted rows), selection with three-way partitions, and k = n (a whole sort)
+    cls = getattr(ember, name)
+    rng = np.random.RandomState(17)
+    n = 700
+    if case == "ties":
+        arr = rng.randint(0, 4, (6, n))
+    elif case in ("ascending", "descending"):
+        arr = np.sort(rng.randint(0, 200, (6, n)), 1)
+        arr = arr if case == "ascending" else arr[:, ::-1]
+    else:
+        arr = rng.uniform(0, 100, (6, n))
+    arr = arr.astype(cls._dtype)
+    if case == "nan":
+        if not cls._is_floating:
+            pytest.skip("integers have no NaN")
+        arr[rng.rand(6, n) < 0.05] = np.nan
+    for layout in ("contig", "t"):
+        x = make(arr, name, layout) if layout == "contig" else cls(np.ascontiguousarray(arr.T)).t()
+        for k in (1, 5, 64, 87, 350, n):
+            for largest in (True, False):
+                for sorted_ in (True, False):
+                    v, i = x.topk(k, 1, largest, sorted_)
+                    for r in range(arr.shape[0]):
+                        wv, wi = _topk_reference(arr[r], k, largest, sorted_)
+                        np.testing.assert_array_equal(i.numpy()[r], wi)
+                        np.testing.assert_array_equal(v.numpy()[r], wv)
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor"])
+def test_large_sort_matches_torch_stable_sort(name):
+    torch = require_torch()
+    rng = np.random.RandomState(18)
+    arr = rng.randint(0, 50, (40, 30, 60)).astype(getattr(ember, name)._dtype)
+    if name != "LongTensor":
+        arr[rng.rand(*arr.shape) < 0.03] = np.nan
+    for layout in LAYOUTS:
+        x = make(arr, name, layout)
+        for dim in (0, 1, 2):
+            for descending in (False, True):
+                tv, ti = torch.sort(torch.from_numpy(arr), stable=True, dim=dim, descending=descending)
+                assert_pair(x.sort(dim, descending), tv, ti)
+
+
 def test_topk_ties_and_errors():
     x = ember.FloatTensor([1, 3, 3, 2, 3])
     v, i = x.topk(2)

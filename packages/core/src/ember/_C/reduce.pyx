@@ -7,6 +7,7 @@ reduce the middle axis; results are (outer, inner) C-contiguous arrays.
 from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdint cimport int64_t, int32_t, int16_t, int8_t, uint8_t
+from libc.stdlib cimport free, malloc
 
 import numpy as np
 
@@ -80,8 +81,27 @@ cdef extern from *:
     }
     EMBER_SUM_ROWS(ember_sum_rows_f, float)
     EMBER_SUM_ROWS(ember_sum_rows_d, double)
+    /* Whether one of p[0..15] may come before t in topk's order (greater, or NaN; smaller, or any when t is
+       NaN): one pass without branches, vectorised. A yes is checked value by value. */
+    #define EMBER_ANY_BEYOND(S, T)                                                          \
+    EMBER_CLONES static int ember_any_above_##S(const T *p, T t) {                                       \
+        int m = 0;                                                                          \
+        for (int j = 0; j < 16; j++) m |= (p[j] > t) | (p[j] != p[j]);                      \
+        return m;                                                                           \
+    }                                                                                       \
+    EMBER_CLONES static int ember_any_below_##S(const T *p, T t) {                                       \
+        int m = t != t;                                                                     \
+        for (int j = 0; j < 16; j++) m |= p[j] < t;                                         \
+        return m;                                                                           \
+    }
+    EMBER_ANY_BEYOND(f, float)
+    EMBER_ANY_BEYOND(d, double)
     """
     double ember_sum_run_f(const float* p, Py_ssize_t m) nogil
+    int ember_any_above_f(const float* p, float t) nogil
+    int ember_any_above_d(const double* p, double t) nogil
+    int ember_any_below_f(const float* p, float t) nogil
+    int ember_any_below_d(const double* p, double t) nogil
     double ember_sum_run_d(const double* p, Py_ssize_t m) nogil
     void ember_sum_rows_f(const float* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
     void ember_sum_rows_d(const double* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
@@ -399,3 +419,241 @@ def cumulate(const floating[:, :, :] src, floating[:, :, ::1] out, bint product,
                 else:
                     a[j] = a[j] + p[j * sj]
                 q[j] = <floating>a[j]
+
+
+# ---------------------------------------------------------------------- topk
+
+cdef inline bint _better(num_t a, num_t b, bint largest) noexcept nogil:
+    """Whether a comes before b in topk's order: greater (smaller) first, NaN the greatest of all."""
+    if num_t is float or num_t is double:
+        if largest:
+            return a > b or (a != a and b == b)
+        return a < b or (b != b and a == a)
+    else:
+        return a > b if largest else a < b
+
+
+cdef void _sort_pairs(num_t* v, int64_t* ix, Py_ssize_t n, num_t* tv, int64_t* ti, bint largest) noexcept nogil:
+    """Sort the pairs (v, ix) stably into topk's order (pairs in index order come out with equal values in
+    index order): insertion sort of runs of 16, then merges through tv/ti (room for n pairs)."""
+    cdef Py_ssize_t i, j, w, lo, mid, hi, p, q, o
+    cdef num_t x
+    cdef int64_t xi
+    cdef num_t* sv = v
+    cdef int64_t* si = ix
+    cdef num_t* dv = tv
+    cdef int64_t* di = ti
+    cdef num_t* swv
+    cdef int64_t* swi
+    for lo in range(0, n, 16):
+        hi = min(lo + 16, n)
+        for i in range(lo + 1, hi):
+            x, xi = v[i], ix[i]
+            j = i
+            while j > lo and _better(x, v[j - 1], largest):
+                v[j], ix[j] = v[j - 1], ix[j - 1]
+                j -= 1
+            v[j], ix[j] = x, xi
+    w = 16
+    while w < n:
+        lo = 0
+        while lo < n:
+            mid, hi = min(lo + w, n), min(lo + 2 * w, n)
+            p, q, o = lo, mid, lo
+            while p < mid and q < hi:
+                if _better(sv[q], sv[p], largest):
+                    dv[o], di[o] = sv[q], si[q]
+                    q += 1
+                else:
+                    dv[o], di[o] = sv[p], si[p]
+                    p += 1
+                o += 1
+            while p < mid:
+                dv[o], di[o] = sv[p], si[p]
+                p += 1
+                o += 1
+            while q < hi:
+                dv[o], di[o] = sv[q], si[q]
+                q += 1
+                o += 1
+            lo += 2 * w
+        swv, swi = sv, si
+        sv, si = dv, di
+        dv, di = swv, swi
+        w *= 2
+    if sv != v:
+        for i in range(n):
+            v[i], ix[i] = sv[i], si[i]
+
+
+cdef num_t _kth_best(num_t* buf, int64_t* scratch, num_t* tv, int64_t* ti, Py_ssize_t n, Py_ssize_t k,
+                     bint largest) noexcept nogil:
+    """The k-th value of buf (reordered) in topk's order: quickselect with three-way partitions (many equal
+    values stay linear); after 2 log2(n) rounds the rest is sorted."""
+    cdef Py_ssize_t lo = 0, hi = n, lt, gt, i, budget = 2
+    cdef num_t pivot, a, b, c, t
+    i = n
+    while i > 1:
+        budget += 2
+        i >>= 1
+    while hi - lo > 1:
+        if budget == 0:
+            for i in range(lo, hi):
+                scratch[i] = i
+            _sort_pairs(buf + lo, scratch + lo, hi - lo, tv, ti, largest)
+            return buf[k - 1]
+        budget -= 1
+        a, b, c = buf[lo], buf[lo + (hi - lo) // 2], buf[hi - 1]
+        # the median of three in topk's order
+        if _better(b, a, largest):
+            a, b = b, a
+        if _better(c, b, largest):
+            b = c
+            if _better(b, a, largest):
+                b = a
+        pivot = b
+        # [lo, lt) before the pivot, [lt, gt) equal to it, [gt, hi) after it
+        lt, i, gt = lo, lo, hi
+        while i < gt:
+            if _better(buf[i], pivot, largest):
+                t = buf[i]
+                buf[i] = buf[lt]
+                buf[lt] = t
+                lt += 1
+                i += 1
+            elif _better(pivot, buf[i], largest):
+                gt -= 1
+                t = buf[i]
+                buf[i] = buf[gt]
+                buf[gt] = t
+            else:
+                i += 1
+        if k - 1 < lt:
+            hi = lt
+        elif k - 1 < gt:
+            return pivot
+        else:
+            lo = gt
+    return buf[k - 1]
+
+
+cdef inline bint _any_better(const num_t* p, num_t t, bint largest) noexcept nogil:
+    """Whether one of p[0..15] may come before t (a yes is checked value by value)."""
+    cdef int j
+    if num_t is float:
+        return ember_any_above_f(p, t) if largest else ember_any_below_f(p, t)
+    elif num_t is double:
+        return ember_any_above_d(p, t) if largest else ember_any_below_d(p, t)
+    else:
+        for j in range(16):
+            if _better(p[j], t, largest):
+                return True
+        return False
+
+
+cdef Py_ssize_t _topk_small(const num_t[:, :] src, Py_ssize_t r, num_t* bv, int64_t* bi, Py_ssize_t k,
+                            bint largest, Py_ssize_t budget) noexcept nogil:
+    """The k first of row r in topk's order into (bv, bi), kept sorted while scanning: after the first few
+    hundred values almost every one fails the comparison with the k-th so far (on a contiguous row, 16
+    values at a time). Returns -1 when more than ``budget`` values had to go in (sorted input), leaving
+    the row to the selection."""
+    cdef Py_ssize_t n = src.shape[1], c = 0, i = 0, j, end
+    cdef bint contiguous = src.strides[1] == sizeof(num_t)
+    cdef const num_t* row = &src[r, 0]
+    cdef num_t v
+    while i < n:
+        if c == k and contiguous and i + 16 <= n and not _any_better(row + i, bv[k - 1], largest):
+            i += 16
+            continue
+        end = min(i + 16, n)
+        while i < end:
+            v = src[r, i]
+            if c == k:
+                if not _better(v, bv[k - 1], largest):
+                    i += 1
+                    continue
+                budget -= 1
+                if budget < 0:
+                    return -1
+                j = k - 1
+            else:
+                j = c
+                c += 1
+            # later indices go after equal values: only a strictly better value moves up
+            while j > 0 and _better(v, bv[j - 1], largest):
+                bv[j], bi[j] = bv[j - 1], bi[j - 1]
+                j -= 1
+            bv[j], bi[j] = v, i
+            i += 1
+    return k
+
+
+def topk_rows(const num_t[:, :] src, num_t[:, ::1] vals, int64_t[:, ::1] idx, bint largest, bint sort,
+              int nthreads):
+    """The k = vals.shape[1] first elements of each row of src in topk's order (greatest or smallest
+    first, NaN the greatest, equal values by index), in that order when ``sort``, else in index order.
+    Of equal values at the boundary the first ones are taken. Small k keep a sorted buffer while
+    scanning the row; larger ones (and rows that defeat the buffer) select the k-th value first."""
+    cdef Py_ssize_t rows = src.shape[0], n = src.shape[1], k = vals.shape[1], r, i, c, ties, budget
+    cdef num_t* buf
+    cdef int64_t* scratch
+    cdef num_t* tv
+    cdef int64_t* ti
+    cdef num_t kth, v
+    cdef bint small = k <= 64 and 8 * k <= n
+    if rows * n < _GRAIN:
+        nthreads = 1
+    budget = 4 * k * (1 + <Py_ssize_t>(n > 1024)) + 256
+    for r in prange(rows, nogil=True, num_threads=nthreads, schedule="static"):
+        buf = <num_t*>malloc(n * sizeof(num_t))
+        scratch = <int64_t*>malloc(n * sizeof(int64_t))
+        tv = <num_t*>malloc(n * sizeof(num_t))
+        ti = <int64_t*>malloc(n * sizeof(int64_t))
+        # the rows' own buffers while scanning: neighbouring rows of vals share cache lines across threads
+        if k == n:  # a whole sort
+            for i in range(n):
+                vals[r, i], idx[r, i] = src[r, i], i
+            if sort:
+                _sort_pairs(&vals[r, 0], &idx[r, 0], k, tv, ti, largest)
+        elif small and _topk_small(src, r, tv, ti, k, largest, budget) == k:
+            if sort:
+                for i in range(k):
+                    vals[r, i], idx[r, i] = tv[i], ti[i]
+            else:
+                _sort_by_index(tv, ti, k, &vals[r, 0], &idx[r, 0])
+        else:
+            for i in range(n):
+                buf[i] = src[r, i]
+            kth = _kth_best(buf, scratch, tv, ti, n, k, largest)
+            # those strictly before the k-th value, then as many of its equals as fit, in index order
+            c = 0
+            for i in range(n):
+                if _better(src[r, i], kth, largest):
+                    c = c + 1
+            ties = k - c
+            c = 0
+            for i in range(n):
+                v = src[r, i]
+                if _better(v, kth, largest) or (ties > 0 and not _better(kth, v, largest)):
+                    if not _better(v, kth, largest):
+                        ties = ties - 1
+                    vals[r, c] = v
+                    idx[r, c] = i
+                    c = c + 1
+            if sort:
+                _sort_pairs(&vals[r, 0], &idx[r, 0], k, tv, ti, largest)
+        free(buf)
+        free(scratch)
+        free(tv)
+        free(ti)
+
+
+cdef void _sort_by_index(const num_t* v, const int64_t* ix, Py_ssize_t k, num_t* ov, int64_t* oi) noexcept nogil:
+    """(v, ix) into (ov, oi) in index order (k is small: insertion)."""
+    cdef Py_ssize_t i, j
+    for i in range(k):
+        j = i
+        while j > 0 and oi[j - 1] > ix[i]:
+            ov[j], oi[j] = ov[j - 1], oi[j - 1]
+            j -= 1
+        ov[j], oi[j] = v[i], ix[i]

@@ -452,8 +452,28 @@ def sort(input, dim=None, descending=False, out=None):
     if not a.size:
         return _empty_pair(cls, outs)
     d = _last_dim(input, dim, "sort")
+    if _topk_kernel(a):  # a stable sort is topk of every element
+        vals, idx = _topk_rows(a, d, a.shape[d], descending, True)
+        return _pair(cls, vals, idx, a.shape, outs, "sort")
     idx = _argsort(a, d, bool(descending))
     return _pair(cls, np.take_along_axis(a, idx, d), idx, a.shape, outs, "sort")
+
+
+def _topk_kernel(a):
+    return type(a) is np.ndarray and a.dtype != _f16
+
+
+def _topk_rows(a, d, k, largest, sorted):
+    """(values, indices) of topk along axis ``d`` by ember._C.reduce.topk_rows (each row along d: the first k
+    in topk's order, NaN the greatest, equal values by index)."""
+    rows = np.moveaxis(a, d, -1)
+    n = rows.shape[-1]
+    lead = rows.shape[:-1]
+    vals = np.empty(lead + (k,), a.dtype)
+    idx = np.empty(lead + (k,), _i64)
+    _k.topk_rows(rows.reshape(-1, n), vals.reshape(-1, k), idx.reshape(-1, k), bool(largest), bool(sorted),
+                 get_num_threads())
+    return np.moveaxis(vals, -1, d), np.moveaxis(idx, -1, d)
 
 
 @both
@@ -469,7 +489,9 @@ def topk(input, k, dim=None, largest=True, sorted=True, out=None):
     if k == 0:
         return _empty_pair(cls, outs)
     d = _last_dim(input, dim, "topk")
-    if k < n:
+    if _topk_kernel(a):
+        vals, idx = _topk_rows(a, d, k, largest, sorted)
+    elif k < n:
         part = np.argpartition(a, n - k if largest else k - 1, axis=d)
         key = [slice(None)] * a.ndim
         key[d] = slice(n - k, None) if largest else slice(0, k)
