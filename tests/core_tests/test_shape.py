@@ -274,3 +274,34 @@ def test_view_ops_as_torch_functions():
     assert torch.squeeze(torch.unsqueeze(x, 0)).size() == (2, 3)
     out = torch.FloatTensor()
     assert torch.t(x, out=out) is out and out.is_contiguous() and out.tolist() == [[1, 4], [2, 5], [3, 6]]
+
+
+# ---------------------------------------------------------------------- contiguous copies of views
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16, np.uint8])
+@pytest.mark.parametrize("shape,perm", [((300, 517), (1, 0)), ((3, 70, 130), (2, 1, 0)), ((5, 40, 90), (0, 2, 1)),
+                                        ((2, 17, 33, 64), (0, 2, 3, 1)), ((64, 1, 700), (2, 1, 0)),
+                                        ((9, 40, 100), (1, 0, 2))])
+def test_contiguous_of_permuted_views_is_exact(dtype, shape, perm):
+    # above the blocked copy's threshold (ember._C.elementwise.transpose_copy), with edge blocks, size-1 dims,
+    # and a permutation that keeps the last axis (NumPy's copy then)
+    base = (np.random.RandomState(19).rand(*shape) * 100).astype(dtype)
+    view = base.transpose(perm)
+    cls = torch.from_numpy(base).__class__
+    t = torch.from_numpy(base).permute(*perm)
+    for r in (t.contiguous(), t.clone()):
+        assert type(r) is cls and r.is_contiguous() and r.size() == torch.Size(view.shape)
+        np.testing.assert_array_equal(r.numpy(), view)
+    narrow = torch.from_numpy(base)[..., 1:].permute(*perm)  # not a permutation of contiguous memory
+    np.testing.assert_array_equal(narrow.contiguous().numpy(), base[..., 1:].transpose(perm))
+
+
+def test_blocked_copy_declines_what_it_does_not_cover():
+    from ember._C import elementwise
+    a = np.arange(4096, dtype=np.float32).reshape(64, 64)
+    out = np.empty((64, 64), np.float32)
+    assert elementwise.transpose_copy(a.T, out, 2) and (out == a.T).all()
+    assert not elementwise.transpose_copy(a, out, 2)  # already along the last axis
+    assert not elementwise.transpose_copy(a[:, ::2].T, np.empty((32, 64), np.float32), 2)  # no unit stride
+    assert not elementwise.transpose_copy(a.T, np.empty((64, 64), np.float64), 2)  # another dtype
+    assert not elementwise.transpose_copy(a.T, np.empty((32, 128), np.float32), 2)  # another shape

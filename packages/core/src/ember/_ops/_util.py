@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from ember.tensor import _TensorBase, _fmt_size, _scalar_for, _typename_of, _wrap_dim  # noqa: F401
+from ember.tensor import _TensorBase, _c_order, _fmt_size, _scalar_for, _typename_of, _wrap_dim  # noqa: F401
 from ember.utils import backcompat
 
 _ndarray = np.ndarray
@@ -117,7 +117,7 @@ def apply_binary_(ufunc, self, b, op):
 def new_result(cls, arr):
     """Wrap a freshly computed array as ``cls`` (C-contiguous, 0.2 layout)."""
     if not arr.flags.c_contiguous:
-        arr = cls._xp.ascontiguousarray(arr)
+        arr = _c_order(arr, cls._xp)
     if arr.ndim == 0:
         arr = arr.reshape(1)
     return cls._make(arr)

@@ -9,7 +9,7 @@ import numpy as np
 from ember import _backend
 from ember import cuda as _cuda
 from ember._threads import get_num_threads  # noqa: F401  (re-exported for the kernel files)
-from ember.tensor import DoubleTensor, FloatTensor, LongTensor, _TensorBase, _fmt_size, _typename_of
+from ember.tensor import DoubleTensor, FloatTensor, LongTensor, _TensorBase, _c_order, _fmt_size, _typename_of
 
 # the tensor types the kernels accept: THNN's (float, double) and THCUNN's (float, double, half)
 CPU_FLOAT_TYPES = (FloatTensor, DoubleTensor)
@@ -112,7 +112,7 @@ def scalar(grad_output, op):
 def contiguous(a):
     if a.flags.c_contiguous:
         return a
-    return np.ascontiguousarray(a) if isinstance(a, np.ndarray) else _backend.cupy.ascontiguousarray(a)
+    return _c_order(a, np if isinstance(a, np.ndarray) else _backend.cupy)
 
 
 def one(cls, value):

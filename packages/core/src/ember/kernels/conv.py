@@ -25,7 +25,7 @@ import threading
 import numpy as np
 
 from ember._C import conv as _k
-from ember.tensor import _TensorBase, _fmt_size, _typename_of
+from ember.tensor import _TensorBase, _c_order, _fmt_size, _typename_of
 
 from ._common import float_input, get_num_threads, on_input_device, same_device, same_type, size_str, xp_of
 
@@ -214,7 +214,7 @@ def _checked(t, ref, op, name):
 def _flat(t):
     a = t._a
     if not a.flags.c_contiguous:
-        a = t._xp.ascontiguousarray(a)
+        a = _c_order(a, t._xp)
     return a.reshape(-1)
 
 

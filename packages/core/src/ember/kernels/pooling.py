@@ -32,7 +32,7 @@ from ember._C import pooling as _k
 from ember._threads import get_num_threads
 from ember.kernels._common import on_input_device, same_device
 from ember.kernels.cuda import pooling as _gpu, widened
-from ember.tensor import LongTensor, _TensorBase, _fmt_size, _typename_of
+from ember.tensor import LongTensor, _TensorBase, _c_order, _fmt_size, _typename_of
 
 __all__ = [
     "max_pool1d_forward", "max_pool1d_backward", "max_pool2d_forward", "max_pool2d_backward",
@@ -84,7 +84,7 @@ def _long_tensor(op, t, name="indices"):
 def _carray(t):
     """The tensor's values as a C-contiguous array (its own memory when already contiguous)."""
     a = t._a
-    return a if a.flags.c_contiguous else t._xp.ascontiguousarray(a)
+    return a if a.flags.c_contiguous else _c_order(a, t._xp)
 
 
 def _ints(op, name, value, k):
