@@ -303,6 +303,25 @@ def test_norm_matches_torch(name, p):
 
 
 @pytest.mark.parametrize("name", ["DoubleTensor", "FloatTensor"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_large_2_norms_square_and_sum_in_double(name, layout):
+    # above the kernel threshold (ember._C.reduce.sum_dim with square): TH's pow(fabs(x), 2) in double,
+    # summed in double, along every dim and over everything
+    torch = require_torch()
+    arr = np.random.RandomState(20).standard_normal((30, 40, 50)).astype(getattr(ember, name)._dtype)
+    x = make(arr, name, layout)
+    wide = arr.astype(np.float64)
+    for dim in (0, 1, 2):
+        for keepdim in (False, True):
+            got = x.norm(2, dim, keepdim)
+            want = np.sqrt((wide * wide).sum(dim, keepdims=keepdim)).astype(arr.dtype)
+            np.testing.assert_allclose(got.numpy(), want, rtol=1e-15 if name == "DoubleTensor" else 1e-7)
+            assert_same(got, torch.linalg.vector_norm(to_torch(x), 2, dim, keepdim=keepdim), rtol=tol(name),
+                        atol=tol(name))
+    assert math.isclose(x.norm(), math.sqrt(float((wide * wide).sum())), rel_tol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["DoubleTensor", "FloatTensor"])
 @pytest.mark.parametrize("p", [1, 2, 3])
 def test_renorm_matches_torch(name, p):
     torch = require_torch()

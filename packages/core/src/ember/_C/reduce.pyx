@@ -81,6 +81,34 @@ cdef extern from *:
     }
     EMBER_SUM_ROWS(ember_sum_rows_f, float)
     EMBER_SUM_ROWS(ember_sum_rows_d, double)
+
+    /* The same for squares, each taken and added in double (TH's norm: pow(fabs(x), 2) in double): eight
+       double accumulators along a run; rows add into acc directly. */
+    #define EMBER_SUMSQ_RUN(NAME, T)                                                        \
+    EMBER_CLONES static double NAME(const T *p, Py_ssize_t m) {                                          \
+        double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;              \
+        const T *end = p + m;                                                               \
+        for (; end - p >= 8; p += 8) {                                                      \
+            a0 += (double)p[0] * p[0]; a1 += (double)p[1] * p[1];                           \
+            a2 += (double)p[2] * p[2]; a3 += (double)p[3] * p[3];                           \
+            a4 += (double)p[4] * p[4]; a5 += (double)p[5] * p[5];                           \
+            a6 += (double)p[6] * p[6]; a7 += (double)p[7] * p[7];                           \
+        }                                                                                   \
+        double total = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));                   \
+        for (; p < end; p++) total += (double)*p * *p;                                      \
+        return total;                                                                       \
+    }
+    EMBER_SUMSQ_RUN(ember_sumsq_run_f, float)
+    EMBER_SUMSQ_RUN(ember_sumsq_run_d, double)
+    #define EMBER_SUMSQ_ROWS(NAME, T)                                                       \
+    EMBER_CLONES static void NAME(const T *p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double *acc) {  \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                \
+            const T *p0 = p + i * si;                                                       \
+            for (Py_ssize_t j = 0; j < w; j++) acc[j] += (double)p0[j] * p0[j];             \
+        }                                                                                   \
+    }
+    EMBER_SUMSQ_ROWS(ember_sumsq_rows_f, float)
+    EMBER_SUMSQ_ROWS(ember_sumsq_rows_d, double)
     /* Whether one of p[0..15] may come before t in topk's order (greater, or NaN; smaller, or any when t is
        NaN): one pass without branches, vectorised. A yes is checked value by value. */
     #define EMBER_ANY_BEYOND(S, T)                                                          \
@@ -105,6 +133,10 @@ cdef extern from *:
     double ember_sum_run_d(const double* p, Py_ssize_t m) nogil
     void ember_sum_rows_f(const float* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
     void ember_sum_rows_d(const double* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
+    double ember_sumsq_run_f(const float* p, Py_ssize_t m) nogil
+    double ember_sumsq_run_d(const double* p, Py_ssize_t m) nogil
+    void ember_sumsq_rows_f(const float* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
+    void ember_sumsq_rows_d(const double* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
 
 
 cdef extern from *:
@@ -169,21 +201,22 @@ cdef extern from *:
     Py_ssize_t ember_argmin_run_d(const double* p, Py_ssize_t m) nogil
 
 
-cdef inline double _sum_run(const floating* p, Py_ssize_t m, Py_ssize_t s) noexcept nogil:
+cdef inline double _sum_run(const floating* p, Py_ssize_t m, Py_ssize_t s, bint square) noexcept nogil:
     cdef double total = 0
     cdef Py_ssize_t k
     if s == 1:
         if floating is float:
-            return ember_sum_run_f(p, m)
+            return ember_sumsq_run_f(p, m) if square else ember_sum_run_f(p, m)
         else:
-            return ember_sum_run_d(p, m)
+            return ember_sumsq_run_d(p, m) if square else ember_sum_run_d(p, m)
     for k in range(m):
-        total += p[k * s]
+        total += <double>p[k * s] * p[k * s] if square else p[k * s]
     return total
 
 
-def sum_dim(const floating[:, :, :] src, double[:, ::1] acc, int nthreads):
-    """acc[o, j] = sum over i of src[o, i, j], accumulated in double."""
+def sum_dim(const floating[:, :, :] src, double[:, ::1] acc, int nthreads, bint square=False):
+    """acc[o, j] = sum over i of src[o, i, j] (of its squares, taken in double, with ``square``),
+    accumulated in double."""
     cdef Py_ssize_t outer = src.shape[0], n = src.shape[1], inner = src.shape[2]
     cdef Py_ssize_t so = src.strides[0] // sizeof(floating)
     cdef Py_ssize_t si = src.strides[1] // sizeof(floating)
@@ -209,7 +242,7 @@ def sum_dim(const floating[:, :, :] src, double[:, ::1] acc, int nthreads):
             i0 = c * chunk
             i1 = min(i0 + chunk, n)
             if i1 > i0:
-                part[o, c] = _sum_run(base + o * so + i0 * si, i1 - i0, si)
+                part[o, c] = _sum_run(base + o * so + i0 * si, i1 - i0, si, square)
             else:
                 part[o, c] = 0
         for o in range(outer):
@@ -232,14 +265,19 @@ def sum_dim(const floating[:, :, :] src, double[:, ::1] acc, int nthreads):
             ap[j] = 0
         if sj == 1:
             if floating is float:
-                ember_sum_rows_f(base + o * so + j0, n, si, j1 - j0, ap + j0)
+                if square:
+                    ember_sumsq_rows_f(base + o * so + j0, n, si, j1 - j0, ap + j0)
+                else:
+                    ember_sum_rows_f(base + o * so + j0, n, si, j1 - j0, ap + j0)
+            elif square:
+                ember_sumsq_rows_d(base + o * so + j0, n, si, j1 - j0, ap + j0)
             else:
                 ember_sum_rows_d(base + o * so + j0, n, si, j1 - j0, ap + j0)
         else:
             for i in range(n):
                 p = base + o * so + i * si
                 for j in range(j0, j1):
-                    ap[j] += p[j * sj]
+                    ap[j] += <double>p[j * sj] * p[j * sj] if square else p[j * sj]
 
 
 cdef inline bint _isnan(num_t v) noexcept nogil:

@@ -173,14 +173,15 @@ def _empty_pair(cls, outs):
 
 # ---------------------------------------------------------------------- accumulation
 
-def _sum_acc(a, d):
-    """Double-precision sums of float array ``a`` over axis ``d`` (to be reshaped by the caller)."""
+def _sum_acc(a, d, square=False):
+    """Double-precision sums of float array ``a`` (of its squares, taken in double) over axis ``d`` (to be
+    reshaped by the caller)."""
     if a.size < _KERNEL_MIN or a.dtype == _f16 or type(a) is not np.ndarray:
-        return a.sum(axis=d, dtype=_f64)
+        return (np.square(a, dtype=_f64) if square else a).sum(axis=d, dtype=_f64)
     b, bd, perm = _memory_order(a, d)
     src = _view3(b, bd)
     acc = np.empty((src.shape[0], src.shape[2]), _f64)
-    _k.sum_dim(src, acc, get_num_threads())
+    _k.sum_dim(src, acc, get_num_threads(), square)
     return _restore(acc, b, bd, perm)
 
 
@@ -195,6 +196,10 @@ def _sum_all(cls, a):
 def _pnorm(a, p, axis, keepdims=False):
     """Float64 p-norms over ``axis`` with TH's cases: p=0 counts nonzeros; ±inf (ember extra) give max/min |x|."""
     if p == 2:
+        if type(axis) is int and a.dtype != _f16 and type(a) is np.ndarray:
+            sh = a.shape
+            r = _sum_acc(a, axis, square=True)
+            return np.sqrt(r.reshape(sh[:axis] + (1,) * keepdims + sh[axis + 1:]))
         return np.sqrt(np.square(a, dtype=_f64).sum(axis=axis, keepdims=keepdims))
     if p == 1:
         return np.abs(a).sum(axis=axis, dtype=_f64, keepdims=keepdims)
