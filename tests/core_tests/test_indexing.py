@@ -417,6 +417,29 @@ def test_masked_fill_matches_torch(name, layout):
         assert_same(x, tx.masked_fill_(to_bool(m), 5))
 
 
+@pytest.mark.parametrize("name", ALL_TYPES)
+@pytest.mark.parametrize("value", [5, -0.0, float("nan"), 1e30])
+def test_large_masked_fill_blends_every_type(name, value):
+    # above the blend kernel's threshold (ember._C.elementwise.masked_fill), with a contiguous, a transposed
+    # (NumPy then) and a broadcast mask
+    cls = getattr(ember, name)
+    rng = np.random.default_rng(41)
+    if not cls._is_floating and (value != value or abs(value) > 1e9):
+        pytest.skip("an integer type holds no NaN nor 1e30")
+    base = (rng.random((70, 90)) * 100).astype(cls._dtype)
+    bits = rng.integers(0, 2, (70, 90))
+    for m in (mask(bits), mask(bits.T).t(), mask(bits[:1])):
+        x = cls(base.copy())
+        want = base.copy()
+        with np.errstate(over="ignore"):
+            fill = np.array(value).astype(cls._dtype)
+        np.copyto(want, fill, where=np.broadcast_to(m.numpy(), want.shape).astype(bool))
+        assert x.masked_fill_(m, value) is x
+        got = x.numpy()
+        np.testing.assert_array_equal(got, want)
+        assert (np.signbit(got) == np.signbit(want)).all()
+
+
 def test_masked_fill_fallback_and_errors():
     x = make("FloatTensor", (2, 3))
     m = mask([1, 0, 0, 1, 1, 0])  # same number of elements, not broadcastable: 0.2's deprecated pointwise fallback

@@ -19,6 +19,7 @@ from cython cimport floating
 cimport numpy as cnp
 import numpy as np
 from cython.parallel cimport prange
+from libc.string cimport memcpy
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 cnp.import_array()
@@ -276,6 +277,16 @@ cdef extern from *:
                     } \\
                 } \\
         }
+    /* a[i] = m[i] ? v : a[i], without a branch (NumPy's masked copy branches on every element: a random
+       mask mispredicts half of them, 40x slower). */
+    #define EMBER_MASKED_FILL(S, T) \\
+        EMBER_CLONES static void ember_masked_fill_##S(T *a, const uint8_t *m, T v, Py_ssize_t n) { \\
+            for (Py_ssize_t i = 0; i < n; i++) a[i] = m[i] ? v : a[i]; \\
+        }
+    EMBER_MASKED_FILL(1, uint8_t)
+    EMBER_MASKED_FILL(2, uint16_t)
+    EMBER_MASKED_FILL(4, uint32_t)
+    EMBER_MASKED_FILL(8, uint64_t)
     EMBER_TILE_COPY(1, uint8_t)
     EMBER_TILE_COPY(2, uint16_t)
     EMBER_TILE_COPY(4, uint32_t)
@@ -283,6 +294,10 @@ cdef extern from *:
     """
     void ember_clamp_float(const float *x, float *r, intp n, float lo, float hi) noexcept nogil
     void ember_clamp_double(const double *x, double *r, intp n, double lo, double hi) noexcept nogil
+    void ember_masked_fill_1(uint8_t *a, const uint8_t *m, uint8_t v, intp n) noexcept nogil
+    void ember_masked_fill_2(uint16_t *a, const uint8_t *m, uint16_t v, intp n) noexcept nogil
+    void ember_masked_fill_4(uint32_t *a, const uint8_t *m, uint32_t v, intp n) noexcept nogil
+    void ember_masked_fill_8(uint64_t *a, const uint8_t *m, uint64_t v, intp n) noexcept nogil
     void ember_tile_copy_1(const uint8_t *src, uint8_t *dst, intp sj, intp di, intp ni, intp nj) noexcept nogil
     void ember_tile_copy_2(const uint16_t *src, uint16_t *dst, intp sj, intp di, intp ni, intp nj) noexcept nogil
     void ember_tile_copy_4(const uint32_t *src, uint32_t *dst, intp sj, intp di, intp ni, intp nj) noexcept nogil
@@ -586,4 +601,42 @@ def transpose_copy(cnp.ndarray src, cnp.ndarray out, int nthreads):
             ember_tile_copy_4(<uint32_t*>s0, <uint32_t*>d0, sst[b], dst_[a], k, shape[b])
         else:
             ember_tile_copy_8(<uint64_t*>s0, <uint64_t*>d0, sst[b], dst_[a], k, shape[b])
+    return True
+
+
+def masked_fill(cnp.ndarray a, cnp.ndarray mask, cnp.ndarray value, int nthreads):
+    """a[mask] = value[0] in place, for a C-contiguous ``a`` and a C-contiguous 0/1 byte (or bool) mask of
+    as many elements; ``value`` has a's dtype. Returns False, writing nothing, otherwise."""
+    cdef intp n = cnp.PyArray_SIZE(a), item = cnp.PyArray_ITEMSIZE(a), start, m
+    cdef int nt = _threads(n, nthreads), i
+    cdef char* pa = <char*>cnp.PyArray_DATA(a)
+    cdef const uint8_t* pm = <const uint8_t*>cnp.PyArray_DATA(mask)
+    cdef uint8_t v1
+    cdef uint16_t v2
+    cdef uint32_t v4
+    cdef uint64_t v8
+    cdef void* pv = cnp.PyArray_DATA(value)
+    if (not cnp.PyArray_IS_C_CONTIGUOUS(a) or not cnp.PyArray_IS_C_CONTIGUOUS(mask) or cnp.PyArray_SIZE(mask) != n
+            or cnp.PyArray_ITEMSIZE(mask) != 1 or cnp.PyArray_TYPE(value) != cnp.PyArray_TYPE(a)
+            or cnp.PyArray_SIZE(value) != 1 or item not in (1, 2, 4, 8) or not cnp.PyArray_ISWRITEABLE(a)):
+        return False
+    # the value's bytes, as a word of its size
+    if item == 1:
+        memcpy(&v1, pv, 1)
+    elif item == 2:
+        memcpy(&v2, pv, 2)
+    elif item == 4:
+        memcpy(&v4, pv, 4)
+    else:
+        memcpy(&v8, pv, 8)
+    for i in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
+        m = _slice(n, nt, i, &start)
+        if item == 1:
+            ember_masked_fill_1(<uint8_t*>pa + start, pm + start, v1, m)
+        elif item == 2:
+            ember_masked_fill_2(<uint16_t*>pa + start, pm + start, v2, m)
+        elif item == 4:
+            ember_masked_fill_4(<uint32_t*>pa + start, pm + start, v4, m)
+        else:
+            ember_masked_fill_8(<uint64_t*>pa + start, pm + start, v8, m)
     return True

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from ember._C import elementwise as _elementwise
 from ember._C import indexing as _k
 from ember._threads import get_num_threads
 from ember.tensor import LongTensor, _TensorBase, _fmt_size, _scalar_for, _typename_of
@@ -22,6 +23,7 @@ from ._util import broadcast_error, finish, long_cls, new_result, tensor_operand
 _ndarray = np.ndarray
 _i64 = np.dtype(np.int64)
 _bool = np.dtype(np.bool_)
+_FILL_KERNEL_MIN = 4096  # elements from which masked_fill_ takes the blend kernel (NumPy's branches per element)
 _MOVE = {1: np.dtype(np.int8), 2: np.dtype(np.int16), 4: np.dtype(np.int32), 8: np.dtype(np.int64)}
 _COPY, _FILL, _ADD = 0, 1, 2  # the kernel's scatter modes
 # scatter_add / index_add_ / put_(accumulate=True) run in Cython for these; float16 falls back to NumPy
@@ -315,8 +317,13 @@ def masked_fill_(self, mask, value):
     m = _mask(self, mask, "masked_fill_")
     v = _scalar_for(type(self), value, "masked_fill_")
     a = self._a
-    if a.size:
-        np.copyto(a, v, casting="unsafe", where=_mask_for(a, m, "masked_fill_"))
+    if not a.size:
+        return self
+    m = _mask_for(a, m, "masked_fill_")
+    if type(a) is np.ndarray and a.size >= _FILL_KERNEL_MIN and _elementwise.masked_fill(
+            a, m, np.array((v,), a.dtype), get_num_threads()):
+        return self
+    np.copyto(a, v, casting="unsafe", where=m)
     return self
 
 
