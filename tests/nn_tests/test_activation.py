@@ -75,7 +75,7 @@ def test_against_torch(name, dtype):
 INPLACE = {
     "relu": (lambda x: F.relu(x, inplace=True), lambda t, x: t.nn.functional.relu(x)),
     "relu6": (lambda x: F.relu6(x, inplace=True), lambda t, x: t.nn.functional.relu6(x)),
-    "threshold": (lambda x: F.threshold(x, 0.2, 5.0, inplace=True), lambda t, x: t.nn.functional.threshold(x, 0.2, 5.)),
+    "threshold": (lambda x: F.threshold(x, 0.2, -1.0, inplace=True), lambda t, x: t.nn.functional.threshold(x, 0.2, -1.)),
     "hardtanh": (lambda x: F.hardtanh(x, -0.5, 0.5, inplace=True), lambda t, x: t.nn.functional.hardtanh(x, -.5, .5)),
     "elu": (lambda x: F.elu(x, 1.3, inplace=True), lambda t, x: t.nn.functional.elu(x, 1.3)),
     "selu": (lambda x: F.selu(x, inplace=True), lambda t, x: t.nn.functional.selu(x)),
@@ -103,6 +103,14 @@ def test_inplace(name):
     y.backward(ember.from_numpy(gout.copy()))
     ty.backward(torch.from_numpy(gout))
     assert_same(ex.grad.data, tx.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_inplace_threshold_needs_a_value_not_above_the_threshold():
+    x = Variable(ember.randn(3, 4))
+    with pytest.raises(RuntimeError, match=r"in-place processing requires value \(5.0\) to not exceed threshold "
+                                           r"\(0.2\)"):
+        F.threshold(x, 0.2, 5.0, inplace=True)
+    assert F.threshold(x, 0.2, 5.0).size() == x.size()  # out of place: any value
 
 
 @pytest.mark.parametrize("name", sorted(INPLACE))
@@ -542,3 +550,68 @@ def test_cuda_softmax_kernel_and_long_rows_match_cpu(device_mode, shape, dim, lo
     for g, w in zip(results[1], results[0]):
         assert g.is_cuda
         assert_same(g, to_numpy(w), rtol=1e-12, atol=1e-13)
+
+
+# ---------------------------------------------------------------- large inputs: ember.kernels.activation
+
+LARGE = {  # name: (ember call, torch call, in place in ember, in place in torch)
+    "relu": (lambda x: F.relu(x), lambda t, x: t.nn.functional.relu(x), lambda x: F.relu(x, True)),
+    "threshold": (lambda x: F.threshold(x, 0.3, -1.5), lambda t, x: t.nn.functional.threshold(x, 0.3, -1.5),
+                  lambda x: F.threshold(x, 0.3, -1.5, True)),
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.2), lambda t, x: t.nn.functional.leaky_relu(x, 0.2),
+                   lambda x: F.leaky_relu(x, 0.2, True)),
+    "leaky_relu_negative": (lambda x: F.leaky_relu(x, -0.5), lambda t, x: t.nn.functional.leaky_relu(x, -0.5),
+                            None),
+    "elu": (lambda x: F.elu(x, 0.8), lambda t, x: t.nn.functional.elu(x, 0.8), lambda x: F.elu(x, 0.8, True)),
+    "selu": (lambda x: F.selu(x), lambda t, x: t.nn.functional.selu(x), lambda x: F.selu(x, True)),
+    "softplus": (lambda x: F.softplus(x), lambda t, x: t.nn.functional.softplus(x), None),
+    "softplus_beta": (lambda x: F.softplus(x, 2, 5), lambda t, x: t.nn.functional.softplus(x, 2, 5), None),
+    "logsigmoid": (lambda x: F.logsigmoid(x), lambda t, x: t.nn.functional.logsigmoid(x), None),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(LARGE))
+def test_large_activations_match_torch(name, dtype):
+    # above ember.kernels.activation.MIN_SIZE: the CPU kernels, forward and backward (out of place and in
+    # place), with zeros, large values and NaN among the inputs
+    torch = require_torch()
+    efn, tfn, inplace = LARGE[name]
+    base = _data((70, 90), dtype, 4, seed=5)
+    base[0, :6] = [0, -0.0, 40, -40, 1e4, -1e4]
+    base[1, :2] = np.nan
+    gout = _data((70, 90), dtype, 1, seed=6)
+    tx = torch.from_numpy(base.copy()).requires_grad_(True)
+    ty = tfn(torch, tx)
+    ty.backward(torch.from_numpy(gout))
+    # threshold and relu at NaN: THNN's x > threshold is false there (value, and no gradient), where later
+    # PyTorch passes NaN and its gradient through; ember's relu (a clamp) passes NaN, as 0.2's in place did
+    number = ~np.isnan(base) if name in ("relu", "threshold") else np.ones(base.shape, bool)
+    forms = [efn] + ([lambda x: inplace(x * 1)] if inplace is not None else [])
+    for form in forms:
+        ex = Variable(ember.from_numpy(base.copy()), requires_grad=True)
+        ey = form(ex)
+        ey.backward(ember.from_numpy(gout.copy()))
+        y, g = to_numpy(ey.data), to_numpy(ex.grad.data)
+        np.testing.assert_allclose(y[number], ty.detach().numpy()[number], equal_nan=True, **_tol(dtype))
+        np.testing.assert_allclose(g[number], tx.grad.numpy()[number], equal_nan=True, **_tol(dtype))
+        if name == "threshold":
+            assert (y[~number] == -1.5).all() and (g[~number] == 0).all()
+        if name == "relu":
+            assert np.isnan(y[~number]).all() and (g[~number] == 0).all()
+
+
+@pytest.mark.parametrize("name", ["elu", "selu", "softplus_beta", "logsigmoid"])
+def test_large_activations_double_backward(name):
+    # create_graph=True takes the differentiable formulas (the kernels serve plain backward passes only)
+    torch = require_torch()
+    efn, tfn, _ = LARGE[name]
+    base = _data((70, 90), np.float64, 3, seed=7)
+    ex = Variable(ember.from_numpy(base.copy()), requires_grad=True)
+    tx = torch.from_numpy(base.copy()).requires_grad_(True)
+    eg, = ember.autograd.grad(efn(ex).sum(), ex, create_graph=True)
+    tg, = torch.autograd.grad(tfn(torch, tx).sum(), tx, create_graph=True)
+    np.testing.assert_allclose(to_numpy(eg.data), tg.detach().numpy(), rtol=1e-10, atol=1e-12)
+    (eg * eg).sum().backward()
+    (tg * tg).sum().backward()
+    np.testing.assert_allclose(to_numpy(ex.grad.data), tx.grad.numpy(), rtol=1e-10, atol=1e-12)

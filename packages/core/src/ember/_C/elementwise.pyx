@@ -25,7 +25,8 @@ from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, u
 cnp.import_array()
 
 ctypedef cnp.npy_intp intp
-ctypedef void (*loop_t)(char **, intp *, intp *, void *) noexcept nogil
+
+include "_numpy_loops.pxi"
 
 cdef enum:
     # Slices start on 64-byte boundaries (whole cache lines per thread) for every itemsize up to 8.
@@ -86,28 +87,12 @@ cdef class Loop:
     cdef readonly object ufunc
 
     def __init__(self, cnp.ufunc ufunc, dtype):
-        cdef cnp.dtype dt = np.dtype(dtype)
-        cdef int i
         if ufunc.nout != 1 or ufunc.nin not in (1, 2):
             raise ValueError("Loop: {} must have one or two inputs and one output".format(ufunc.__name__))
-        # ``ufunc.types`` (public: 'ff->f', ...) lists the legacy loops in the order of the functions/data
-        # tables; the raw type table is not part of NumPy 2.5's Cython declarations any more (and, where it
-        # is, ``ufunc.types`` would read it, hence the Python-level lookup)
-        signatures = getattr(ufunc, "types")
-        if len(signatures) != ufunc.ntypes:
-            raise RuntimeError("Loop: {}.types lists {} loops but the ufunc has {}"
-                               .format(ufunc.__name__, len(signatures), ufunc.ntypes))
-        wanted = dt.char * ufunc.nin + "->" + dt.char
-        for i in range(ufunc.ntypes):
-            if signatures[i] == wanted:
-                # the first match is the loop NumPy itself picks (its SIMD dispatch fills this slot)
-                self.f = <loop_t><void *>ufunc.functions[i]
-                self.data = ufunc.data[i]
-                self.nin = ufunc.nin
-                self.typenum = dt.type_num
-                self.ufunc = ufunc
-                return
-        raise TypeError("Loop: {} has no loop for {}".format(ufunc.__name__, dt))
+        _numpy_loop(ufunc, dtype, &self.f, &self.data)
+        self.nin = ufunc.nin
+        self.typenum = np.dtype(dtype).num
+        self.ufunc = ufunc
 
     def unary(self, cnp.ndarray x, cnp.ndarray out, int nthreads):
         """``out = ufunc(x)``."""

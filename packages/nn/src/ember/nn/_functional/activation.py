@@ -14,6 +14,7 @@ Every function takes a Variable of a floating point tensor. The Functions comput
 """
 from ember import kernels
 from ember.autograd import Function, Variable
+from ember.kernels import activation as _act
 from ember.tensor import _fmt_size, _typename_of
 
 __all__ = ["threshold", "relu", "hardtanh", "relu6", "elu", "selu", "leaky_relu", "prelu", "rrelu", "glu",
@@ -89,24 +90,37 @@ class Threshold(Function):
     def forward(ctx, input, threshold, value, inplace=False):
         a = float_array(input, "threshold")
         xp = type(input)._xp
-        relu_like = threshold == value
-        keep = xp.greater(a, threshold) if ctx.needs_input_grad[0] or (inplace and not relu_like) else None
-        ctx.factor = keep
-        if relu_like:  # relu and friends: the (multi-threaded) clamp kernel
+        if inplace and value > threshold:
+            raise RuntimeError("in-place processing requires value ({}) to not exceed threshold ({})"
+                               .format(value, threshold))
+        ctx.threshold = threshold
+        # as 0.2, the backward reads x > threshold from the saved input: in place the output, which is greater
+        # exactly where x was, as value <= threshold
+        ctx.save_for_backward(input)
+        if threshold == value:  # relu and friends: the (multi-threaded) clamp kernel
             if inplace:
                 ctx.mark_dirty(input)
                 return input.clamp_(min=threshold)
             return input.clamp(min=threshold)
         output, out = _inplace_or_new(ctx, input, a, inplace)
-        if inplace:
-            xp.copyto(out, value, where=~keep)
+        if _act.applies(a):
+            _act.threshold(a, threshold, value, out)
+        elif inplace:
+            xp.copyto(out, value, where=xp.less_equal(a, threshold))
         else:
-            out[...] = xp.where(keep if keep is not None else xp.greater(a, threshold), a, value)
+            out[...] = xp.where(xp.greater(a, threshold), a, value)
         return output
 
     @staticmethod
     def backward(ctx, grad_output):
-        return times(grad_output, ctx.factor), None, None, None
+        if grad_output.volatile:
+            x, = ctx.saved_tensors
+            g = grad_output.data
+            if _act.applies(x._a, g._a):
+                return type(g)._make(_act.threshold_grad(x._a, g._a, ctx.threshold)), None, None, None
+        else:
+            x = ctx.saved_variables[0].data
+        return times(grad_output, type(x)._xp.greater(x._a, ctx.threshold)), None, None, None
 
 
 class Hardtanh(Function):
@@ -135,15 +149,28 @@ class LeakyReLU(Function):
     def forward(ctx, input, negative_slope, inplace=False):
         a = float_array(input, "leaky_relu")
         xp = type(input)._xp
-        slopes = xp.where(xp.greater(a, 0), a.dtype.type(1), a.dtype.type(negative_slope))
-        ctx.factor = slopes
+        ctx.slope = negative_slope
+        # as 0.2, the backward reads x > 0 from the saved input (in place: the output)
+        ctx.save_for_backward(input)
         output, out = _inplace_or_new(ctx, input, a, inplace)
-        xp.multiply(a, slopes, out=out)
+        if _act.applies(a):
+            _act.leaky_relu(a, negative_slope, out)
+        else:
+            xp.multiply(a, xp.where(xp.greater(a, 0), a.dtype.type(1), a.dtype.type(negative_slope)), out=out)
         return output
 
     @staticmethod
     def backward(ctx, grad_output):
-        return times(grad_output, ctx.factor), None, None
+        if grad_output.volatile:
+            x, = ctx.saved_tensors
+            g = grad_output.data
+            if _act.applies(x._a, g._a):
+                return type(g)._make(_act.leaky_relu_grad(x._a, g._a, ctx.slope)), None, None
+        else:
+            x = ctx.saved_variables[0].data
+        a = x._a
+        xp = type(x)._xp
+        return times(grad_output, xp.where(xp.greater(a, 0), a.dtype.type(1), a.dtype.type(ctx.slope))), None, None
 
 
 class RReLU(Function):
@@ -214,15 +241,19 @@ class ELU(Function):
     def forward(ctx, input, alpha, scale, inplace=False):
         a = float_array(input, "selu" if scale != 1 else "elu")
         xp = type(input)._xp
-        neg = xp.expm1(xp.minimum(a, 0))  # no overflow warnings from the discarded positive side
-        neg *= alpha * scale
-        y = xp.where(xp.greater(a, 0), a * scale if scale != 1 else a, neg)
-        if inplace:
-            ctx.mark_dirty(input)
-            a[...] = y
-            output = input
+        if _act.applies(a):
+            output, out = _inplace_or_new(ctx, input, a, inplace)
+            _act.elu(a, alpha, scale, out)
         else:
-            output = type(input)._make(y)
+            neg = xp.expm1(xp.minimum(a, 0))  # no overflow warnings from the discarded positive side
+            neg *= alpha * scale
+            y = xp.where(xp.greater(a, 0), a * scale if scale != 1 else a, neg)
+            if inplace:
+                ctx.mark_dirty(input)
+                a[...] = y
+                output = input
+            else:
+                output = type(input)._make(y)
         ctx.alpha, ctx.scale = alpha, scale
         ctx.save_for_backward(output)
         return output
@@ -233,6 +264,9 @@ class ELU(Function):
         c = ctx.alpha * ctx.scale
         if grad_output.volatile:
             y, = ctx.saved_tensors
+            g = grad_output.data._a
+            if _act.applies(y._a, g):
+                return type(y)._make(_act.elu_grad(y._a, g, ctx.alpha, ctx.scale)), None, None, None
             xp = type(y)._xp
             return times(grad_output, xp.where(xp.greater(y._a, 0), y._a.dtype.type(ctx.scale), y._a + c)), \
                 None, None, None
@@ -248,11 +282,14 @@ class Softplus(Function):
     def forward(ctx, input, beta, threshold):
         a = float_array(input, "softplus")
         xp = type(input)._xp
-        bx = a * beta
-        out = xp.logaddexp(0, bx)
-        if beta != 1:
-            out /= beta
-        xp.copyto(out, a, where=xp.greater(bx, threshold))
+        if _act.applies(a):
+            out = _act.softplus(a, beta, threshold)
+        else:
+            bx = a * beta
+            out = xp.logaddexp(0, bx)
+            if beta != 1:
+                out /= beta
+            xp.copyto(out, a, where=xp.greater(bx, threshold))
         ctx.beta, ctx.threshold = beta, threshold
         ctx.save_for_backward(input)
         return type(input)._make(out)
@@ -263,6 +300,9 @@ class Softplus(Function):
         beta, th = ctx.beta, ctx.threshold
         if grad_output.volatile:
             x, = ctx.saved_tensors
+            g = grad_output.data._a
+            if _act.applies(x._a, g):
+                return type(x)._make(_act.softplus_grad(x._a, g, beta, th)), None, None
             bx = x.mul(beta)
             d = bx.sigmoid()._a
             type(x)._xp.copyto(d, 1, where=bx._a > th)
@@ -279,8 +319,11 @@ class LogSigmoid(Function):
     def forward(ctx, input):
         a = float_array(input, "logsigmoid")
         xp = type(input)._xp
-        out = xp.logaddexp(0, -a)
-        xp.negative(out, out=out)
+        if _act.applies(a):
+            out = _act.logsigmoid(a)
+        else:
+            out = xp.logaddexp(0, -a)
+            xp.negative(out, out=out)
         ctx.save_for_backward(input)
         return type(input)._make(out)
 
@@ -289,6 +332,9 @@ class LogSigmoid(Function):
         # dy/dx = sigmoid(-x)
         if grad_output.volatile:
             x, = ctx.saved_tensors
+            g = grad_output.data._a
+            if _act.applies(x._a, g):
+                return type(x)._make(_act.logsigmoid_grad(x._a, g))
             return times(grad_output, x.neg().sigmoid()._a)
         x, = ctx.saved_variables
         return grad_output * (-x).sigmoid()

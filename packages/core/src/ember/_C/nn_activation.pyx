@@ -1,0 +1,256 @@
+"""Activation kernels of ember.nn, CPU: forward and backward of leaky_relu, threshold, elu/selu, softplus and
+logsigmoid on C-contiguous float/double arrays, THNN's formulas.
+
+NumPy computes these in several passes with temporaries (softplus through logaddexp, a scalar libm loop:
+13x PyTorch's time). Here each thread takes blocks of BLOCK elements that stay in L1: the transcendental
+part runs through one of NumPy's own SIMD loops (exp, expm1, log1p) on a buffer, the rest is short C loops
+compiled for AVX-512, AVX2 and the baseline (GCC's target_clones).
+"""
+cimport numpy as cnp
+import numpy as np
+from cython cimport floating
+from cython.parallel cimport prange
+
+cnp.import_array()
+
+ctypedef cnp.npy_intp intp
+
+include "_numpy_loops.pxi"
+
+cdef enum:
+    BLOCK = 2048  # elements a block: the input, the gradient, a buffer and the result stay in L1
+
+cdef enum Op:
+    LEAKY, LEAKY_GRAD, THRESHOLD, THRESHOLD_GRAD, ELU, ELU_GRAD, SOFTPLUS, SOFTPLUS_GRAD, LOGSIGMOID, \
+        LOGSIGMOID_GRAD
+
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+    #define EMBER_ACT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+    #else
+    #define EMBER_ACT_CLONES
+    #endif
+    /* x: input, y: forward output, g: gradient of the output, t: the block's buffer (after NumPy's loop),
+       r: result; p, q: the op's parameters, already in T. */
+    #define EMBER_ACT_LOOPS(S, T) \\
+    EMBER_ACT_CLONES static void ember_leaky_##S(const T *x, T *r, Py_ssize_t n, T s) { \\
+        for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] > 0 ? x[i] : x[i] * s; \\
+    } \\
+    EMBER_ACT_CLONES static void ember_leaky_grad_##S(const T *x, const T *g, T *r, Py_ssize_t n, T s) { \\
+        for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] > 0 ? g[i] : g[i] * s; \\
+    } \\
+    EMBER_ACT_CLONES static void ember_threshold_##S(const T *x, T *r, Py_ssize_t n, T th, T v) { \\
+        for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] > th ? x[i] : v; \\
+    } \\
+    EMBER_ACT_CLONES static void ember_threshold_grad_##S(const T *x, const T *g, T *r, Py_ssize_t n, T th) { \\
+        for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] > th ? g[i] : 0; \\
+    } \\
+    /* t = min(x, 0) (NaN stays), then (after expm1) r = x > 0 ? scale * x : t * (alpha * scale) */ \\
+    EMBER_ACT_CLONES static void ember_nonpositive_##S(const T *x, T *t, Py_ssize_t n) { \\
+        for (Py_ssize_t i = 0; i < n; i++) t[i] = x[i] > 0 ? 0 : x[i]; \\
+    } \\
+    EMBER_ACT_CLONES static void ember_elu_end_##S(const T *x, const T *t, T *r, Py_ssize_t n, T scale, T c) { \\
+        for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] > 0 ? x[i] * scale : t[i] * c; \\
+    } \\
+    /* from the output: r = g * (y > 0 ? scale : y + alpha * scale) */ \\
+    EMBER_ACT_CLONES static void ember_elu_grad_##S(const T *y, const T *g, T *r, Py_ssize_t n, T scale, T c) { \\
+        for (Py_ssize_t i = 0; i < n; i++) r[i] = g[i] * (y[i] > 0 ? scale : y[i] + c); \\
+    } \\
+    /* t = -|x * b|; after exp and log1p, t = log1p(exp(-|bx|)), and max(bx, 0) + t = log(1 + exp(bx)) */ \\
+    EMBER_ACT_CLONES static void ember_minus_abs_##S(const T *x, T *t, Py_ssize_t n, T b) { \\
+        for (Py_ssize_t i = 0; i < n; i++) { T v = x[i] * b; t[i] = v < 0 ? v : -v; } \\
+    } \\
+    EMBER_ACT_CLONES static void ember_softplus_end_##S(const T *x, const T *t, T *r, Py_ssize_t n, T b, T th) { \\
+        for (Py_ssize_t i = 0; i < n; i++) { \\
+            T v = x[i] * b; \\
+            r[i] = v > th ? x[i] : ((v > 0 ? v : 0) + t[i]) / b; \\
+        } \\
+    } \\
+    /* t = -(x * b); after exp, the derivative sigmoid(bx) = 1 / (1 + t) (1 on the linear part) */ \\
+    EMBER_ACT_CLONES static void ember_scaled_negate_##S(const T *x, T *t, Py_ssize_t n, T b) { \\
+        for (Py_ssize_t i = 0; i < n; i++) t[i] = -(x[i] * b); \\
+    } \\
+    EMBER_ACT_CLONES static void ember_softplus_grad_end_##S(const T *x, const T *g, const T *t, T *r, \\
+                                                              Py_ssize_t n, T b, T th) { \\
+        for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] * b > th ? g[i] : g[i] * (1 / (1 + t[i])); \\
+    } \\
+    /* logsigmoid(x) = -(max(-x, 0) + log1p(exp(-|x|))); t arrives as log1p(exp(-|x|)) */ \\
+    EMBER_ACT_CLONES static void ember_logsigmoid_end_##S(const T *x, const T *t, T *r, Py_ssize_t n) { \\
+        for (Py_ssize_t i = 0; i < n; i++) r[i] = -((x[i] < 0 ? -x[i] : 0) + t[i]); \\
+    } \\
+    /* its derivative sigmoid(-x) = 1 / (1 + exp(x)); t arrives as exp(x) */ \\
+    EMBER_ACT_CLONES static void ember_logsigmoid_grad_end_##S(const T *g, const T *t, T *r, Py_ssize_t n) { \\
+        for (Py_ssize_t i = 0; i < n; i++) r[i] = g[i] * (1 / (1 + t[i])); \\
+    }
+    EMBER_ACT_LOOPS(f, float)
+    EMBER_ACT_LOOPS(d, double)
+    """
+    void ember_leaky_f(const float *x, float *r, intp n, float s) noexcept nogil
+    void ember_leaky_d(const double *x, double *r, intp n, double s) noexcept nogil
+    void ember_leaky_grad_f(const float *x, const float *g, float *r, intp n, float s) noexcept nogil
+    void ember_leaky_grad_d(const double *x, const double *g, double *r, intp n, double s) noexcept nogil
+    void ember_threshold_f(const float *x, float *r, intp n, float th, float v) noexcept nogil
+    void ember_threshold_d(const double *x, double *r, intp n, double th, double v) noexcept nogil
+    void ember_threshold_grad_f(const float *x, const float *g, float *r, intp n, float th) noexcept nogil
+    void ember_threshold_grad_d(const double *x, const double *g, double *r, intp n, double th) noexcept nogil
+    void ember_nonpositive_f(const float *x, float *t, intp n) noexcept nogil
+    void ember_nonpositive_d(const double *x, double *t, intp n) noexcept nogil
+    void ember_elu_end_f(const float *x, const float *t, float *r, intp n, float scale, float c) noexcept nogil
+    void ember_elu_end_d(const double *x, const double *t, double *r, intp n, double scale, double c) noexcept nogil
+    void ember_elu_grad_f(const float *y, const float *g, float *r, intp n, float scale, float c) noexcept nogil
+    void ember_elu_grad_d(const double *y, const double *g, double *r, intp n, double scale, double c) noexcept nogil
+    void ember_minus_abs_f(const float *x, float *t, intp n, float b) noexcept nogil
+    void ember_minus_abs_d(const double *x, double *t, intp n, double b) noexcept nogil
+    void ember_softplus_end_f(const float *x, const float *t, float *r, intp n, float b, float th) noexcept nogil
+    void ember_softplus_end_d(const double *x, const double *t, double *r, intp n, double b, double th) noexcept nogil
+    void ember_scaled_negate_f(const float *x, float *t, intp n, float b) noexcept nogil
+    void ember_scaled_negate_d(const double *x, double *t, intp n, double b) noexcept nogil
+    void ember_softplus_grad_end_f(const float *x, const float *g, const float *t, float *r, intp n, float b,
+                                   float th) noexcept nogil
+    void ember_softplus_grad_end_d(const double *x, const double *g, const double *t, double *r, intp n, double b,
+                                   double th) noexcept nogil
+    void ember_logsigmoid_end_f(const float *x, const float *t, float *r, intp n) noexcept nogil
+    void ember_logsigmoid_end_d(const double *x, const double *t, double *r, intp n) noexcept nogil
+    void ember_logsigmoid_grad_end_f(const float *g, const float *t, float *r, intp n) noexcept nogil
+    void ember_logsigmoid_grad_end_d(const double *g, const double *t, double *r, intp n) noexcept nogil
+
+
+cdef struct Loops:
+    loop_t exp, expm1, log1p
+    void *exp_data
+    void *expm1_data
+    void *log1p_data
+
+
+cdef Loops _loops_f, _loops_d
+_numpy_loop(np.exp, np.float32, &_loops_f.exp, &_loops_f.exp_data)
+_numpy_loop(np.expm1, np.float32, &_loops_f.expm1, &_loops_f.expm1_data)
+_numpy_loop(np.log1p, np.float32, &_loops_f.log1p, &_loops_f.log1p_data)
+_numpy_loop(np.exp, np.float64, &_loops_d.exp, &_loops_d.exp_data)
+_numpy_loop(np.expm1, np.float64, &_loops_d.expm1, &_loops_d.expm1_data)
+_numpy_loop(np.log1p, np.float64, &_loops_d.log1p, &_loops_d.log1p_data)
+
+
+cdef void _block(Op op, const Loops *L, const floating *x, const floating *g, floating *r, intp m,
+                 floating p, floating q) noexcept nogil:
+    """One block of ``op`` (m <= BLOCK elements); x is the input (the output for ELU_GRAD)."""
+    cdef floating t[BLOCK]
+    cdef intp size = sizeof(floating)
+    if op == LEAKY:
+        ember_leaky_f(x, r, m, p) if floating is float else ember_leaky_d(x, r, m, p)
+    elif op == LEAKY_GRAD:
+        ember_leaky_grad_f(x, g, r, m, p) if floating is float else ember_leaky_grad_d(x, g, r, m, p)
+    elif op == THRESHOLD:
+        ember_threshold_f(x, r, m, p, q) if floating is float else ember_threshold_d(x, r, m, p, q)
+    elif op == THRESHOLD_GRAD:
+        ember_threshold_grad_f(x, g, r, m, p) if floating is float else ember_threshold_grad_d(x, g, r, m, p)
+    elif op == ELU:
+        ember_nonpositive_f(x, t, m) if floating is float else ember_nonpositive_d(x, t, m)
+        _unary_loop(L.expm1, L.expm1_data, t, t, m, size)
+        ember_elu_end_f(x, t, r, m, p, q) if floating is float else ember_elu_end_d(x, t, r, m, p, q)
+    elif op == ELU_GRAD:
+        ember_elu_grad_f(x, g, r, m, p, q) if floating is float else ember_elu_grad_d(x, g, r, m, p, q)
+    elif op == SOFTPLUS or op == LOGSIGMOID:
+        if floating is float:
+            ember_minus_abs_f(x, t, m, p if op == SOFTPLUS else 1)
+        else:
+            ember_minus_abs_d(x, t, m, p if op == SOFTPLUS else 1)
+        _unary_loop(L.exp, L.exp_data, t, t, m, size)
+        _unary_loop(L.log1p, L.log1p_data, t, t, m, size)
+        if op == SOFTPLUS:
+            ember_softplus_end_f(x, t, r, m, p, q) if floating is float else ember_softplus_end_d(x, t, r, m, p, q)
+        else:
+            ember_logsigmoid_end_f(x, t, r, m) if floating is float else ember_logsigmoid_end_d(x, t, r, m)
+    elif op == SOFTPLUS_GRAD:
+        ember_scaled_negate_f(x, t, m, p) if floating is float else ember_scaled_negate_d(x, t, m, p)
+        _unary_loop(L.exp, L.exp_data, t, t, m, size)
+        if floating is float:
+            ember_softplus_grad_end_f(x, g, t, r, m, p, q)
+        else:
+            ember_softplus_grad_end_d(x, g, t, r, m, p, q)
+    else:  # LOGSIGMOID_GRAD
+        _unary_loop(L.exp, L.exp_data, <void *>x, t, m, size)
+        ember_logsigmoid_grad_end_f(g, t, r, m) if floating is float else ember_logsigmoid_grad_end_d(g, t, r, m)
+
+
+cdef object _run(Op op, cnp.ndarray x, cnp.ndarray g, cnp.ndarray out, double p, double q, int nthreads):
+    cdef intp n = cnp.PyArray_SIZE(x), nblocks = (n + BLOCK - 1) // BLOCK, b, m
+    cdef int t = cnp.PyArray_TYPE(x)
+    cdef void *px = cnp.PyArray_DATA(x)
+    cdef void *pg = NULL
+    cdef void *po = cnp.PyArray_DATA(out)
+    for a, what in ((x, "input"), (out, "out")) + (((g, "grad_output"),) if g is not None else ()):
+        if not cnp.PyArray_IS_C_CONTIGUOUS(a) or cnp.PyArray_TYPE(a) != t or cnp.PyArray_SIZE(a) != n:
+            raise ValueError("activation kernel: {} must be a C-contiguous array of the input's dtype and size"
+                             .format(what))
+    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
+        raise TypeError("activation kernel: expected float32 or float64 arrays, got {}".format(x.dtype))
+    if not cnp.PyArray_ISWRITEABLE(out):
+        raise ValueError("activation kernel: out is read-only")
+    if g is not None:
+        pg = cnp.PyArray_DATA(g)
+    if nblocks < nthreads:
+        nthreads = <int>max(nblocks, 1)
+    if t == cnp.NPY_FLOAT32:
+        for b in prange(nblocks, nogil=True, num_threads=nthreads, schedule="static"):
+            m = min(<intp>BLOCK, n - b * BLOCK)
+            _block[float](op, &_loops_f, <float *>px + b * BLOCK, (<float *>pg + b * BLOCK) if pg != NULL else NULL,
+                          <float *>po + b * BLOCK, m, <float>p, <float>q)
+    else:
+        for b in prange(nblocks, nogil=True, num_threads=nthreads, schedule="static"):
+            m = min(<intp>BLOCK, n - b * BLOCK)
+            _block[double](op, &_loops_d, <double *>px + b * BLOCK,
+                           (<double *>pg + b * BLOCK) if pg != NULL else NULL, <double *>po + b * BLOCK, m, p, q)
+    return out
+
+
+def leaky_relu(x, out, double slope, int nthreads):
+    """out = x > 0 ? x : x * slope (out may be x)."""
+    return _run(LEAKY, x, None, out, slope, 0, nthreads)
+
+
+def leaky_relu_grad(x, g, out, double slope, int nthreads):
+    """out = x > 0 ? g : g * slope."""
+    return _run(LEAKY_GRAD, x, g, out, slope, 0, nthreads)
+
+
+def threshold(x, out, double threshold, double value, int nthreads):
+    """out = x > threshold ? x : value (out may be x)."""
+    return _run(THRESHOLD, x, None, out, threshold, value, nthreads)
+
+
+def threshold_grad(x, g, out, double threshold, int nthreads):
+    """out = x > threshold ? g : 0."""
+    return _run(THRESHOLD_GRAD, x, g, out, threshold, 0, nthreads)
+
+
+def elu(x, out, double alpha, double scale, int nthreads):
+    """out = x > 0 ? scale * x : alpha * scale * expm1(x) (out may be x)."""
+    return _run(ELU, x, None, out, scale, alpha * scale, nthreads)
+
+
+def elu_grad(y, g, out, double alpha, double scale, int nthreads):
+    """From the forward's output y: out = g * (y > 0 ? scale : y + alpha * scale)."""
+    return _run(ELU_GRAD, y, g, out, scale, alpha * scale, nthreads)
+
+
+def softplus(x, out, double beta, double threshold, int nthreads):
+    """out = beta * x > threshold ? x : log(1 + exp(beta * x)) / beta, without overflow."""
+    return _run(SOFTPLUS, x, None, out, beta, threshold, nthreads)
+
+
+def softplus_grad(x, g, out, double beta, double threshold, int nthreads):
+    """out = beta * x > threshold ? g : g * sigmoid(beta * x)."""
+    return _run(SOFTPLUS_GRAD, x, g, out, beta, threshold, nthreads)
+
+
+def logsigmoid(x, out, int nthreads):
+    """out = log(sigmoid(x)) = -log(1 + exp(-x)), without overflow."""
+    return _run(LOGSIGMOID, x, None, out, 0, 0, nthreads)
+
+
+def logsigmoid_grad(x, g, out, int nthreads):
+    """out = g * sigmoid(-x)."""
+    return _run(LOGSIGMOID_GRAD, x, g, out, 0, 0, nthreads)

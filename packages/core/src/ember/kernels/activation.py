@@ -1,0 +1,68 @@
+"""Elementwise activations of ember.nn on CPU arrays, forward and backward, THNN's formulas: leaky_relu,
+threshold (relu), elu/selu, softplus, logsigmoid (ember._C.nn_activation: one pass over L1-sized blocks,
+NumPy's SIMD exp/expm1/log1p for the transcendental part).
+
+These take and return NumPy arrays: ember.nn's autograd Functions call them when ``applies`` says their
+arrays qualify (C-contiguous float/double NumPy arrays of at least ``MIN_SIZE`` elements) and keep their own
+array code otherwise (CUDA, views, small arrays). ``out`` may be the input (in place).
+"""
+import numpy as np
+
+from ember._C import nn_activation as _k
+
+from ._common import get_num_threads
+
+MIN_SIZE = 4096  # below this, waking threads and the block loop cost more than NumPy's passes
+_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def applies(*arrays):
+    """Whether the kernels take these arrays: NumPy, float or double, C-contiguous, the first large enough."""
+    return arrays[0].size >= MIN_SIZE and all(
+        type(a) is np.ndarray and a.dtype in _TYPES and a.flags.c_contiguous for a in arrays)
+
+
+def _out(x, out):
+    return np.empty(x.shape, x.dtype) if out is None else out
+
+
+def leaky_relu(x, slope, out=None):
+    return _k.leaky_relu(x, _out(x, out), slope, get_num_threads())
+
+
+def leaky_relu_grad(x, grad, slope):
+    return _k.leaky_relu_grad(x, grad, _out(x, None), slope, get_num_threads())
+
+
+def threshold(x, threshold, value, out=None):
+    return _k.threshold(x, _out(x, out), threshold, value, get_num_threads())
+
+
+def threshold_grad(x, grad, threshold):
+    """grad where x > threshold, else 0 (relu's backward may pass its output as x)."""
+    return _k.threshold_grad(x, grad, _out(x, None), threshold, get_num_threads())
+
+
+def elu(x, alpha, scale, out=None):
+    return _k.elu(x, _out(x, out), alpha, scale, get_num_threads())
+
+
+def elu_grad(y, grad, alpha, scale):
+    """From the forward's output ``y``."""
+    return _k.elu_grad(y, grad, _out(y, None), alpha, scale, get_num_threads())
+
+
+def softplus(x, beta, threshold):
+    return _k.softplus(x, _out(x, None), beta, threshold, get_num_threads())
+
+
+def softplus_grad(x, grad, beta, threshold):
+    return _k.softplus_grad(x, grad, _out(x, None), beta, threshold, get_num_threads())
+
+
+def logsigmoid(x):
+    return _k.logsigmoid(x, _out(x, None), get_num_threads())
+
+
+def logsigmoid_grad(x, grad):
+    return _k.logsigmoid_grad(x, grad, _out(x, None), get_num_threads())
