@@ -218,6 +218,33 @@ def test_bce_uses_thnn_clamped_logs():
     np.testing.assert_allclose(g._a, 2.0 / 5 * -(t - x) / ((1 - x + eps) * (x + eps)), rtol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "smooth_l1_loss"])
+def test_plain_pointwise_losses_follow_the_formulas_at_any_value(dtype, name):
+    # their vectorised loops (ember._C.nn_loss): differences in double, edges of the lanes, |d| at 1,
+    # infinities and NaN as the per-element formulas
+    formula = {"mse_loss": (lambda d: d * d, lambda d: 2 * d),
+               "l1_loss": (np.abs, lambda d: np.where(d >= 0, 1.0, -1.0)),
+               "smooth_l1_loss": (lambda d: np.where(np.abs(d) < 1, 0.5 * d * d, np.abs(d) - 0.5),
+                                  lambda d: np.clip(d, -1, 1))}[name]
+    for n in (1, 7, 8, 9, 1000):
+        x = (rng.randn(n) * 2).astype(dtype)
+        t = (rng.randn(n) * 2).astype(dtype)
+        x[:3] = [1.0, -1.0, 0.25][:min(3, n)]
+        t[:3] = [0.0, 0.0, 0.25][:min(3, n)]
+        d = x.astype(np.float64) - t
+        out = getattr(K, name + "_forward")(E(x), E(t), size_average=False)
+        np.testing.assert_allclose(out._a, [formula[0](d).sum()], rtol=1e-12 if dtype == np.float64 else 1e-6)
+        g = getattr(K, name + "_backward")(1.0, E(x), E(t), size_average=False)
+        np.testing.assert_array_equal(g._a, formula[1](d).astype(dtype))
+    x = np.array([np.inf, 1.0, np.nan, 2.0, 0.0, 1.0, 3.0, -np.inf, 5.0], dtype)
+    t = np.zeros(9, dtype)
+    with np.errstate(invalid="ignore"):
+        out = getattr(K, name + "_forward")(E(x[[0, 1, 3]]), E(t[:3]), size_average=False)
+        assert np.isinf(out._a[0])
+        assert np.isnan(getattr(K, name + "_forward")(E(x), E(t), size_average=False)._a[0])
+
+
 def test_l1_gradient_at_zero_difference_is_plus_one():
     # THNN's AbsCriterion: (x - t) >= 0 ? norm : -norm (torch 2 uses sign, 0 at equality)
     x = np.array([1.0, 2.0, 3.0])

@@ -213,6 +213,90 @@ def multilabel_margin_backward(floating[:, :] x, int64_t[:, :] t, floating[:, ::
 
 # ---------------------------------------------------------------------- pointwise criteria
 
+cdef extern from *:
+    """
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+    #define EMBER_LOSS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+    #else
+    #define EMBER_LOSS_CLONES
+    #endif
+    /* MSE, L1 and smooth L1 without weights, the common case, as loops the compiler vectorises (the
+       generic per-element switch runs 4-7x slower): the sums in eight double lanes, then their total;
+       differences in double as the generic path. K: 0 MSE, 1 L1, 2 smooth L1 (the kinds below). */
+    #define EMBER_LOSS_TERM_0(d, f) ((d) * (d))
+    #define EMBER_LOSS_TERM_1(d, f) (f)
+    /* smooth L1, 0.5 f^2 below 1 and f - 0.5 above, as c (f - c / 2) with c = min(f, 1): the same roundings,
+       and a select the compiler vectorises where the branch mispredicted on half of random data (NaN: c = 1) */
+    #define EMBER_LOSS_TERM_2(d, f) (((f) < 1 ? (f) : 1) * ((f) - 0.5 * ((f) < 1 ? (f) : 1)))
+    #define EMBER_LOSS_SUM(S, T, K) \
+    EMBER_LOSS_CLONES static double ember_loss_sum##K##_##S(const T *x, const T *t, Py_ssize_t n) { \
+        double a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, total = 0; \
+        Py_ssize_t i = 0; \
+        for (; i + 8 <= n; i += 8) \
+            for (int l = 0; l < 8; l++) { \
+                double d = (double)x[i + l] - t[i + l], f = d < 0 ? -d : d; \
+                a[l] += EMBER_LOSS_TERM_##K(d, f); \
+            } \
+        for (; i < n; i++) { \
+            double d = (double)x[i] - t[i], f = d < 0 ? -d : d; \
+            total += EMBER_LOSS_TERM_##K(d, f); \
+        } \
+        for (int l = 0; l < 8; l++) total += a[l]; \
+        return total; \
+    }
+    #define EMBER_LOSS_LOOPS(S, T) \
+    EMBER_LOSS_SUM(S, T, 0) \
+    EMBER_LOSS_SUM(S, T, 1) \
+    EMBER_LOSS_SUM(S, T, 2) \
+    static double ember_loss_sum_##S(int k, const T *x, const T *t, Py_ssize_t n) { \
+        return k == 0 ? ember_loss_sum0_##S(x, t, n) : k == 1 ? ember_loss_sum1_##S(x, t, n) \
+                                                             : ember_loss_sum2_##S(x, t, n); \
+    } \
+    EMBER_LOSS_CLONES static void ember_loss_grad_##S(int k, const T *x, const T *t, T *g, double scale, \
+                                                      Py_ssize_t n) { \
+        for (Py_ssize_t i = 0; i < n; i++) { \
+            double d = (double)x[i] - t[i]; \
+            g[i] = (T)(scale * (k == 0 ? 2 * d : k == 1 ? (d >= 0 ? 1 : -1) : (d < -1 ? -1 : (d > 1 ? 1 : d)))); \
+        } \
+    }
+    EMBER_LOSS_LOOPS(f, float)
+    EMBER_LOSS_LOOPS(d, double)
+    """
+    double ember_loss_sum_f(int k, const float *x, const float *t, intp n) noexcept nogil
+    double ember_loss_sum_d(int k, const double *x, const double *t, intp n) noexcept nogil
+    void ember_loss_grad_f(int k, const float *x, const float *t, float *g, double scale, intp n) noexcept nogil
+    void ember_loss_grad_d(int k, const double *x, const double *t, double *g, double scale, intp n) noexcept nogil
+
+
+cdef double _loss_sum(int kind, const floating[::1] x, const floating[::1] t, int nt) except? -1:
+    """The unweighted sum of MSE, L1 or smooth L1 over ``nt`` slices, each a vectorised loop."""
+    cdef intp n = x.shape[0], per = (n + nt - 1) // nt, j
+    cdef double[::1] part = np.zeros(max(nt, 1), np.float64)
+    cdef double total = 0
+    for j in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
+        if j * per < n:
+            if floating is float:
+                part[j] = ember_loss_sum_f(kind, &x[0] + j * per, &t[0] + j * per, min(per, n - j * per))
+            else:
+                part[j] = ember_loss_sum_d(kind, &x[0] + j * per, &t[0] + j * per, min(per, n - j * per))
+    for j in range(nt):
+        total += part[j]
+    return total
+
+
+cdef void _loss_grad(int kind, const floating[::1] x, const floating[::1] t, floating[::1] g, double scale,
+                     int nt) noexcept nogil:
+    cdef intp n = x.shape[0], per = (n + nt - 1) // nt, j
+    for j in prange(nt, num_threads=nt, schedule="static", chunksize=1):
+        if j * per < n:
+            if floating is float:
+                ember_loss_grad_f(kind, &x[0] + j * per, &t[0] + j * per, &g[0] + j * per, scale,
+                                  min(per, n - j * per))
+            else:
+                ember_loss_grad_d(kind, &x[0] + j * per, &t[0] + j * per, &g[0] + j * per, scale,
+                                  min(per, n - j * per))
+
+
 cdef inline double _softplus(double z) noexcept nogil:
     """log(1 + exp(z)) without overflow."""
     return (z if z > 0 else 0) + log1p(exp(-fabs(z)))
@@ -276,6 +360,8 @@ def pointwise_forward(int kind, floating[::1] x, floating[::1] t, floating[::1] 
         raise ValueError("pointwise_forward: arrays differ in length")
     if kind < K_MSE or kind > K_KL_DIV:
         raise ValueError("pointwise_forward: unknown kind {}".format(kind))
+    if not has_w and kind <= K_SMOOTH_L1 and n:
+        return _loss_sum(kind, x, t, nt)
     if has_w:
         for i in prange(n, nogil=True, num_threads=nt, schedule="static"):
             total += _loss(kind, x[i], t[i]) * w[i]
@@ -295,7 +381,9 @@ def pointwise_backward(int kind, floating[::1] x, floating[::1] t, floating[::1]
         raise ValueError("pointwise_backward: arrays differ in length")
     if kind < K_MSE or kind > K_KL_DIV:
         raise ValueError("pointwise_backward: unknown kind {}".format(kind))
-    if has_w:
+    if not has_w and kind <= K_SMOOTH_L1 and n:
+        _loss_grad(kind, x, t, g, scale, nt)
+    elif has_w:
         for i in prange(n, nogil=True, num_threads=nt, schedule="static"):
             g[i] = <floating>(scale * _grad(kind, x[i], t[i]) * w[i])
     else:
