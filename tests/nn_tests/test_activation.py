@@ -615,3 +615,23 @@ def test_large_activations_double_backward(name):
     (eg * eg).sum().backward()
     (tg * tg).sum().backward()
     np.testing.assert_allclose(to_numpy(ex.grad.data), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,channels", [((8, 16, 10, 9), 16), ((64, 100), 100), ((30, 7, 40), 1), ((5000,), 1)])
+def test_large_prelu_matches_torch(shape, channels, dtype):
+    # the CPU kernels (per-channel or one weight), forward and both gradients
+    torch = require_torch()
+    base = _data(shape, dtype, 3, seed=8)
+    w = np.linspace(-0.5, 0.7, channels).astype(dtype)
+    gout = _data(shape, dtype, 1, seed=9)
+    ex, ew = Variable(ember.from_numpy(base.copy()), requires_grad=True), Variable(ember.from_numpy(w.copy()),
+                                                                                  requires_grad=True)
+    tx, tw = torch.from_numpy(base.copy()).requires_grad_(True), torch.from_numpy(w.copy()).requires_grad_(True)
+    ey, ty = F.prelu(ex, ew), torch.nn.functional.prelu(tx, tw)
+    ey.backward(ember.from_numpy(gout.copy()))
+    ty.backward(torch.from_numpy(gout))
+    np.testing.assert_allclose(to_numpy(ey.data), ty.detach().numpy(), **_tol(dtype))
+    np.testing.assert_allclose(to_numpy(ex.grad.data), tx.grad.numpy(), **_tol(dtype))
+    np.testing.assert_allclose(to_numpy(ew.grad.data), tw.grad.numpy(), rtol=1e-4 if dtype == np.float32 else 1e-10,
+                               atol=1e-3 if dtype == np.float32 else 1e-10)

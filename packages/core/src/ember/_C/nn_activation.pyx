@@ -1,5 +1,5 @@
-"""Activation kernels of ember.nn, CPU: forward and backward of leaky_relu, threshold, elu/selu, softplus and
-logsigmoid on C-contiguous float/double arrays, THNN's formulas.
+"""Activation kernels of ember.nn, CPU: forward and backward of leaky_relu, threshold, elu/selu, softplus,
+logsigmoid and prelu on C-contiguous float/double arrays, THNN's formulas.
 
 NumPy computes these in several passes with temporaries (softplus through logaddexp, a scalar libm loop:
 13x PyTorch's time). Here each thread takes blocks of BLOCK elements that stay in L1: the transcendental
@@ -86,6 +86,16 @@ cdef extern from *:
     }
     EMBER_ACT_LOOPS(f, float)
     EMBER_ACT_LOOPS(d, double)
+    /* PReLU's weight gradient over a row of one channel: the sum of g * x where x <= 0, in double */
+    #define EMBER_PRELU_WSUM(S, T) \
+    EMBER_ACT_CLONES static double ember_prelu_wsum_##S(const T *x, const T *g, Py_ssize_t n) { \
+        double total = 0; \
+        _Pragma("omp simd reduction(+:total)") \
+        for (Py_ssize_t i = 0; i < n; i++) total += x[i] > 0 ? 0.0 : (double)g[i] * x[i]; \
+        return total; \
+    }
+    EMBER_PRELU_WSUM(f, float)
+    EMBER_PRELU_WSUM(d, double)
     """
     void ember_leaky_f(const float *x, float *r, intp n, float s) noexcept nogil
     void ember_leaky_d(const double *x, double *r, intp n, double s) noexcept nogil
@@ -115,6 +125,8 @@ cdef extern from *:
     void ember_logsigmoid_end_d(const double *x, const double *t, double *r, intp n) noexcept nogil
     void ember_logsigmoid_grad_end_f(const float *g, const float *t, float *r, intp n) noexcept nogil
     void ember_logsigmoid_grad_end_d(const double *g, const double *t, double *r, intp n) noexcept nogil
+    double ember_prelu_wsum_f(const float *x, const float *g, intp n) noexcept nogil
+    double ember_prelu_wsum_d(const double *x, const double *g, intp n) noexcept nogil
 
 
 cdef struct Loops:
@@ -254,3 +266,46 @@ def logsigmoid(x, out, int nthreads):
 def logsigmoid_grad(x, g, out, int nthreads):
     """out = g * sigmoid(-x)."""
     return _run(LOGSIGMOID_GRAD, x, g, out, 0, 0, nthreads)
+
+
+def prelu(const floating[:, :, ::1] x, const floating[::1] w, floating[:, :, ::1] out, int nthreads):
+    """out[n, c, i] = x > 0 ? x : w[c] * x for x of shape (N, C, inner) and C weights."""
+    cdef intp N = x.shape[0], C = x.shape[1], I = x.shape[2], j
+    if w.shape[0] != C or out.shape[0] != N or out.shape[1] != C or out.shape[2] != I:
+        raise ValueError("prelu kernel: expected {} weights and an out of the input's shape".format(C))
+    if N * C * I < BLOCK or nthreads < 1:
+        nthreads = 1
+    for j in prange(N * C, nogil=True, num_threads=nthreads, schedule="static"):
+        if floating is float:
+            ember_leaky_f(&x[j // C, j % C, 0], &out[j // C, j % C, 0], I, w[j % C])
+        else:
+            ember_leaky_d(&x[j // C, j % C, 0], &out[j // C, j % C, 0], I, w[j % C])
+
+
+def prelu_grad(const floating[:, :, ::1] x, const floating[:, :, ::1] g, const floating[::1] w, object gx,
+               object gw, int nthreads):
+    """The input gradient into gx (N, C, inner): g where x > 0, else w[c] * g; the weight gradient into gw (C
+    doubles): the sum over images and positions of g * x where x <= 0. Either may be None."""
+    cdef intp N = x.shape[0], C = x.shape[1], I = x.shape[2], j, c, n
+    cdef floating[:, :, ::1] gxv
+    cdef double[::1] gwv
+    cdef double total
+    if N * C * I < BLOCK or nthreads < 1:
+        nthreads = 1
+    if gx is not None:
+        gxv = gx
+        for j in prange(N * C, nogil=True, num_threads=nthreads, schedule="static"):
+            if floating is float:
+                ember_leaky_grad_f(&x[j // C, j % C, 0], &g[j // C, j % C, 0], &gxv[j // C, j % C, 0], I, w[j % C])
+            else:
+                ember_leaky_grad_d(&x[j // C, j % C, 0], &g[j // C, j % C, 0], &gxv[j // C, j % C, 0], I, w[j % C])
+    if gw is not None:
+        gwv = gw
+        for c in prange(C, nogil=True, num_threads=nthreads if C > 1 else 1, schedule="static"):
+            total = 0
+            for n in range(N):
+                if floating is float:
+                    total = total + ember_prelu_wsum_f(&x[n, c, 0], &g[n, c, 0], I)
+                else:
+                    total = total + ember_prelu_wsum_d(&x[n, c, 0], &g[n, c, 0], I)
+            gwv[c] = total

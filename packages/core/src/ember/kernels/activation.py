@@ -1,6 +1,6 @@
 """Elementwise activations of ember.nn on CPU arrays, forward and backward, THNN's formulas: leaky_relu,
-threshold (relu), elu/selu, softplus, logsigmoid (ember._C.nn_activation: one pass over L1-sized blocks,
-NumPy's SIMD exp/expm1/log1p for the transcendental part).
+threshold (relu), elu/selu, softplus, logsigmoid, prelu (ember._C.nn_activation: one pass over L1-sized
+blocks, NumPy's SIMD exp/expm1/log1p for the transcendental part).
 
 These take and return NumPy arrays: ember.nn's autograd Functions call them when ``applies`` says their
 arrays qualify (C-contiguous float/double NumPy arrays of at least ``MIN_SIZE`` elements) and keep their own
@@ -66,3 +66,26 @@ def logsigmoid(x):
 
 def logsigmoid_grad(x, grad):
     return _k.logsigmoid_grad(x, grad, _out(x, None), get_num_threads())
+
+
+def _channels(x, cdim):
+    """``x`` as (images, channels, positions) around channel dim ``cdim`` (None: one channel)."""
+    if cdim is None:
+        return x.reshape(1, 1, -1)
+    return x.reshape(int(np.prod(x.shape[:cdim], dtype=np.int64)), x.shape[cdim], -1)
+
+
+def prelu(x, w, cdim):
+    """x > 0 ? x : w[c] * x, with the weights ``w`` along dim ``cdim`` (None: one weight)."""
+    out = np.empty(x.shape, x.dtype)
+    _k.prelu(_channels(x, cdim), w.reshape(-1), _channels(out, cdim), get_num_threads())
+    return out
+
+
+def prelu_grad(x, grad, w, cdim, need_input, need_weight):
+    """(input gradient or None, weight gradient of w's shape in x's dtype or None)."""
+    gx = np.empty(x.shape, x.dtype) if need_input else None
+    gw = np.empty(w.size, np.float64) if need_weight else None
+    _k.prelu_grad(_channels(x, cdim), _channels(grad, cdim), w.reshape(-1),
+                  None if gx is None else _channels(gx, cdim), gw, get_num_threads())
+    return gx, None if gw is None else gw.astype(x.dtype).reshape(w.shape)

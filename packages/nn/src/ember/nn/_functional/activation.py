@@ -371,9 +371,11 @@ class PReLU(Function):
         cls = type(input)
         xp = cls._xp
         a = input._a
-        w = weight._a.reshape(wshape)
-        out = new_like(cls, a)
-        xp.multiply(a, xp.where(xp.greater(a, 0), a.dtype.type(1), w), out=out)
+        if _act.applies(a, weight._a):
+            out = _act.prelu(a, weight._a, cdim)
+        else:
+            out = new_like(cls, a)
+            xp.multiply(a, xp.where(xp.greater(a, 0), a.dtype.type(1), weight._a.reshape(wshape)), out=out)
         ctx.cdim, ctx.wshape = cdim, wshape
         ctx.save_for_backward(input, weight)
         return cls._make(out)
@@ -385,6 +387,10 @@ class PReLU(Function):
             x, w = ctx.saved_tensors
             xp = type(x)._xp
             a = x._a
+            g = grad_output.data._a
+            if _act.applies(a, g, w._a):
+                gx, gw = _act.prelu_grad(a, g, w._a, ctx.cdim, ctx.needs_input_grad[0], ctx.needs_input_grad[1])
+                return (None if gx is None else type(x)._make(gx)), (None if gw is None else type(w)._make(gw))
             pos = xp.greater(a, 0)
             gi = times(grad_output, xp.where(pos, a.dtype.type(1), w._a.reshape(wshape))) \
                 if ctx.needs_input_grad[0] else None
