@@ -28,6 +28,14 @@ cdef inline Py_ssize_t _cdiv(Py_ssize_t a, Py_ssize_t b) noexcept nogil:
     return (a + b - 1) // b
 
 
+cdef inline Py_ssize_t _inner_chunk(Py_ssize_t outer, Py_ssize_t inner, int nthreads) noexcept nogil:
+    """Columns of the inner axis a work item takes: all of them, or with fewer outer rows than threads,
+    a share (a multiple of 16, at least 64) so that every thread has work."""
+    if outer >= nthreads:
+        return inner
+    return max(64, _cdiv(_cdiv(inner, nthreads), 16) * 16)
+
+
 cdef extern from *:
     """
     /* Sum of a contiguous run: 16 accumulators in T's precision, which compilers pack into SIMD registers
@@ -252,9 +260,7 @@ def sum_dim(const floating[:, :, :] src, double[:, ::1] acc, int nthreads, bint 
             acc[o, 0] = s
         return
     # accumulate whole rows of the inner axis: contiguous loads, vectorizable adds
-    chunk = inner
-    if outer < nthreads:
-        chunk = max(64, _cdiv(_cdiv(inner, nthreads), 16) * 16)
+    chunk = _inner_chunk(outer, inner, nthreads)
     nchunks = _cdiv(inner, chunk)
     for w in prange(outer * nchunks, nogil=True, num_threads=nthreads, schedule="static"):
         o = w // nchunks
@@ -340,9 +346,7 @@ def argext_dim(const num_t[:, :, :] src, num_t[:, ::1] vals, int64_t[:, ::1] idx
             vals[o, 0] = p[bi * si]
             idx[o, 0] = bi
         return
-    chunk = inner
-    if outer < nthreads:
-        chunk = max(64, _cdiv(_cdiv(inner, nthreads), 16) * 16)
+    chunk = _inner_chunk(outer, inner, nthreads)
     nchunks = _cdiv(inner, chunk)
     for w in prange(outer * nchunks, nogil=True, num_threads=nthreads, schedule="static"):
         o = w // nchunks
@@ -436,9 +440,7 @@ def cumulate(const floating[:, :, :] src, floating[:, :, ::1] out, bint product,
                     t = t + p[i * si]
                 q[i] = <floating>t
         return
-    chunk = inner
-    if outer < nthreads:
-        chunk = max(64, _cdiv(_cdiv(inner, nthreads), 16) * 16)
+    chunk = _inner_chunk(outer, inner, nthreads)
     nchunks = _cdiv(inner, chunk)
     acc = np.empty((outer, inner), np.float64)
     for w in prange(outer * nchunks, nogil=True, num_threads=nthreads, schedule="static"):
