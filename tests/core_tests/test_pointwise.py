@@ -111,6 +111,20 @@ def test_unary_threaded_kernels_match_numpy(name):
         np.testing.assert_array_equal(out.numpy(), r.numpy())
 
 
+@pytest.mark.parametrize("name", ["sigmoid", "round", "frac", "rsqrt", "lgamma"])
+def test_typed_unary_kernels_on_large_views(name):
+    # a view goes through a C-ordered copy and the kernel: the same values as the contiguous tensor's
+    for cls in FLOATS:
+        base = data(cls, (2 * BIG // 300 + 1, 300), 0.1, 5, seed=3)
+        for view in (base.t(), base.narrow(1, 7, 200)):
+            want = getattr(view.contiguous(), name)()
+            before = view.clone()
+            r = getattr(view, name)()
+            assert type(r) is cls and r.is_contiguous()
+            np.testing.assert_array_equal(r.numpy(), want.numpy())
+            np.testing.assert_array_equal(view.contiguous().numpy(), before.numpy())  # the input is untouched
+
+
 def test_unary_kernels_thread_counts_agree():
     x = data(torch.FloatTensor, (BIG,), -3, 3, seed=2)
     old = torch.get_num_threads()
