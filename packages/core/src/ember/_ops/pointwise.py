@@ -388,12 +388,14 @@ def pow(input, exponent=None, out=None, base=None):
         return rsqrt(input, out=out)
     if e == -1:
         return reciprocal(input, out=out)
-    square = mul(input, input, out=out if e == 2 else None)
     if e == 2:
-        return square
+        return mul(input, input, out=out)
+    r = mul(input, input)
     if e == 3:
-        return mul(square, input, out=out)
-    return reciprocal(square, out=out)  # -2
+        mul_(r, input)  # in place: one result array, as TH's one pass
+    else:  # -2
+        reciprocal_(r)
+    return r if out is None else finish(type(input), r._a, out, "pow")
 
 
 @tensor_method
