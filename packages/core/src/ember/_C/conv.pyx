@@ -133,10 +133,8 @@ cdef extern from "conv_depthwise.h":
         intp s[3]
         intp p[3]
         intp d[3]
-    void ember_dw_forward_f(const float* x, intp planes, intp pstride, const float* w, float bias, float* y,
-                            const DwGeo* g) noexcept nogil
-    void ember_dw_forward_d(const double* x, intp planes, intp pstride, const double* w, double bias, double* y,
-                            const DwGeo* g) noexcept nogil
+    void ember_dw_forward_f(const float* x, const float* w, float bias, float* y, const DwGeo* g) noexcept nogil
+    void ember_dw_forward_d(const double* x, const double* w, double bias, double* y, const DwGeo* g) noexcept nogil
     void ember_dw_backward_weight_f(const float* gy, const float* x, double* gw, const DwGeo* g) noexcept nogil
     void ember_dw_backward_weight_d(const double* gy, const double* x, double* gw, const DwGeo* g) noexcept nogil
 
@@ -612,12 +610,12 @@ cdef DwGeo _dw_geo(const Geom* g) noexcept nogil:
     return q
 
 
-cdef inline void _dw_forward(const floating* x, intp planes, intp pstride, const floating* w, floating bias,
-                             floating* y, const DwGeo* q) noexcept nogil:
+cdef inline void _dw_forward(const floating* x, const floating* w, floating bias, floating* y,
+                             const DwGeo* q) noexcept nogil:
     if floating is float:
-        ember_dw_forward_f(x, planes, pstride, w, bias, y, q)
+        ember_dw_forward_f(x, w, bias, y, q)
     else:
-        ember_dw_forward_d(x, planes, pstride, w, bias, y, q)
+        ember_dw_forward_d(x, w, bias, y, q)
 
 
 cdef void _depthwise_forward(const floating* x, const floating* w, const floating* bias, floating* y,
@@ -627,23 +625,24 @@ cdef void _depthwise_forward(const floating* x, const floating* w, const floatin
     cdef intp j, o, m = g.O // g.G
     for j in prange(g.N * g.O, num_threads=nthreads, schedule="static"):
         o = j % g.O
-        _dw_forward(x + ((j // g.O) * g.C + o // m) * g.ivol, 1, 0, w + o * g.kvol,
-                    bias[o] if bias != NULL else 0, y + j * g.ovol, &q)
+        _dw_forward(x + ((j // g.O) * g.C + o // m) * g.ivol, w + o * g.kvol, bias[o] if bias != NULL else 0,
+                    y + j * g.ovol, &q)
 
 
 cdef int _depthwise_backward(const floating* gy, const floating* x, const floating* w, floating* gx,
                              floating* gw, floating* gb, const floating* gx_bias, const Geom* g,
                              int nthreads) except -1 nogil:
-    """The input gradient plane by plane (image n, channel c: its O / G outputs added up), and the
-    weight and bias gradients channel by channel (every image, summed in double)."""
+    """The gradients of a stride-1 convolution with one output channel a group and one input channel
+    each (plane c of the output belongs to plane c of the input): the input's plane by plane, the weight's
+    and the bias's channel by channel (every image, summed in double)."""
     cdef DwGeo q = _dw_geo(g), qt
-    cdef intp j, c, o, n, t, m = g.O // g.G
+    cdef intp j, c, n, t
     cdef floating* wf
     cdef double* acc
     cdef double total
     if gx != NULL:
-        # the input gradient (stride 1) is a forward convolution of the channel's m output gradients with
-        # the kernels flipped, padded by dilation * (kernel - 1) - padding
+        # a forward convolution of the output's gradient with the kernels flipped, padded by
+        # dilation * (kernel - 1) - padding
         wf = <floating*>malloc(g.O * g.kvol * sizeof(floating))
         if wf == NULL:
             with gil:
@@ -656,31 +655,31 @@ cdef int _depthwise_backward(const floating* gy, const floating* x, const floati
             qt.p[t] = g.d[t] * (g.k[t] - 1) - g.p[t]
         for j in prange(g.N * g.C, num_threads=nthreads, schedule="static"):
             c = j % g.C
-            _dw_forward(gy + ((j // g.C) * g.O + c * m) * g.ovol, m, g.ovol, wf + c * m * g.kvol,
-                        gx_bias[c] if gx_bias != NULL else 0, gx + j * g.ivol, &qt)
+            _dw_forward(gy + j * g.ovol, wf + c * g.kvol, gx_bias[c] if gx_bias != NULL else 0, gx + j * g.ivol,
+                        &qt)
         free(wf)
     if gw != NULL:
         acc = <double*>calloc(g.O * g.kvol, sizeof(double))
         if acc == NULL:
             with gil:
                 raise MemoryError()
-        for o in prange(g.O, num_threads=nthreads, schedule="static"):
+        for c in prange(g.O, num_threads=nthreads, schedule="static"):
             for n in range(g.N):
                 if floating is float:
-                    ember_dw_backward_weight_f(gy + (n * g.O + o) * g.ovol, x + (n * g.C + o // m) * g.ivol,
-                                               acc + o * g.kvol, &q)
+                    ember_dw_backward_weight_f(gy + (n * g.O + c) * g.ovol, x + (n * g.C + c) * g.ivol,
+                                               acc + c * g.kvol, &q)
                 else:
-                    ember_dw_backward_weight_d(gy + (n * g.O + o) * g.ovol, x + (n * g.C + o // m) * g.ivol,
-                                               acc + o * g.kvol, &q)
+                    ember_dw_backward_weight_d(gy + (n * g.O + c) * g.ovol, x + (n * g.C + c) * g.ivol,
+                                               acc + c * g.kvol, &q)
         for j in range(g.O * g.kvol):
             gw[j] = <floating>acc[j]
         free(acc)
     if gb != NULL:
-        for o in prange(g.O, num_threads=nthreads, schedule="static"):
+        for c in prange(g.O, num_threads=nthreads, schedule="static"):
             total = 0
             for n in range(g.N):
-                total = total + _sum(gy + (n * g.O + o) * g.ovol, g.ovol)
-            gb[o] = <floating>total
+                total = total + _sum(gy + (n * g.O + c) * g.ovol, g.ovol)
+            gb[c] = <floating>total
     return 0
 
 

@@ -60,24 +60,22 @@ static inline ptrdiff_t ember_dw_row(const ember_dw_geo *g, ptrdiff_t od, ptrdif
     } \
     if (hi < lo) hi = lo;
 
-/* The taps that reach output row (od, oh) from ``planes`` input planes ``pstride`` apart, as n entries:
-   input pointer at the kernel column's offset (tp), index in the planes' kernels (ti) and kernel column
-   (tk). Declares the arrays, sized for every tap. */
-#define EMBER_DW_TAP_ARRAYS(T, g, planes) \
-    const T *tp[(planes) * (g)->k[0] * (g)->k[1] * (g)->k[2]]; \
-    ptrdiff_t ti[(planes) * (g)->k[0] * (g)->k[1] * (g)->k[2]], tk[(planes) * (g)->k[0] * (g)->k[1] * (g)->k[2]];
-#define EMBER_DW_ROW_TAPS(g, x, planes, pstride, od, oh) \
+/* The taps that reach output row (od, oh), as n entries: input pointer at the kernel column's offset (tp),
+   index in the kernel (ti) and kernel column (tk). Declares the arrays, sized for every tap. */
+#define EMBER_DW_TAP_ARRAYS(T, g) \
+    const T *tp[(g)->k[0] * (g)->k[1] * (g)->k[2]]; \
+    ptrdiff_t ti[(g)->k[0] * (g)->k[1] * (g)->k[2]], tk[(g)->k[0] * (g)->k[1] * (g)->k[2]];
+#define EMBER_DW_ROW_TAPS(g, x, od, oh) \
     n = 0; \
-    for (j = 0; j < (planes); j++) \
-        for (kd = 0; kd < (g)->k[0]; kd++) \
-            for (kh = 0; kh < (g)->k[1]; kh++) { \
-                if ((r = ember_dw_row(g, od, oh, kd, kh)) < 0) continue; \
-                for (kw = 0; kw < (g)->k[2]; kw++, n++) { \
-                    tp[n] = (x) + j * (pstride) + r * (g)->i[2] + offs[kw]; \
-                    ti[n] = ((j * (g)->k[0] + kd) * (g)->k[1] + kh) * (g)->k[2] + kw; \
-                    tk[n] = kw; \
-                } \
-            }
+    for (kd = 0; kd < (g)->k[0]; kd++) \
+        for (kh = 0; kh < (g)->k[1]; kh++) { \
+            if ((r = ember_dw_row(g, od, oh, kd, kh)) < 0) continue; \
+            for (kw = 0; kw < (g)->k[2]; kw++, n++) { \
+                tp[n] = (x) + r * (g)->i[2] + offs[kw]; \
+                ti[n] = (kd * (g)->k[1] + kh) * (g)->k[2] + kw; \
+                tk[n] = kw; \
+            } \
+        }
 
 /* Vectors of 64 bytes for the register sums (GCC lowers them to what the target has); loads and stores
    through them may be unaligned. */
@@ -101,22 +99,22 @@ typedef double ember_dw_vd __attribute__((vector_size(64), aligned(8)));
     }
 
 #define EMBER_DW_KERNELS(SUFFIX, T, V) \
-/* y = bias + the convolutions of ``planes`` input planes (from x, ``pstride`` apart) with their kernels \
-   (from w, one after the other): one output plane. Each output row lists the taps that reach it, then \
+/* y = bias + the convolution of input plane x with the taps w: one output plane. Each output row lists \
+   the taps that reach it, then \
    sums them over chunks of one or two vectors of outputs held in registers (a tap at a time over the \
    whole row would load and store the row once per tap, a chain through memory 2x slower). Columns near \
    the edges, which some kernel columns miss, go a tap at a time; strides other than 1 a column at a \
    time. */ \
-EMBER_DW_CLONES static void ember_dw_forward_##SUFFIX(const T *x, ptrdiff_t planes, ptrdiff_t pstride, \
-                                                      const T *w, T bias, T *y, const ember_dw_geo *g) { \
+EMBER_DW_CLONES static void ember_dw_forward_##SUFFIX(const T *x, const T *w, T bias, T *y, \
+                                                      const ember_dw_geo *g) { \
     EMBER_DW_RANGES(g) \
-    ptrdiff_t od, oh, ow, j, kd, kh, kw, r, t, n, l, sw = g->s[2], OW = g->o[2]; \
-    EMBER_DW_TAP_ARRAYS(T, g, planes) \
-    T tw[planes * g->k[0] * g->k[1] * g->k[2]]; \
+    ptrdiff_t od, oh, ow, kd, kh, kw, r, t, n, l, sw = g->s[2], OW = g->o[2]; \
+    EMBER_DW_TAP_ARRAYS(T, g) \
+    T tw[g->k[0] * g->k[1] * g->k[2]]; \
     for (od = 0; od < g->o[0]; od++) \
         for (oh = 0; oh < g->o[1]; oh++) { \
             T *restrict yr = y + (od * g->o[1] + oh) * OW; \
-            EMBER_DW_ROW_TAPS(g, x, planes, pstride, od, oh) \
+            EMBER_DW_ROW_TAPS(g, x, od, oh) \
             for (t = 0; t < n; t++) tw[t] = w[ti[t]]; \
             /* the edge columns, [0, lo) and [hi, OW): each tap adds to the ones it reaches */ \
             for (ow = 0; ow < lo; ow++) yr[ow] = bias; \

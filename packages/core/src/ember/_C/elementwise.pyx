@@ -524,9 +524,9 @@ cdef enum:
 def transpose_copy(cnp.ndarray src, cnp.ndarray out, int nthreads):
     """out (C-contiguous, src's shape and dtype) = src, for a src whose elements lie along another axis than
     the last (a transposed or permuted view): NumPy's copy walks src across cache lines, this one in
-    TILE x TILE blocks between src's densest axis and the last. Returns False, copying nothing, when src is
-    not such a view (the caller then copies otherwise)."""
-    cdef int nd = cnp.PyArray_NDIM(src), ax, a = -1, b, t
+    16 x 16 blocks between src's unit-stride axis and the last (ember_tile_copy). Returns False, copying
+    nothing, when src is not such a view (the caller then copies otherwise)."""
+    cdef int nd = cnp.PyArray_NDIM(src), ax, a = -1, b
     cdef intp item = cnp.PyArray_ITEMSIZE(src), count = 1, w, o, rem, k
     cdef intp shape[32]
     cdef intp sst[32]
@@ -558,8 +558,10 @@ def transpose_copy(cnp.ndarray src, cnp.ndarray out, int nthreads):
     for ax in range(nd):
         if ax != a and ax != b:
             count *= shape[ax]
-    # work items: the other axes' positions times row blocks of axis a
-    rows_per = max(TILE, (shape[a] * count + 4 * nthreads - 1) // (4 * nthreads) // TILE * TILE) if count < 4 * nthreads else shape[a]
+    # work items: the other axes' positions, times row blocks of axis a when they are too few to share out
+    rows_per = shape[a]
+    if count < 4 * nthreads:
+        rows_per = max(TILE, (shape[a] * count + 4 * nthreads - 1) // (4 * nthreads) // TILE * TILE)
     nrows = (shape[a] + rows_per - 1) // rows_per
     if count * shape[a] * shape[b] < 65536:
         nthreads = 1

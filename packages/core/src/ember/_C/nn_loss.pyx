@@ -222,7 +222,8 @@ cdef extern from *:
     #endif
     /* MSE, L1 and smooth L1 without weights, the common case, as loops the compiler vectorises (the
        generic per-element switch runs 4-7x slower): the sums in the vector's double lanes (OpenMP's simd
-       reduction), then their total; differences in double as the generic path. K: 0 MSE, 1 L1, 2 smooth L1 (the kinds below). */
+       reduction), then their total; differences in double as the generic path. K: 0 MSE, 1 L1, 2 smooth L1
+       (the kinds below). */
     #define EMBER_LOSS_TERM_0(d, f) ((void)(f), (d) * (d))
     #define EMBER_LOSS_TERM_1(d, f) (f)
     /* smooth L1, 0.5 f^2 below 1 and f - 0.5 above, as c (f - c / 2) with c = min(f, 1): the same roundings,
@@ -269,8 +270,14 @@ cdef extern from *:
 cdef double _loss_sum(int kind, const floating[::1] x, const floating[::1] t, int nt) except? -1:
     """The unweighted sum of MSE, L1 or smooth L1 over ``nt`` slices, each a vectorised loop."""
     cdef intp n = x.shape[0], per = (n + nt - 1) // nt, j
-    cdef double[::1] part = np.zeros(max(nt, 1), np.float64)
+    cdef double[::1] part
     cdef double total = 0
+    if nt == 1:  # small losses: no partial sums to allocate
+        if floating is float:
+            return ember_loss_sum_f(kind, &x[0], &t[0], n)
+        else:
+            return ember_loss_sum_d(kind, &x[0], &t[0], n)
+    part = np.zeros(nt, np.float64)
     for j in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
         if j * per < n:
             if floating is float:

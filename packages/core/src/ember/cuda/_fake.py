@@ -473,12 +473,12 @@ class _Namespace(object):
 
 
 def _function(fn):
-    name = getattr(fn, "__name__", None)
+    name = getattr(fn, "__name__", "function")
 
     def call(*args, **kwargs):
         _check_keywords(name, kwargs)
         return _call(fn, args, kwargs)
-    call.__name__ = getattr(fn, "__name__", "function")
+    call.__name__ = name
     return call
 
 
