@@ -283,6 +283,48 @@ def test_sum_mean_kernel_paths_against_numpy(name, shape, dim):
         assert abs(x.sum() - ref.sum()) <= t * 0.1 * np.abs(ref).sum()
 
 
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor"])
+@pytest.mark.parametrize("shape,dim", [((90, 1000), 1), ((90, 1000), 0), ((5, 800, 11), 1), ((5, 800, 11), 2),
+                                       ((40000,), 0)])
+def test_prod_var_std_kernel_paths_against_numpy(name, shape, dim):
+    # ember._C.reduce.accumulate_dim's PRODUCT and SQUARES-with-shift modes: products in double, and var as
+    # the mean, then squared deviations from it, all in double; on every layout (the transposed ones reduce
+    # in memory order, with the shift permuted to match)
+    rng = np.random.RandomState(21)
+    dtype = getattr(ember, name)._dtype
+    near_one = (1 + 0.01 * rng.standard_normal(shape)).astype(dtype)  # products stay finite
+    a = (3 + rng.standard_normal(shape)).astype(dtype)  # an offset mean: a one-pass formula would lose digits
+    t = 1e-6 if name == "FloatTensor" else 1e-12
+    for layout in ("contig", "t", "narrow"):
+        x, y = make(near_one, name, layout), make(a, name, layout)
+        w, v = x.numpy().astype(np.float64), y.numpy().astype(np.float64)
+        r = x.prod(dim)
+        assert r.type() == "torch." + name
+        np.testing.assert_allclose(r.numpy(), w.prod(dim).reshape(r.numpy().shape), rtol=t)
+        assert math.isclose(x.prod(), w.prod(), rel_tol=1e-9)
+        for unbiased in (True, False):
+            ddof = int(unbiased)
+            got = y.var(dim, unbiased)
+            np.testing.assert_allclose(got.numpy(), v.var(dim, ddof=ddof).reshape(got.numpy().shape), rtol=t)
+            got = y.std(dim, unbiased, keepdim=True)
+            np.testing.assert_allclose(got.numpy(), v.std(dim, ddof=ddof, keepdims=True), rtol=t)
+            assert math.isclose(y.var(unbiased), v.var(ddof=ddof), rel_tol=1e-11)
+            assert math.isclose(y.std(unbiased), v.std(ddof=ddof), rel_tol=1e-11)
+
+
+def test_large_prod_and_var_propagate_nan_inf_and_zero():
+    a = np.full(50000, 1.0, np.float32)
+    a[123] = 0
+    a[40000] = np.inf
+    assert math.isnan(ember.FloatTensor(a).prod())  # 0 * inf, as in sequential double products
+    a[123] = 2
+    assert ember.FloatTensor(a).prod() == math.inf
+    a[40000] = np.nan
+    x = ember.FloatTensor(a)
+    assert math.isnan(x.prod()) and math.isnan(x.var()) and math.isnan(x.std())
+    assert np.isnan(x.view(500, 100).var(0).numpy()).sum() == 1
+
+
 # ---------------------------------------------------------------- norm renorm dist
 
 @pytest.mark.parametrize("name", ["DoubleTensor", "FloatTensor"])
@@ -338,6 +380,23 @@ def test_renorm_matches_torch(name, p):
     assert_same(y, torch.renorm(tx, p, 2, 0.5), rtol=1e-5, atol=1e-6)
     # sub-tensors within maxnorm are copied unchanged
     assert_same(x.renorm(p, 0, 1e6), tx)
+
+
+@pytest.mark.parametrize("name", ["DoubleTensor", "FloatTensor"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_large_renorm_2_against_formula(name, layout):
+    # above the kernel threshold: each slice's sum of squares in double, then TH's scaling by
+    # maxnorm / (norm + 1e-7) in the tensor's type where the norm exceeds maxnorm
+    arr = np.random.RandomState(22).standard_normal((30, 40, 50)).astype(getattr(ember, name)._dtype)
+    x = make(arr, name, layout)
+    wide = x.numpy().astype(np.float64)
+    for dim in (0, 1, 2):
+        axes = tuple(i for i in range(3) if i != dim)
+        norms = np.sqrt((wide * wide).sum(axes, keepdims=True))
+        maxnorm = float(np.median(norms))
+        scale = np.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0).astype(arr.dtype)
+        np.testing.assert_allclose(x.renorm(2, dim, maxnorm).numpy(), x.numpy() * scale,
+                                   rtol=1e-14 if name == "DoubleTensor" else 1e-6)
 
 
 def test_renorm_errors():

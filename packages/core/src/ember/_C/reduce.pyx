@@ -1,5 +1,5 @@
-"""Reduction kernels: sum along a dim (into double, as TH's accreal; contiguous runs add vectorized partials
-of 16 numbers first), max/min with first indices along a dim, mode along rows and histc.
+"""Reduction kernels: sums, sums of squares (of deviations: var) and products along a dim, in double as TH's
+accreal (contiguous runs of sums add vectorized partials of 16 numbers first), max/min with first indices along a dim, mode along rows and histc.
 
 Dim reductions take the input viewed as (outer, n, inner) with any strides (element strides, not bytes) and
 reduce the middle axis; results are (outer, inner) C-contiguous arrays.
@@ -44,8 +44,8 @@ cdef extern from *:
        Loads go through a moving pointer with constant offsets: under Python's -fwrapv, p[k + 1] is not
        provably adjacent to p[k]. */
     #if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
-    /* an AVX2 build of the loop besides the baseline SSE2 one, picked at load time by the CPU */
-    #define EMBER_CLONES __attribute__((target_clones("avx2", "default")))
+    /* AVX-512 and AVX2 builds of the loops besides the baseline SSE2 one, picked at load time by the CPU */
+    #define EMBER_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
     #else
     #define EMBER_CLONES
     #endif
@@ -90,33 +90,64 @@ cdef extern from *:
     EMBER_SUM_ROWS(ember_sum_rows_f, float)
     EMBER_SUM_ROWS(ember_sum_rows_d, double)
 
-    /* The same for squares, each taken and added in double (TH's norm: pow(fabs(x), 2) in double): eight
-       double accumulators along a run; rows add into acc directly. */
-    #define EMBER_SUMSQ_RUN(NAME, T)                                                        \
-    EMBER_CLONES static double NAME(const T *p, Py_ssize_t m) {                                          \
-        double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;              \
+    /* Squared deviations from c, each taken and added in double: var's second pass, and with c = 0 the
+       squares of a 2-norm (x - 0 is exact: TH's pow(fabs(x), 2) in double). A run keeps 16 partial sums
+       (the loop is bound by memory bandwidth: explicit 8-lane vectors ran no faster); rows add into acc
+       directly, with one c per column (c NULL: zeros). */
+    #define EMBER_DEVSQ_RUN(NAME, T)                                                        \
+    EMBER_CLONES static double NAME(const T *p, Py_ssize_t m, double c) {                   \
+        double a[16] = {0};                                                                 \
         const T *end = p + m;                                                               \
-        for (; end - p >= 8; p += 8) {                                                      \
-            a0 += (double)p[0] * p[0]; a1 += (double)p[1] * p[1];                           \
-            a2 += (double)p[2] * p[2]; a3 += (double)p[3] * p[3];                           \
-            a4 += (double)p[4] * p[4]; a5 += (double)p[5] * p[5];                           \
-            a6 += (double)p[6] * p[6]; a7 += (double)p[7] * p[7];                           \
-        }                                                                                   \
-        double total = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));                   \
-        for (; p < end; p++) total += (double)*p * *p;                                      \
+        for (; end - p >= 16; p += 16)                                                      \
+            for (int k = 0; k < 16; k++) {                                                  \
+                double d = (double)p[k] - c;                                                \
+                a[k] += d * d;                                                              \
+            }                                                                               \
+        for (int k = 0; k < 8; k++) a[k] += a[k + 8];                                       \
+        double total = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));   \
+        for (; p < end; p++) total += ((double)*p - c) * ((double)*p - c);                  \
         return total;                                                                       \
     }
-    EMBER_SUMSQ_RUN(ember_sumsq_run_f, float)
-    EMBER_SUMSQ_RUN(ember_sumsq_run_d, double)
-    #define EMBER_SUMSQ_ROWS(NAME, T)                                                       \
+    EMBER_DEVSQ_RUN(ember_devsq_run_f, float)
+    EMBER_DEVSQ_RUN(ember_devsq_run_d, double)
+    #define EMBER_DEVSQ_ROWS(NAME, T)                                                       \
+    EMBER_CLONES static void NAME(const T *p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, const double *c, \
+                                  double *acc) {                                            \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                \
+            const T *p0 = p + i * si;                                                       \
+            if (c) for (Py_ssize_t j = 0; j < w; j++) {                                     \
+                double d = (double)p0[j] - c[j];                                            \
+                acc[j] += d * d;                                                            \
+            }                                                                               \
+            else for (Py_ssize_t j = 0; j < w; j++) acc[j] += (double)p0[j] * p0[j];        \
+        }                                                                                   \
+    }
+    EMBER_DEVSQ_ROWS(ember_devsq_rows_f, float)
+    EMBER_DEVSQ_ROWS(ember_devsq_rows_d, double)
+    /* Products in double (TH's accreal), 16 partial products along a run. */
+    #define EMBER_PROD_RUN(NAME, T)                                                         \
+    EMBER_CLONES static double NAME(const T *p, Py_ssize_t m) {                             \
+        double a[16];                                                                       \
+        for (int k = 0; k < 16; k++) a[k] = 1;                                              \
+        const T *end = p + m;                                                               \
+        for (; end - p >= 16; p += 16)                                                      \
+            for (int k = 0; k < 16; k++) a[k] *= p[k];                                      \
+        for (int k = 0; k < 8; k++) a[k] *= a[k + 8];                                       \
+        double total = ((a[0] * a[1]) * (a[2] * a[3])) * ((a[4] * a[5]) * (a[6] * a[7]));   \
+        for (; p < end; p++) total *= *p;                                                   \
+        return total;                                                                       \
+    }
+    EMBER_PROD_RUN(ember_prod_run_f, float)
+    EMBER_PROD_RUN(ember_prod_run_d, double)
+    #define EMBER_PROD_ROWS(NAME, T)                                                        \
     EMBER_CLONES static void NAME(const T *p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double *acc) {  \
         for (Py_ssize_t i = 0; i < n; i++) {                                                \
             const T *p0 = p + i * si;                                                       \
-            for (Py_ssize_t j = 0; j < w; j++) acc[j] += (double)p0[j] * p0[j];             \
+            for (Py_ssize_t j = 0; j < w; j++) acc[j] *= p0[j];                             \
         }                                                                                   \
     }
-    EMBER_SUMSQ_ROWS(ember_sumsq_rows_f, float)
-    EMBER_SUMSQ_ROWS(ember_sumsq_rows_d, double)
+    EMBER_PROD_ROWS(ember_prod_rows_f, float)
+    EMBER_PROD_ROWS(ember_prod_rows_d, double)
     /* Whether one of p[0..15] may come before t in topk's order (greater, or NaN; smaller, or any when t is
        NaN): one pass without branches, vectorised. A yes is checked value by value. */
     #define EMBER_ANY_BEYOND(S, T)                                                          \
@@ -141,10 +172,16 @@ cdef extern from *:
     double ember_sum_run_d(const double* p, Py_ssize_t m) nogil
     void ember_sum_rows_f(const float* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
     void ember_sum_rows_d(const double* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
-    double ember_sumsq_run_f(const float* p, Py_ssize_t m) nogil
-    double ember_sumsq_run_d(const double* p, Py_ssize_t m) nogil
-    void ember_sumsq_rows_f(const float* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
-    void ember_sumsq_rows_d(const double* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
+    double ember_devsq_run_f(const float* p, Py_ssize_t m, double c) nogil
+    double ember_devsq_run_d(const double* p, Py_ssize_t m, double c) nogil
+    void ember_devsq_rows_f(const float* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, const double* c,
+                            double* acc) nogil
+    void ember_devsq_rows_d(const double* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, const double* c,
+                            double* acc) nogil
+    double ember_prod_run_f(const float* p, Py_ssize_t m) nogil
+    double ember_prod_run_d(const double* p, Py_ssize_t m) nogil
+    void ember_prod_rows_f(const float* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
+    void ember_prod_rows_d(const double* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
 
 
 cdef extern from *:
@@ -209,32 +246,97 @@ cdef extern from *:
     Py_ssize_t ember_argmin_run_d(const double* p, Py_ssize_t m) nogil
 
 
-cdef inline double _sum_run(const floating* p, Py_ssize_t m, Py_ssize_t s, bint square) noexcept nogil:
-    cdef double total = 0
+cpdef enum Accumulation:
+    # what accumulate_dim computes over the middle axis, in double: sums, sums of squared deviations from a
+    # per-result shift (no shift: of squares), products
+    SUM = 0
+    SQUARES = 1
+    PRODUCT = 2
+
+
+cdef inline double _acc_run(const floating* p, Py_ssize_t m, Py_ssize_t s, int mode, double c) noexcept nogil:
+    """The mode's accumulation of p[0], p[s], ... p[(m-1)*s] (c: the shift of SQUARES)."""
+    cdef double total = 1 if mode == PRODUCT else 0
+    cdef double d
     cdef Py_ssize_t k
     if s == 1:
         if floating is float:
-            return ember_sumsq_run_f(p, m) if square else ember_sum_run_f(p, m)
+            if mode == SUM:
+                return ember_sum_run_f(p, m)
+            return ember_devsq_run_f(p, m, c) if mode == SQUARES else ember_prod_run_f(p, m)
         else:
-            return ember_sumsq_run_d(p, m) if square else ember_sum_run_d(p, m)
+            if mode == SUM:
+                return ember_sum_run_d(p, m)
+            return ember_devsq_run_d(p, m, c) if mode == SQUARES else ember_prod_run_d(p, m)
     for k in range(m):
-        total += <double>p[k * s] * p[k * s] if square else p[k * s]
+        d = p[k * s]
+        if mode == SUM:
+            total += d
+        elif mode == SQUARES:
+            total += (d - c) * (d - c)
+        else:
+            total *= d
     return total
 
 
-def sum_dim(const floating[:, :, :] src, double[:, ::1] acc, int nthreads, bint square=False):
-    """acc[o, j] = sum over i of src[o, i, j] (of its squares, taken in double, with ``square``),
-    accumulated in double."""
+cdef inline void _acc_rows(const floating* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t sj, Py_ssize_t w, int mode,
+                           const double* c, double* acc) noexcept nogil:
+    """acc[j] (started at 0, or 1 for PRODUCT) accumulates the mode over rows i < n of columns j < w."""
+    cdef Py_ssize_t i, j
+    cdef double d
+    for j in range(w):
+        acc[j] = 1 if mode == PRODUCT else 0
+    if sj == 1:
+        if floating is float:
+            if mode == SUM:
+                ember_sum_rows_f(p, n, si, w, acc)
+            elif mode == SQUARES:
+                ember_devsq_rows_f(p, n, si, w, c, acc)
+            else:
+                ember_prod_rows_f(p, n, si, w, acc)
+        else:
+            if mode == SUM:
+                ember_sum_rows_d(p, n, si, w, acc)
+            elif mode == SQUARES:
+                ember_devsq_rows_d(p, n, si, w, c, acc)
+            else:
+                ember_prod_rows_d(p, n, si, w, acc)
+        return
+    for i in range(n):
+        for j in range(w):
+            d = p[i * si + j * sj]
+            if mode == SUM:
+                acc[j] += d
+            elif mode == SQUARES:
+                if c != NULL:
+                    d = d - c[j]
+                acc[j] += d * d
+            else:
+                acc[j] *= d
+
+
+def accumulate_dim(const floating[:, :, :] src, double[:, ::1] acc, int mode, int nthreads,
+                   const double[:, ::1] shift=None):
+    """acc[o, j] = the sum (SUM), the sum of (src[o, i, j] - shift[o, j])^2 (SQUARES; no shift: of squares)
+    or the product (PRODUCT) over i of src[o, i, j], each term and the accumulation in double."""
     cdef Py_ssize_t outer = src.shape[0], n = src.shape[1], inner = src.shape[2]
     cdef Py_ssize_t so = src.strides[0] // sizeof(floating)
     cdef Py_ssize_t si = src.strides[1] // sizeof(floating)
     cdef Py_ssize_t sj = src.strides[2] // sizeof(floating)
     cdef const floating* base = &src[0, 0, 0]
-    cdef const floating* p
-    cdef double* ap
+    cdef const double* cp = NULL
     cdef double[:, ::1] part
-    cdef Py_ssize_t nchunks, chunk, w, o, c, i, j, i0, i1, j0, j1
+    cdef Py_ssize_t nchunks, chunk, w, o, c, i0, i1, j0
     cdef double s
+    if mode not in (SUM, SQUARES, PRODUCT):
+        raise ValueError("accumulate_dim: unknown mode {}".format(mode))
+    if acc.shape[0] != outer or acc.shape[1] != inner:
+        raise ValueError("accumulate_dim: acc must be ({}, {}), got ({}, {})"
+                         .format(outer, inner, acc.shape[0], acc.shape[1]))
+    if shift is not None:
+        if mode != SQUARES or shift.shape[0] != outer or shift.shape[1] != inner:
+            raise ValueError("accumulate_dim: a shift goes with SQUARES and has acc's shape")
+        cp = &shift[0, 0]
     if outer * n * inner < _GRAIN:
         nthreads = 1
     if inner == 1:
@@ -249,41 +351,22 @@ def sum_dim(const floating[:, :, :] src, double[:, ::1] acc, int nthreads, bint 
             c = w % nchunks
             i0 = c * chunk
             i1 = min(i0 + chunk, n)
-            if i1 > i0:
-                part[o, c] = _sum_run(base + o * so + i0 * si, i1 - i0, si, square)
-            else:
-                part[o, c] = 0
+            part[o, c] = _acc_run(base + o * so + i0 * si, max(i1 - i0, 0), si, mode,
+                                  cp[o] if cp != NULL else 0)
         for o in range(outer):
-            s = 0
-            for c in range(nchunks):
-                s = s + part[o, c]
+            s = part[o, 0]
+            for c in range(1, nchunks):
+                s = s * part[o, c] if mode == PRODUCT else s + part[o, c]
             acc[o, 0] = s
         return
-    # accumulate whole rows of the inner axis: contiguous loads, vectorizable adds
+    # accumulate whole rows of the inner axis: contiguous loads, vectorizable updates
     chunk = _inner_chunk(outer, inner, nthreads)
     nchunks = _cdiv(inner, chunk)
     for w in prange(outer * nchunks, nogil=True, num_threads=nthreads, schedule="static"):
         o = w // nchunks
         j0 = (w % nchunks) * chunk
-        j1 = min(j0 + chunk, inner)
-        ap = &acc[o, 0]
-        for j in range(j0, j1):
-            ap[j] = 0
-        if sj == 1:
-            if floating is float:
-                if square:
-                    ember_sumsq_rows_f(base + o * so + j0, n, si, j1 - j0, ap + j0)
-                else:
-                    ember_sum_rows_f(base + o * so + j0, n, si, j1 - j0, ap + j0)
-            elif square:
-                ember_sumsq_rows_d(base + o * so + j0, n, si, j1 - j0, ap + j0)
-            else:
-                ember_sum_rows_d(base + o * so + j0, n, si, j1 - j0, ap + j0)
-        else:
-            for i in range(n):
-                p = base + o * so + i * si
-                for j in range(j0, j1):
-                    ap[j] += <double>p[j * sj] * p[j * sj] if square else p[j * sj]
+        _acc_rows(base + o * so + j0 * sj, n, si, sj, min(chunk, inner - j0), mode,
+                  cp + o * inner + j0 if cp != NULL else NULL, &acc[o, j0])
 
 
 cdef inline bint _isnan(num_t v) noexcept nogil:

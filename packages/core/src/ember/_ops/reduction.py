@@ -38,6 +38,7 @@ _inf = float("inf")
 # below this many elements NumPy's single-threaded reductions beat a kernel call (dispatch, thread start)
 _KERNEL_MIN = 32768
 _kd_warning = backcompat.keepdim_warning
+_SUM, _SQUARES, _PRODUCT = (int(m) for m in (_k.Accumulation.SUM, _k.Accumulation.SQUARES, _k.Accumulation.PRODUCT))
 # sum, max and min below shadow the builtins in this module: helpers use NumPy's or none
 
 
@@ -173,15 +174,27 @@ def _empty_pair(cls, outs):
 
 # ---------------------------------------------------------------------- accumulation
 
-def _sum_acc(a, d, square=False):
-    """Double-precision sums of float array ``a`` (of its squares, taken in double) over axis ``d`` (to be
-    reshaped by the caller)."""
+def _acc(a, d, mode=_SUM, shift=None):
+    """The float64 sums (``_SUM``), sums of squares (``_SQUARES``: each square taken in double; of the
+    deviations from ``shift``, a float64 array of ``a``'s shape but 1 along ``d``, when given) or products
+    (``_PRODUCT``) of float array ``a`` over axis ``d``, for the caller to reshape."""
     if a.size < _KERNEL_MIN or a.dtype == _f16 or type(a) is not np.ndarray:
-        return (np.square(a, dtype=_f64) if square else a).sum(axis=d, dtype=_f64)
+        xp = xp_of(a)
+        if mode == _PRODUCT:
+            return xp.prod(a, axis=d, dtype=_f64)
+        if mode == _SQUARES:
+            x = a.astype(_f64) if shift is None else xp.subtract(a, shift, dtype=_f64)
+            return xp.square(x, out=x).sum(axis=d)
+        return a.sum(axis=d, dtype=_f64)
     b, bd, perm = _memory_order(a, d)
     src = _view3(b, bd)
     acc = np.empty((src.shape[0], src.shape[2]), _f64)
-    _k.sum_dim(src, acc, get_num_threads(), square)
+    if shift is not None:  # into b's axis order, as acc
+        shift = np.squeeze(shift, axis=d)
+        if perm is not None:
+            shift = shift.transpose(np.argsort(perm))
+        shift = np.ascontiguousarray(shift).reshape(acc.shape)
+    _k.accumulate_dim(src, acc, mode, get_num_threads(), shift)
     return _restore(acc, b, bd, perm)
 
 
@@ -190,7 +203,7 @@ def _sum_all(cls, a):
         return int(a.sum(dtype=_i64))
     if a.size < _KERNEL_MIN or a.dtype == _f16 or cls.is_cuda:
         return float(a.sum(dtype=_f64))
-    return float(_sum_acc(a.reshape(-1), 0)[0, 0])
+    return float(_acc(a.reshape(-1), 0).reshape(-1)[0])
 
 
 def _pnorm(a, p, axis, keepdims=False):
@@ -198,7 +211,7 @@ def _pnorm(a, p, axis, keepdims=False):
     if p == 2:
         if type(axis) is int and a.dtype != _f16 and type(a) is np.ndarray:
             sh = a.shape
-            r = _sum_acc(a, axis, square=True)
+            r = _acc(a, axis, _SQUARES)
             return np.sqrt(r.reshape(sh[:axis] + (1,) * keepdims + sh[axis + 1:]))
         return np.sqrt(np.square(a, dtype=_f64).sum(axis=axis, keepdims=keepdims))
     if p == 1:
@@ -215,13 +228,15 @@ def _pnorm(a, p, axis, keepdims=False):
 
 
 def _variance(a, d, ddof):
-    """Float64 variance over axis ``d`` (two-pass, dim kept); NaN where ``ddof`` leaves no degrees of freedom."""
+    """Float64 variance over axis ``d`` (two passes: the mean, then squared deviations, all in double; dim
+    kept); NaN where ``ddof`` leaves no degrees of freedom."""
     n = a.shape[d]
+    keep = a.shape[:d] + (1,) + a.shape[d + 1:]
     if n - ddof <= 0:
-        return xp_of(a).full(a.shape[:d] + (1,) + a.shape[d + 1:], np.nan)
-    x = a - a.mean(axis=d, dtype=_f64, keepdims=True)
-    np.square(x, out=x)
-    s = x.sum(axis=d, keepdims=True)
+        return xp_of(a).full(keep, np.nan)
+    mean = _acc(a, d).reshape(keep)
+    mean /= n
+    s = _acc(a, d, _SQUARES, mean).reshape(keep)
     s /= n - ddof
     return s
 
@@ -238,7 +253,7 @@ def sum(input, dim=None, keepdim=None, out=None):
     d = _dim(input, dim, "sum")
     shape = _out_shape(a.shape, d, _keepdim(input, keepdim, "sum"))
     if cls._is_floating:
-        r = _sum_acc(a, d).reshape(shape).astype(a.dtype, copy=False)
+        r = _acc(a, d).reshape(shape).astype(a.dtype, copy=False)
     else:
         r = a.sum(axis=d, dtype=a.dtype).reshape(shape)
     return finish(cls, r, out, "sum")
@@ -251,12 +266,12 @@ def prod(input, dim=None, keepdim=None, out=None):
     if dim is None:
         _no_dim_args("prod", keepdim, out)
         if cls._is_floating:
-            return float(np.prod(a, dtype=_f64))
+            return float(_acc(a.reshape(-1), 0, _PRODUCT).reshape(-1)[0])
         return int(np.prod(a, dtype=_i64))
     d = _dim(input, dim, "prod")
     shape = _out_shape(a.shape, d, _keepdim(input, keepdim, "prod"))
     if cls._is_floating:
-        r = np.prod(a, axis=d, dtype=_f64).astype(a.dtype)
+        r = _acc(a, d, _PRODUCT).astype(a.dtype)
     else:
         r = np.prod(a, axis=d, dtype=a.dtype)
     return finish(cls, r.reshape(shape), out, "prod")
@@ -273,7 +288,7 @@ def mean(input, dim=None, keepdim=None, out=None):
         return _sum_all(type(input), a) / a.size
     d = _dim(input, dim, "mean")
     shape = _out_shape(a.shape, d, _keepdim(input, keepdim, "mean"))
-    r = _sum_acc(a, d).reshape(shape)
+    r = _acc(a, d).reshape(shape)
     r /= a.shape[d]
     return finish(type(input), r.astype(a.dtype, copy=False), out, "mean")
 
@@ -385,7 +400,16 @@ def _renorm(self, p, dim, maxnorm, op):
     if not p > 0:
         raise RuntimeError("{}(): non-positive-norm not supported (p = {})".format(op, p))
     d = _wrap_dim(dim, nd, op)
-    norms = _pnorm(a, p, tuple(i for i in range(nd) if i != d), keepdims=True)
+    if p == 2 and a.size >= _KERNEL_MIN and a.dtype != _f16 and type(a) is np.ndarray:
+        # sums of squares in double along the inner axes (the kernel), then over the outer ones
+        v = _view3(a, d)
+        if v.shape[2] == 1:
+            sq = _acc(v[:, :, 0], 0, _SQUARES).reshape(v.shape[1])
+        else:
+            sq = _acc(v, 2, _SQUARES).reshape(v.shape[:2]).sum(axis=0)
+        norms = np.sqrt(sq).reshape((1,) * d + (a.shape[d],) + (1,) * (nd - d - 1))
+    else:
+        norms = _pnorm(a, p, tuple(i for i in range(nd) if i != d), keepdims=True)
     # TH scales a sub-tensor by maxnorm / (norm + 1e-7) when its norm exceeds maxnorm, else copies it
     scale = np.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0).astype(a.dtype)
     return a * scale
