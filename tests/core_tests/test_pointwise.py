@@ -421,6 +421,82 @@ def test_broadcasting_against_torch(sa, sb):
         assert_same(mine, theirs, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("cls", FLOATS + [torch.LongTensor, torch.ByteTensor])
+@pytest.mark.parametrize("sa,sb", [((600, 300), (600, 1)), ((600, 300), (300,)), ((600, 300), (1, 300)),
+                                   ((8, 64, 30, 30), (1, 64, 1, 1)), ((64, 1, 900), (64, 5, 1)),
+                                   ((300,), (600, 300)), ((2, 100000), (2, 1)), ((3, 1, 60000), (1, 2, 1)),
+                                   ((1, 200000), (1,))])
+def test_broadcasting_kernel_paths_match_numpy(cls, sa, sb):
+    # above the size threshold broadcasting runs on every thread (ember._C.elementwise.Loop.broadcast:
+    # NumPy's own inner loops over rows of the innermost dim), bit for bit NumPy's results
+    x, y = data(cls, sa, 1, 50, seed=30), data(cls, sb, 1, 9, seed=31)
+    a, b = x.numpy(), y.numpy()
+    ops = {"add": np.add, "sub": np.subtract, "mul": np.multiply}
+    if cls in FLOATS:
+        ops.update(div=np.true_divide, pow=np.power, atan2=np.arctan2)
+    for op, ref in ops.items():
+        ref = np.errstate(over="ignore")(ref)  # 9 ** 50 in float32
+        np.testing.assert_array_equal(getattr(x, op)(y).numpy(), ref(a, b), err_msg=op)
+        np.testing.assert_array_equal(getattr(y, op)(x).numpy(), ref(b, a), err_msg=op)
+        out = cls(3)
+        if op != "sub":
+            assert getattr(torch, op)(x, y, out=out) is out
+            np.testing.assert_array_equal(out.numpy(), ref(a, b), err_msg=op)
+        if np.broadcast_shapes(sa, sb) == sa:  # in place: y broadcasts into x
+            z = x.clone()
+            assert getattr(z, op + "_")(y) is z
+            np.testing.assert_array_equal(z.numpy(), ref(a, b), err_msg=op)
+    # an input whose innermost dim is strided (column-major memory) takes NumPy's path: the same result
+    if x.dim() == 2 and min(x.size()) > 1:
+        xf = x.t().contiguous().t()
+        assert not xf.is_contiguous()
+        np.testing.assert_array_equal((xf + y).numpy(), a + b)
+
+
+def test_loop_broadcast_kernel_directly():
+    from ember._C import elementwise as k
+    rng = np.random.RandomState(36)
+    sub = k.Loop(np.subtract, np.float64)
+    for sa, sb in [((5, 7, 300), (7, 1)), ((3, 200000), (3, 1)), ((1, 1, 9), (1,)), ((4, 1, 6), (4, 5, 6)),
+                   ((2, 3, 4, 5, 6), (3, 1, 5, 1))]:
+        a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+        shape = np.broadcast_shapes(sa, sb)
+        out = np.empty(shape)
+        for nthreads in (1, 2, 3):
+            out[...] = np.nan
+            assert sub.broadcast(np.broadcast_to(a, shape), np.broadcast_to(b, shape), out, nthreads) is True
+            np.testing.assert_array_equal(out, a - b)
+    # an innermost dim that is neither contiguous nor broadcast: nothing written, False
+    a = rng.standard_normal((40, 30)).T
+    out = np.zeros((30, 40))
+    assert sub.broadcast(a, np.broadcast_to(1.0, a.shape), out, 2) is False
+    assert not out.any()
+    with pytest.raises(ValueError, match="inputs must be float64 arrays of shape"):
+        sub.broadcast(a, np.zeros((30, 41)), out, 2)
+    with pytest.raises(TypeError, match="has dtype float32, expected float64"):
+        sub.broadcast(a, a, out.astype(np.float32), 2)
+    with pytest.raises(ValueError, match="must be C-contiguous"):
+        sub.broadcast(a, a, a.copy(order="F"), 2)
+
+
+def test_broadcasting_kernel_with_overlap_and_out():
+    big = data(torch.FloatTensor, (700, 400), 0, 1, seed=32)
+    a = big.numpy().copy()
+    # the operand is part of self: NumPy's path (it buffers the overlap)
+    big.add_(big[0])
+    np.testing.assert_array_equal(big.numpy(), a + a[0])
+    # out is the full-shape input: elementwise in place is safe
+    x, row = data(torch.FloatTensor, (700, 400), seed=33), data(torch.FloatTensor, (400,), seed=34)
+    xa = x.numpy().copy()
+    assert torch.mul(x, row, out=x) is x
+    np.testing.assert_array_equal(x.numpy(), xa * row.numpy())
+    # out is the small input: the result goes through a new buffer
+    col = data(torch.FloatTensor, (700, 1), seed=35)
+    ca = col.numpy().copy()
+    assert torch.add(col, x, out=col) is col
+    np.testing.assert_array_equal(col.numpy(), ca + x.numpy())
+
+
 def test_equal_numel_fallback_warns_and_combines_elementwise():
     x = data(torch.FloatTensor, (2, 3))
     y = data(torch.FloatTensor, (3, 2), seed=1)

@@ -78,6 +78,44 @@ cdef int _check_out(cnp.ndarray out, int typenum, intp n) except -1:
 
 # ---------------------------------------------------------------------- NumPy's inner loops, in parallel
 
+cdef enum:
+    MAXDIMS = 32
+
+
+ctypedef struct _Rows:
+    # Loop.broadcast's work: collapsed dims innermost first, byte strides of a, b and out, base pointers
+    int nd
+    intp shape[MAXDIMS]
+    intp st[3][MAXDIMS]
+    char *p[3]
+    intp chunk
+    intp nchunk
+    loop_t f
+    void *data
+
+
+cdef void _rows_item(_Rows *r, intp w) noexcept nogil:
+    """Work item ``w``: chunk ``w % nchunk`` of row ``w // nchunk`` (rows in C order over dims 1..nd-1)."""
+    cdef char *args[3]
+    cdef intp steps[3]
+    cdef intp row = w // r.nchunk, j0 = (w % r.nchunk) * r.chunk, m, idx
+    cdef int k, d
+    m = r.shape[0] - j0
+    if m > r.chunk:
+        m = r.chunk
+    if m <= 0:
+        return
+    for k in range(3):
+        args[k] = r.p[k] + j0 * r.st[k][0]
+        steps[k] = r.st[k][0]
+    for d in range(1, r.nd):
+        idx = row % r.shape[d]
+        row = row // r.shape[d]
+        for k in range(3):
+            args[k] += idx * r.st[k][d]
+    r.f(args, &m, steps, r.data)
+
+
 cdef class Loop:
     """The inner loop of ``ufunc`` whose inputs and output all have ``dtype``."""
     cdef loop_t f
@@ -132,6 +170,75 @@ cdef class Loop:
         for i in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
             _run_slice(self.f, self.data, self.nin, pa, pb, po, n, nt, i, sa, sb, so)
         return out
+
+
+    def broadcast(self, cnp.ndarray a, cnp.ndarray b, cnp.ndarray out, int nthreads):
+        """``out = ufunc(a, b)`` where ``a`` and ``b`` have ``out``'s shape with any strides (zero along
+        broadcast dims: ``np.broadcast_to`` views) and ``out`` is C-contiguous. Dims that are contiguous
+        together merge; the rest split into rows of the innermost dim, spread over the threads. Returns
+        False, writing nothing, when an input's innermost dim is neither contiguous nor broadcast (NumPy
+        orders such loops better)."""
+        cdef _Rows rows
+        cdef intp n = cnp.PyArray_SIZE(out), item, total, w, need
+        cdef int nd = cnp.PyArray_NDIM(out), d, k, j, nt
+        cdef cnp.ndarray x
+        if self.nin != 2:
+            raise TypeError("Loop.broadcast: {} takes one input".format(self.ufunc.__name__))
+        _check_out(out, self.typenum, n)
+        for x in (a, b):
+            if cnp.PyArray_TYPE(x) != self.typenum or (<object>x).shape != (<object>out).shape:
+                raise ValueError("Loop.broadcast: inputs must be {} arrays of shape {}, got {} {}"
+                                 .format(out.dtype, (<object>out).shape, x.dtype, (<object>x).shape))
+        if nd > MAXDIMS:
+            return False
+        item = cnp.PyArray_ITEMSIZE(out)
+        rows.nd = 0
+        for d in range(nd - 1, -1, -1):  # innermost first; entry 0 is the innermost collapsed dim
+            if out.shape[d] == 1:
+                continue
+            j = rows.nd - 1
+            if j >= 0 and a.strides[d] == rows.st[0][j] * rows.shape[j] \
+                    and b.strides[d] == rows.st[1][j] * rows.shape[j] \
+                    and out.strides[d] == rows.st[2][j] * rows.shape[j]:
+                rows.shape[j] *= out.shape[d]
+                continue
+            rows.shape[rows.nd] = out.shape[d]
+            rows.st[0][rows.nd] = a.strides[d]
+            rows.st[1][rows.nd] = b.strides[d]
+            rows.st[2][rows.nd] = out.strides[d]
+            rows.nd += 1
+        if n == 0:
+            return True
+        if rows.nd == 0:  # one element
+            rows.nd = 1
+            rows.shape[0] = 1
+            for k in range(3):
+                rows.st[k][0] = item
+        for k in range(2):
+            if rows.st[k][0] != item and rows.st[k][0] != 0:
+                return False
+        rows.p[0] = <char *>cnp.PyArray_DATA(a)
+        rows.p[1] = <char *>cnp.PyArray_DATA(b)
+        rows.p[2] = <char *>cnp.PyArray_DATA(out)
+        rows.f = self.f
+        rows.data = self.data
+        nt = _threads(n, nthreads)
+        # with few rows, split each into chunks so that every thread has work
+        total = n // rows.shape[0]
+        rows.nchunk = 1
+        need = 4 * nt
+        if total < need:
+            rows.nchunk = min((need + total - 1) // total, max(1, rows.shape[0] // 1024))
+        rows.chunk = (rows.shape[0] + rows.nchunk - 1) // rows.nchunk
+        total *= rows.nchunk
+        if nt == 1:
+            with nogil:
+                for w in range(total):
+                    _rows_item(&rows, w)
+            return True
+        for w in prange(total, nogil=True, num_threads=nt, schedule="static"):
+            _rows_item(&rows, w)
+        return True
 
 
 cdef inline void _run_slice(loop_t f, void *data, int nin, char *pa, char *pb, char *po, intp n, int nt, int i,

@@ -78,16 +78,18 @@ def _not_tensor(op, x):
     return TypeError("{}(): expected a tensor as first argument, got {}".format(op, _typename_of(x)))
 
 
-def _dest(cls, a, out, op, b=None):
-    """The array a kernel writes ``op``'s result into: a new one, or ``out``'s memory (resized to ``a``'s
-    shape) unless it overlaps an input other than exactly; None means: go through a temporary."""
+def _dest(cls, a, out, op, b=None, shape=None):
+    """The array a kernel writes ``op``'s result into: a new one, or ``out``'s memory (resized to ``shape``,
+    by default ``a``'s) unless it overlaps an input other than exactly; None means: go through a temporary."""
+    if shape is None:
+        shape = a.shape
     if out is None:
-        return np.empty(a.shape, cls._dtype)
+        return np.empty(shape, cls._dtype)
     if type(out) is not cls:
         raise TypeError("{}(): expected out to be a {}, got {}".format(op, cls._typename, _typename_of(out)))
     o = out._a
-    if o.shape != a.shape:
-        out.resize_(a.shape)
+    if o.shape != shape:
+        out.resize_(shape)
         o = out._a
     if not o.flags.c_contiguous:  # an out of the right size keeps its layout (0.2); the kernels write C order
         return None
@@ -110,15 +112,19 @@ def _binary(ufunc, kernels, threshold, input, b, out, op):
     """``ufunc(input, b)`` with 0.2 broadcasting, as a new tensor or written into ``out``."""
     cls = type(input)
     a = input._a
-    if a.size >= threshold:
-        k = kernels.get(cls)
-        if k is not None and a.flags.c_contiguous:
+    k = kernels.get(cls)
+    if k is not None:
+        if a.size >= threshold and a.flags.c_contiguous:
             kb = _kernel_operand(cls, a, b)
             if kb is not None:
                 r = _dest(cls, a, out, op, kb)
                 if r is not None:
                     k(a, kb, r, _nthreads())
                     return out if out is not None else cls._make(r)
+        if type(b) is _ndarray and b.shape != a.shape:
+            r = _broadcast(k, threshold, cls, a, b, out, op)
+            if r is not None:
+                return r
     if cls.is_cuda:
         r = device_binary(ufunc, a, b, op)
     else:
@@ -137,18 +143,50 @@ def _binary(ufunc, kernels, threshold, input, b, out, op):
     return write_out(out, cls, r, op)
 
 
+def _broadcast(kernel, threshold, cls, a, b, out, op):
+    """``_binary`` of arrays of different shapes that broadcast, on every thread (``Loop.broadcast``):
+    the result, or None when this path does not apply (then NumPy computes it)."""
+    loop = getattr(kernel, "__self__", None)
+    if type(loop) is not _k.Loop or b.dtype != a.dtype:
+        return None
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:  # 0.2's equal-numel fallback, or an error: NumPy's path sorts it out
+        return None
+    if math.prod(shape) < threshold:
+        return None
+    r = _dest(cls, a, out, op, b, shape)
+    if r is None or not loop.broadcast(np.broadcast_to(a, shape), np.broadcast_to(b, shape), r, _nthreads()):
+        return None
+    if _bc_warning.enabled:
+        _warn_backcompat(a, b)
+    return out if out is not None else cls._make(r)
+
+
 def _binary_(ufunc, kernels, threshold, self, b, op):
     """In place: ``self = ufunc(self, b)``."""
     a = self._a
-    if a.size >= threshold:
+    if a.size >= threshold and a.flags.c_contiguous:
         cls = type(self)
         k = kernels.get(cls)
-        if k is not None and a.flags.c_contiguous:
+        if k is not None:
             kb = _kernel_operand(cls, a, b)
             if kb is not None and (kb.size == 1 or kb is a or not np.may_share_memory(a, kb)):
                 k(a, kb, a, _nthreads())
                 return self
+            loop = getattr(k, "__self__", None)
+            if (type(loop) is _k.Loop and type(b) is _ndarray and b.dtype == a.dtype and b.ndim <= a.ndim
+                    and _broadcasts_to(b.shape, a.shape) and not np.may_share_memory(a, b)
+                    and loop.broadcast(a, np.broadcast_to(b, a.shape), a, _nthreads())):
+                if _bc_warning.enabled:
+                    _warn_backcompat(a, b)
+                return self
     return apply_binary_(ufunc, self, b, op)
+
+
+def _broadcasts_to(shape, target):
+    """Whether an array of ``shape`` broadcasts to ``target`` (0.2's in-place rule: self keeps its shape)."""
+    return all(n == 1 or n == t for n, t in zip(shape[::-1], target[::-1]))
 
 
 # ---------------------------------------------------------------------- integer-aware division
