@@ -789,6 +789,36 @@ def test_addcmul_addcdiv(cls):
     assert_same(out, T.addcmul(tx, tt1, tt2, value=2), **kw)
 
 
+@pytest.mark.parametrize("cls", FLOATS)
+def test_large_lerp_addcmul_addcdiv_are_th_formulas_bit_for_bit(cls):
+    # above the size threshold one pass on every thread (ember._C.elementwise addcmul/addcdiv/lerp), with
+    # TH's order of operations and every product rounded (no fused multiply-add on any machine)
+    n = (1 << 17) + 37  # above the memory-bound ops' threshold
+    x, t1, t2 = (data(cls, (n,), -3, 3, seed=s) for s in (40, 41, 42))
+    a, b, c = x.numpy(), t1.numpy(), t2.numpy()
+    f = NP[cls]
+    v = f(0.3)  # not a power of two: v * b rounds
+    np.testing.assert_array_equal(x.addcmul(0.3, t1, t2).numpy(), a + v * b * c)
+    np.testing.assert_array_equal(x.addcmul(t1, t2).numpy(), a + b * c)
+    np.testing.assert_array_equal(x.addcdiv(0.3, t1, t2).numpy(), a + v * b / c)
+    np.testing.assert_array_equal(x.lerp(t1, 0.3).numpy(), a + v * (b - a))
+    for fn, ref in (("addcmul_", a + v * b * c), ("addcdiv_", a + v * b / c)):
+        z = x.clone()
+        assert getattr(z, fn)(0.3, t1, t2) is z
+        np.testing.assert_array_equal(z.numpy(), ref)
+    z = x.clone()
+    assert z.lerp_(t1, 0.3) is z
+    np.testing.assert_array_equal(z.numpy(), a + v * (b - a))
+    # operands that are self, out= and the NumPy path on views give the same numbers
+    np.testing.assert_array_equal(x.clone().addcmul_(0.3, x, x).numpy(), a + v * a * a)
+    out = cls(5)
+    assert torch.addcdiv(x, 0.3, t1, t2, out=out) is out
+    np.testing.assert_array_equal(out.numpy(), a + v * b / c)
+    np.testing.assert_array_equal(x[::2].addcmul(0.3, t1[::2], t2[::2]).numpy(), (a + v * b * c)[::2])
+    np.testing.assert_array_equal(x[::2].lerp(t1[::2], 0.3).numpy(), (a + v * (b - a))[::2])
+    np.testing.assert_array_equal(x[::2].addcdiv(0.3, t1[::2], t2[::2]).numpy(), (a + v * b / c)[::2])
+
+
 @pytest.mark.parametrize("cls", INTS)
 def test_integer_addcdiv_is_value_times_t1_then_c_division(cls):
     lo = 0 if cls is torch.ByteTensor else -9

@@ -289,7 +289,9 @@ cdef extern from *:
        the machine has (GCC's target_clones, on glibc). On data in cache that is about twice as fast as
        the baseline build. Elsewhere it is a plain loop. */
     #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
-    #define EMBER_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+    /* no fused multiply-adds: TH rounds every product (x - d * t, x + v * a * b), and a result must not
+       depend on which build of the loop the machine picks */
+    #define EMBER_CLONES __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off")))
     #else
     #define EMBER_CLONES
     #endif
@@ -375,6 +377,20 @@ cdef extern from *:
         EMBER_CLONES static void ember_masked_fill_##S(T *a, const uint8_t *m, T v, Py_ssize_t n) { \\
             for (Py_ssize_t i = 0; i < n; i++) a[i] = m[i] ? v : a[i]; \\
         }
+    /* TH's addcmul, addcdiv and lerp, left to right as TH wrote them: x + v * a * b, x + v * a / b,
+       x + w * (b - x). One pass where NumPy takes two or three, each with a temporary. r may be x. */
+    #define EMBER_TERNARY(S, T) \\
+        EMBER_CLONES static void ember_addcmul_##S(const T *x, const T *a, const T *b, T v, T *r, Py_ssize_t n) { \\
+            for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] + v * a[i] * b[i]; \\
+        } \\
+        EMBER_CLONES static void ember_addcdiv_##S(const T *x, const T *a, const T *b, T v, T *r, Py_ssize_t n) { \\
+            for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] + v * a[i] / b[i]; \\
+        } \\
+        EMBER_CLONES static void ember_lerp_##S(const T *x, const T *b, T v, T *r, Py_ssize_t n) { \\
+            for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] + v * (b[i] - x[i]); \\
+        }
+    EMBER_TERNARY(f, float)
+    EMBER_TERNARY(d, double)
     EMBER_MASKED_FILL(1, uint8_t)
     EMBER_MASKED_FILL(2, uint16_t)
     EMBER_MASKED_FILL(4, uint32_t)
@@ -395,6 +411,14 @@ cdef extern from *:
     void ember_tile_copy_4(const uint32_t *src, uint32_t *dst, intp sj, intp di, intp ni, intp nj) noexcept nogil
     void ember_tile_copy_8(const uint64_t *src, uint64_t *dst, intp sj, intp di, intp ni, intp nj) noexcept nogil
     void ember_sign_float(const float *x, float *r, intp n) noexcept nogil
+    void ember_addcmul_f(const float *x, const float *a, const float *b, float v, float *r, intp n) noexcept nogil
+    void ember_addcmul_d(const double *x, const double *a, const double *b, double v, double *r,
+                         intp n) noexcept nogil
+    void ember_addcdiv_f(const float *x, const float *a, const float *b, float v, float *r, intp n) noexcept nogil
+    void ember_addcdiv_d(const double *x, const double *a, const double *b, double v, double *r,
+                         intp n) noexcept nogil
+    void ember_lerp_f(const float *x, const float *b, float v, float *r, intp n) noexcept nogil
+    void ember_lerp_d(const double *x, const double *b, double v, double *r, intp n) noexcept nogil
     void ember_sign_double(const double *x, double *r, intp n) noexcept nogil
     void ember_negate_f(const float *x, float *t, intp m) noexcept nogil
     void ember_negate_d(const double *x, double *t, intp m) noexcept nogil
@@ -450,6 +474,70 @@ def sign(cnp.ndarray x, cnp.ndarray out, int nthreads):
         else:
             ember_sign_double(<double *>px + start, <double *>po + start, m)
     return out
+
+
+cdef enum:
+    ADDCMUL, ADDCDIV, LERP
+
+
+def addcmul(cnp.ndarray x, cnp.ndarray a, cnp.ndarray b, double value, cnp.ndarray out, int nthreads):
+    """TH's ``x + value * a * b``."""
+    return _ternary(ADDCMUL, x, a, b, value, out, nthreads)
+
+
+def addcdiv(cnp.ndarray x, cnp.ndarray a, cnp.ndarray b, double value, cnp.ndarray out, int nthreads):
+    """TH's ``x + value * a / b``."""
+    return _ternary(ADDCDIV, x, a, b, value, out, nthreads)
+
+
+def lerp(cnp.ndarray x, cnp.ndarray end, double weight, cnp.ndarray out, int nthreads):
+    """TH's ``x + weight * (end - x)``."""
+    return _ternary(LERP, x, end, end, weight, out, nthreads)
+
+
+cdef object _ternary(int op, cnp.ndarray x, cnp.ndarray a, cnp.ndarray b, double value, cnp.ndarray out,
+                     int nthreads):
+    """One pass of ADDCMUL, ADDCDIV or LERP (which reads ``b`` only) over C-contiguous float/double
+    arrays of one size; ``out`` may be ``x``."""
+    cdef intp n = _prep(x, out, True), start, m
+    cdef int nt = _threads(n, nthreads), i
+    cdef int t = cnp.PyArray_TYPE(out)
+    for operand, name in ((a, "tensor1"), (b, "tensor2")):
+        _check(operand, t, n, name)
+        if cnp.PyArray_SIZE(operand) != n:
+            raise ValueError("elementwise kernel: {} has {} elements, expected {}"
+                             .format(name, cnp.PyArray_SIZE(operand), n))
+    cdef char *px = <char *>cnp.PyArray_DATA(x)
+    cdef char *pa = <char *>cnp.PyArray_DATA(a)
+    cdef char *pb = <char *>cnp.PyArray_DATA(b)
+    cdef char *po = <char *>cnp.PyArray_DATA(out)
+    for i in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
+        m = _slice(n, nt, i, &start)
+        if t == cnp.NPY_FLOAT32:
+            _ternary_f(op, <float *>px + start, <float *>pa + start, <float *>pb + start, <float>value,
+                       <float *>po + start, m)
+        else:
+            _ternary_d(op, <double *>px + start, <double *>pa + start, <double *>pb + start, value,
+                       <double *>po + start, m)
+    return out
+
+
+cdef inline void _ternary_f(int op, float *x, float *a, float *b, float v, float *r, intp m) noexcept nogil:
+    if op == ADDCMUL:
+        ember_addcmul_f(x, a, b, v, r, m)
+    elif op == ADDCDIV:
+        ember_addcdiv_f(x, a, b, v, r, m)
+    else:
+        ember_lerp_f(x, b, v, r, m)
+
+
+cdef inline void _ternary_d(int op, double *x, double *a, double *b, double v, double *r, intp m) noexcept nogil:
+    if op == ADDCMUL:
+        ember_addcmul_d(x, a, b, v, r, m)
+    elif op == ADDCDIV:
+        ember_addcdiv_d(x, a, b, v, r, m)
+    else:
+        ember_lerp_d(x, b, v, r, m)
 
 
 # Blockwise kernels: each thread takes blocks of BLOCK elements, runs one of NumPy's SIMD loops (trunc,

@@ -496,13 +496,33 @@ def atan2_(self, other):
     return _binary_(np.arctan2, _ATAN2, _MATH, self, tensor_operand(self, other, "atan2_"), "atan2_")
 
 
-def _lerp_step(self, end, weight, op):
-    """TH's lerp is ``start + weight * (end - start)``: this is the second term."""
+def _fused_dest(cls, x, operands, out, op):
+    """The array the one-pass kernels of lerp, addcmul and addcdiv write into, or None when NumPy computes
+    the op: they take C-contiguous float arrays of one shape, above the size threshold; an ``out`` that
+    overlaps an operand other than exactly goes through NumPy."""
+    if cls not in _FLOATS or x.size < _CHEAP or not x.flags.c_contiguous:
+        return None
+    for t in operands:
+        if type(t) is not _ndarray or t.dtype != x.dtype or t.shape != x.shape or not t.flags.c_contiguous:
+            return None
+    r = _dest(cls, x, out, op)
+    if r is None:
+        return None
+    for t in operands:
+        if t is not r and np.may_share_memory(r, t):
+            return None
+    return r
+
+
+def _lerp_args(self, end, weight, op):
     if not isinstance(self, _TensorBase):
         raise _not_tensor(op, self)
     require_float(self, op)
-    tensor_operand(self, end, op, "end")
-    w = _scalar_for(type(self), weight, op)
+    return tensor_operand(self, end, op, "end"), _scalar_for(type(self), weight, op)
+
+
+def _lerp_step(self, end, w, op):
+    """TH's lerp is ``start + weight * (end - start)``: this is the second term."""
     d = apply_binary(_np_sub, end, self._a, op)
     d *= w
     return d
@@ -510,13 +530,23 @@ def _lerp_step(self, end, weight, op):
 
 @both
 def lerp(input, end, weight, out=None):
-    return finish(type(input), apply_binary(_np_add, input, _lerp_step(input, end, weight, "lerp"), "lerp"),
-                  out, "lerp")
+    e, w = _lerp_args(input, end, weight, "lerp")
+    cls = type(input)
+    r = _fused_dest(cls, input._a, (e,), out, "lerp")
+    if r is not None:
+        _k.lerp(input._a, e, float(w), r, _nthreads())
+        return out if out is not None else cls._make(r)
+    return finish(cls, apply_binary(_np_add, input, _lerp_step(input, end, w, "lerp"), "lerp"), out, "lerp")
 
 
 @tensor_method
 def lerp_(self, end, weight):
-    return apply_binary_(_np_add, self, _lerp_step(self, end, weight, "lerp_"), "lerp_")
+    e, w = _lerp_args(self, end, weight, "lerp_")
+    a = self._a
+    if _fused_dest(type(self), a, (e,), self, "lerp_") is a:
+        _k.lerp(a, e, float(w), a, _nthreads())
+        return self
+    return apply_binary_(_np_add, self, _lerp_step(self, end, w, "lerp_"), "lerp_")
 
 
 def _addc_args(self, value, tensor1, tensor2, op):
@@ -529,18 +559,37 @@ def _addc_args(self, value, tensor1, tensor2, op):
     return _scalar_for(type(self), value, op), t1, t2
 
 
+def _product(v, t1, t2):
+    """TH's ``value * tensor1 * tensor2``, left to right, the value in the tensors' type."""
+    return t1 * t2 if v == 1 else (t1 * t1.dtype.type(v)) * t2
+
+
+def _addc(kernel, self, v, t1, t2, out, op):
+    """``kernel`` (addcmul or addcdiv) in one pass into ``out`` (self, in place), or None when it does not apply."""
+    r = _fused_dest(type(self), self._a, (t1, t2), out, op)
+    if r is None:
+        return None
+    kernel(self._a, t1, t2, float(v), r, _nthreads())
+    return out if out is not None else type(self)._make(r)
+
+
 @both
 def addcmul(input, value=1, tensor1=None, tensor2=None, out=None):
     v, t1, t2 = _addc_args(input, value, tensor1, tensor2, "addcmul")
-    prod = t1 * _match(t1, t2, "addcmul")
-    return finish(type(input), apply_binary(_np_add, input, prod if v == 1 else prod * v, "addcmul"), out, "addcmul")
+    r = _addc(_k.addcmul, input, v, t1, t2, out, "addcmul")
+    if r is not None:
+        return r
+    prod = _product(v, t1, _match(t1, t2, "addcmul"))
+    return finish(type(input), apply_binary(_np_add, input, prod, "addcmul"), out, "addcmul")
 
 
 @tensor_method
 def addcmul_(self, value=1, tensor1=None, tensor2=None):
     v, t1, t2 = _addc_args(self, value, tensor1, tensor2, "addcmul_")
-    prod = t1 * _match(t1, t2, "addcmul_")
-    return apply_binary_(_np_add, self, prod if v == 1 else prod * v, "addcmul_")
+    if _addc(_k.addcmul, self, v, t1, t2, self, "addcmul_") is not None:
+        return self
+    prod = _product(v, t1, _match(t1, t2, "addcmul_"))
+    return apply_binary_(_np_add, self, prod, "addcmul_")
 
 
 def _quotient(self, v, t1, t2, op):
@@ -549,8 +598,7 @@ def _quotient(self, v, t1, t2, op):
     cls = type(self)
     t2 = _match(t1, t2, op)
     if cls._is_floating:
-        q = t1 / t2
-        return q if v == 1 else q * v
+        return (t1 if v == 1 else t1 * t1.dtype.type(v)) / t2
     wide = np.dtype(np.int64) if cls._dtype.itemsize < 4 else cls._dtype
     num = t1.astype(wide)
     if v != 1:
@@ -561,6 +609,9 @@ def _quotient(self, v, t1, t2, op):
 @both
 def addcdiv(input, value=1, tensor1=None, tensor2=None, out=None):
     v, t1, t2 = _addc_args(input, value, tensor1, tensor2, "addcdiv")
+    r = _addc(_k.addcdiv, input, v, t1, t2, out, "addcdiv")
+    if r is not None:
+        return r
     return finish(type(input), apply_binary(_np_add, input, _quotient(input, v, t1, t2, "addcdiv"), "addcdiv"),
                   out, "addcdiv")
 
@@ -568,6 +619,8 @@ def addcdiv(input, value=1, tensor1=None, tensor2=None, out=None):
 @tensor_method
 def addcdiv_(self, value=1, tensor1=None, tensor2=None):
     v, t1, t2 = _addc_args(self, value, tensor1, tensor2, "addcdiv_")
+    if _addc(_k.addcdiv, self, v, t1, t2, self, "addcdiv_") is not None:
+        return self
     return apply_binary_(_np_add, self, _quotient(self, v, t1, t2, "addcdiv_"), "addcdiv_")
 
 
