@@ -641,6 +641,35 @@ def test_remainder_and_fmod_kernels_match_numpy(cls):
     np.testing.assert_array_equal(x.clone().fmod_(3).numpy(), np.fmod(x.numpy(), NP[cls](3)))
 
 
+def test_float_fmod_kernel_is_exact_everywhere():
+    # ember._C.elementwise.fmod computes fmodf by way of double where the quotient is below 2^29 and with
+    # fmodf elsewhere: bit for bit C's fmodf (NumPy's loop) on every magnitude, on dividends a few ulps
+    # from a multiple (where the rounded quotient is one too large), on zeros, infinities and NaNs
+    rng = np.random.RandomState(37)
+    n = BIG
+
+    def check(a, b):
+        with np.errstate(invalid="ignore"):
+            want = np.fmod(a, b)
+        got = torch.from_numpy(a).fmod(torch.from_numpy(b) if b.size > 1 else float(b[0])).numpy()
+        np.testing.assert_array_equal(got.view(np.int32), want.view(np.int32))  # NaN bits and zero signs
+        z = torch.from_numpy(a.copy())
+        z.fmod_(torch.from_numpy(b) if b.size > 1 else float(b[0]))
+        np.testing.assert_array_equal(z.numpy().view(np.int32), want.view(np.int32))
+
+    wide = lambda: (rng.standard_normal(n) * 2.0 ** rng.randint(-40, 40, n)).astype(np.float32)  # noqa: E731
+    check(wide(), wide())
+    d = rng.uniform(0.1, 10, n).astype(np.float32)
+    near = np.nextafter((rng.randint(1, 1 << 22, n) * d).astype(np.float32),
+                        np.where(rng.rand(n) < 0.5, np.inf, -np.inf).astype(np.float32))
+    for a, b in ((near, d), (-near, d), (near, -d), (near, np.float32([0.3])), (near, np.float32([-np.inf])),
+                 (near, np.float32([0.0])), (-near * 0, d)):
+        check(a, b)
+    special = np.float32([0, -0.0, np.inf, -np.inf, np.nan, 1e-45, 3.4e38, 1, -1, 6, -6, 0.3])
+    a, b = (np.tile(np.repeat(special, 12), n // 144 + 1)[:n], np.tile(special, n // 12 + 1)[:n])
+    check(a, b)
+
+
 # ---------------------------------------------------------------------- pow, atan2
 
 @pytest.mark.parametrize("cls", FLOATS)

@@ -20,6 +20,7 @@ cimport numpy as cnp
 import numpy as np
 from cython.parallel cimport prange
 from libc.string cimport memcpy
+from libc.math cimport fmodf
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
 cnp.import_array()
@@ -289,9 +290,11 @@ cdef extern from *:
        the machine has (GCC's target_clones, on glibc). On data in cache that is about twice as fast as
        the baseline build. Elsewhere it is a plain loop. */
     #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
-    /* no fused multiply-adds: TH rounds every product (x - d * t, x + v * a * b), and a result must not
-       depend on which build of the loop the machine picks */
-    #define EMBER_CLONES __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off")))
+    /* No fused multiply-adds: TH rounds every product (x - d * t, x + v * a * b), and a result must not
+       depend on which build of the loop the machine picks. No trapping math: the flags these loops raise
+       are never read, and GCC vectorizes trunc() only without them. */
+    #define EMBER_CLONES __attribute__((target_clones("avx512f", "avx2", "default"), \\
+                                        optimize("fp-contract=off", "no-trapping-math")))
     #else
     #define EMBER_CLONES
     #endif
@@ -391,6 +394,38 @@ cdef extern from *:
         }
     EMBER_TERNARY(f, float)
     EMBER_TERNARY(d, double)
+
+    /* C's fmodf (the sign of the dividend; exact) by way of double. While |x / d| < 2^29 the quotient
+       rounded to double truncates to the true one: it is off by at most 2^-25, and a quotient that is not
+       an integer is at least 2^-24 from one (x - k d is a multiple of ulp(d) once |x| >= |d|). Then q * d
+       is exact (29 + 24 bits), and so is x - q * d (Sterbenz). The sign is x's, a zero's included.
+       T = fmod(X, D) (macros: GCC inlines no plain function into the clones, whose options differ). */
+    #define EMBER_FMOD_VIA_DOUBLE(T, X, D) do { \\
+            double x_ = (X), d_ = (D); \\
+            (T) = (float)copysign(x_ - trunc(x_ / d_) * d_, x_); \\
+        } while (0)
+    EMBER_CLONES static void ember_fmod_fast_f(const float *x, const float *d, int scalar, float *t, Py_ssize_t m) {
+        if (scalar) {
+            double dd = d[0];
+            for (Py_ssize_t i = 0; i < m; i++) EMBER_FMOD_VIA_DOUBLE(t[i], x[i], dd);
+        } else {
+            for (Py_ssize_t i = 0; i < m; i++) EMBER_FMOD_VIA_DOUBLE(t[i], x[i], d[i]);
+        }
+    }
+    /* Whether the formula holds for x and d: a small enough quotient, d finite and not 0 (NaNs: no). */
+    #define EMBER_FMOD_FAST_FOR(X, D) ((fabs((double)(X)) < 0x1p29 * fabs((double)(D))) \\
+                                       & (fabs((double)(D)) <= 0x1.fffffffffffffp1023))
+    static int ember_fmod_fast_for(double x, double d) { return EMBER_FMOD_FAST_FOR(x, d); }
+    EMBER_CLONES static int ember_fmod_all_fast_f(const float *x, const float *d, int scalar, Py_ssize_t m) {
+        int fast = 1;
+        if (scalar) {
+            double dd = d[0];
+            for (Py_ssize_t i = 0; i < m; i++) fast &= EMBER_FMOD_FAST_FOR(x[i], dd);
+        } else {
+            for (Py_ssize_t i = 0; i < m; i++) fast &= EMBER_FMOD_FAST_FOR(x[i], d[i]);
+        }
+        return fast;
+    }
     EMBER_MASKED_FILL(1, uint8_t)
     EMBER_MASKED_FILL(2, uint16_t)
     EMBER_MASKED_FILL(4, uint32_t)
@@ -418,6 +453,9 @@ cdef extern from *:
     void ember_addcdiv_d(const double *x, const double *a, const double *b, double v, double *r,
                          intp n) noexcept nogil
     void ember_lerp_f(const float *x, const float *b, float v, float *r, intp n) noexcept nogil
+    void ember_fmod_fast_f(const float *x, const float *d, int scalar, float *t, intp m) noexcept nogil
+    int ember_fmod_all_fast_f(const float *x, const float *d, int scalar, intp m) noexcept nogil
+    int ember_fmod_fast_for(double x, double d) noexcept nogil
     void ember_lerp_d(const double *x, const double *b, double v, double *r, intp n) noexcept nogil
     void ember_sign_double(const double *x, double *r, intp n) noexcept nogil
     void ember_negate_f(const float *x, float *t, intp m) noexcept nogil
@@ -577,6 +615,42 @@ def remainder(cnp.ndarray x, cnp.ndarray d, cnp.ndarray out, int nthreads):
     """TH's floating remainder, the sign of the divisor: ``x - d * floor(x / d)`` (NaN where d is 0);
     ``d`` has one element or as many as ``x``."""
     return _blocked(REMAINDER, x, d, out, nthreads)
+
+
+def fmod(cnp.ndarray x, cnp.ndarray d, cnp.ndarray out, int nthreads):
+    """C's ``fmodf`` of float32 arrays (exact; the sign of the dividend); ``d`` has one element or as many
+    as ``x``. Blocks go through a formula in double (see ember_fmod_via_double), and through fmodf where
+    it does not hold; ``out`` may be ``x``."""
+    cdef intp n = _prep(x, out, True)
+    cdef intp nblocks = (n + BLOCK - 1) // BLOCK, blk
+    cdef int nt = _threads(n, nthreads)
+    if cnp.PyArray_TYPE(out) != cnp.NPY_FLOAT32:
+        raise TypeError("elementwise kernel: fmod takes float32 arrays, got {}".format(out.dtype))
+    _check(d, cnp.NPY_FLOAT32, n, "divisor")
+    cdef float *px = <float *>cnp.PyArray_DATA(x)
+    cdef float *pd = <float *>cnp.PyArray_DATA(d)
+    cdef float *po = <float *>cnp.PyArray_DATA(out)
+    cdef bint scalar = cnp.PyArray_SIZE(d) == 1 and n != 1
+    if nblocks < nt:
+        nt = <int>nblocks
+    for blk in prange(nblocks, nogil=True, num_threads=nt, schedule="static"):
+        _fmod_block(px, pd, scalar, po, blk * BLOCK, n)
+    return out
+
+
+cdef void _fmod_block(float *x, float *d, bint scalar, float *r, intp start, intp n) noexcept nogil:
+    cdef float tmp[BLOCK]
+    cdef intp m = BLOCK if start + BLOCK <= n else n - start, i
+    cdef float *xs = x + start
+    cdef float *ds = d if scalar else d + start
+    cdef float dv
+    ember_fmod_fast_f(xs, ds, scalar, tmp, m)
+    if not ember_fmod_all_fast_f(xs, ds, scalar, m):
+        for i in range(m):
+            dv = ds[0] if scalar else ds[i]
+            if not ember_fmod_fast_for(xs[i], dv):
+                tmp[i] = fmodf(xs[i], dv)
+    memcpy(r + start, tmp, m * sizeof(float))
 
 
 cdef object _blocked(int op, cnp.ndarray x, cnp.ndarray d, cnp.ndarray out, int nthreads):

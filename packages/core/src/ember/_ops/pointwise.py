@@ -245,6 +245,7 @@ _ADD = _binary_loops(_np_add, _FLOATS + _INTS)
 _SUB = _binary_loops(_np_sub, _FLOATS + _INTS)
 _MUL = _binary_loops(_np_mul, _FLOATS + _INTS)
 _DIV, _FMOD = _binary_loops(np.true_divide), _binary_loops(np.fmod)
+_FMOD[FloatTensor] = _k.fmod  # exact, by way of double: libm's fmodf loops over the exponent difference
 _POW, _ATAN2 = _binary_loops(np.power), _binary_loops(np.arctan2)
 _REMAINDER = _typed(_k.remainder)
 
