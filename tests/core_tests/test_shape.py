@@ -42,6 +42,22 @@ def test_cat_dims_non_contiguous(dim):
     assert r.is_contiguous()
 
 
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_large_cat_of_views_matches_numpy(dim):
+    # each input goes into its slice of the result on every thread (row-contiguous) or through NumPy
+    rng = np.random.RandomState(51)
+    base = rng.rand(40, 60, 70).astype(np.float32)
+    x = torch.FloatTensor(base)
+    parts = [x.narrow(dim, 0, 10), x.narrow(dim, 10, 25), x.transpose(0, 1).transpose(0, 1), x.chunk(3, dim)[1]]
+    step = -(-base.shape[dim] // 3)  # 0.2's chunk size: ceil(n / chunks)
+    refs = [np.take(base, range(0, 10), dim), np.take(base, range(10, 35), dim), base,
+            np.take(base, range(step, 2 * step), dim)]
+    r = torch.cat(parts, dim)
+    np.testing.assert_array_equal(r.numpy(), np.concatenate(refs, dim))
+    big = torch.cat([x] * 8, dim)
+    np.testing.assert_array_equal(big.numpy(), np.concatenate([base] * 8, dim))
+
+
 def test_cat_result_is_a_copy():
     a = make(torch.FloatTensor, 3)
     r = torch.cat([a])

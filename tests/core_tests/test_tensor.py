@@ -360,6 +360,59 @@ def test_apply_map_map2():
 
 # ---------------------------------------------------------------- pickling, deepcopy, sharing
 
+@pytest.mark.parametrize("name", ["ByteTensor", "HalfTensor", "FloatTensor", "DoubleTensor", "LongTensor"])
+def test_large_fills_and_copies_on_every_thread(name):
+    # from 512 KB on, fill_/zero_ (ember._C.elementwise.fill) and copies of row-contiguous layouts
+    # (copy_rows: clone, contiguous, copy_ into views) run on every thread; each itemsize, against NumPy
+    cls = getattr(ember, name)
+    dt = np.dtype(DTYPES[name])
+    rows = (1 << 20) // (dt.itemsize * 300) + 7
+    a = (np.random.RandomState(50).rand(rows, 300) * 100).astype(dt)
+    x = cls(a.copy())
+    assert x.fill_(7) is x and (x.numpy() == dt.type(7)).all()
+    assert x.zero_() is x and not x.numpy().any()
+    x = cls(a.copy())
+    y = x.narrow(1, 3, 290)
+    assert y.fill_(5) is y
+    want = a.copy()
+    want[:, 3:293] = 5
+    np.testing.assert_array_equal(x.numpy(), want)
+    x = cls(a.copy())
+    for view, ref in ((x.narrow(1, 1, 250), a[:, 1:251]), (x[::2], a[::2]), (x.narrow(0, 5, rows - 9), a[5:-4])):
+        c = view.clone()
+        assert c.is_contiguous() and c.data_ptr() != view.data_ptr()
+        np.testing.assert_array_equal(c.numpy(), ref)
+        np.testing.assert_array_equal(view.contiguous().numpy(), ref)
+    np.testing.assert_array_equal(x.clone().numpy(), a)
+    # copy_ into a view, from a view
+    z = cls(np.zeros_like(a))
+    assert z.narrow(1, 10, 200).copy_(x.narrow(1, 50, 200)) is not None
+    want = np.zeros_like(a)
+    want[:, 10:210] = a[:, 50:250]
+    np.testing.assert_array_equal(z.numpy(), want)
+    # overlapping source and destination: copied through a temporary first
+    x.narrow(1, 0, 299).copy_(x.narrow(1, 1, 299))
+    want = a.copy()
+    want[:, :299] = a[:, 1:]
+    np.testing.assert_array_equal(x.numpy(), want)
+
+
+def test_copy_rows_and_fill_kernels_directly():
+    from ember._C import elementwise as k
+    a = np.arange(60000, dtype=np.float32).reshape(200, 300)
+    out = np.empty((200, 100), np.float32)
+    for nthreads in (1, 2, 3):
+        out[...] = -1
+        assert k.copy_rows(a[:, 100:200], out, nthreads) is True
+        np.testing.assert_array_equal(out, a[:, 100:200])
+    assert k.copy_rows(a.T, np.empty((300, 200), np.float32), 2) is False  # strided rows: not this kernel
+    assert k.copy_rows(a[:, :100], a[:, 50:150], 2) is False  # overlap
+    assert k.copy_rows(a, np.empty((200, 300), np.float64), 2) is False
+    assert k.fill(a[:, :5], np.float32([1]), 2) is False  # not C-contiguous
+    assert k.fill(a, np.float64([1]), 2) is False
+    assert k.fill(a, np.float32([-0.0]), 2) is True and (np.signbit(a) & (a == 0)).all()  # not a memset
+
+
 def test_pickle_and_deepcopy_keep_views_and_sharing():
     import copy
     base = arange(4, 4)

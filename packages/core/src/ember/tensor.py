@@ -21,6 +21,14 @@ from ._threads import get_num_threads as _num_threads
 _new = object.__new__
 _ndarray = np.ndarray
 _BLOCKED_COPY_MIN = 1 << 15  # elements from which ember's transposing copy beats NumPy's
+_THREADED_BYTES = 1 << 19  # from which copies and fills on every thread beat NumPy's one
+
+
+def _copy_into(dst, src):
+    """dst[...] = src for NumPy arrays of one shape and dtype: row-contiguous layouts (narrowed, chunked,
+    concatenated) on every thread, others through NumPy. Overlapping ones must not be passed."""
+    if dst.nbytes < _THREADED_BYTES or not _elementwise.copy_rows(src, dst, _num_threads()):
+        np.copyto(dst, src)
 
 
 def _c_order(a, xp):
@@ -31,6 +39,8 @@ def _c_order(a, xp):
         out = np.empty(a.shape, a.dtype)
         if _elementwise.transpose_copy(a, out, _num_threads()):
             return out
+        _copy_into(out, a)
+        return out
     return xp.ascontiguousarray(a)
 _typename_to_class = {}
 _default = {"tensor": None}
@@ -292,7 +302,13 @@ class _TensorBase(object):
 
     def clone(self):
         a = self._a
-        return type(self)._make(a.copy() if a.flags.c_contiguous else _c_order(a, self._xp))
+        if not a.flags.c_contiguous:
+            return type(self)._make(_c_order(a, self._xp))
+        if type(a) is not _ndarray or a.nbytes < _THREADED_BYTES:
+            return type(self)._make(a.copy())
+        out = np.empty(a.shape, a.dtype)
+        _copy_into(out, a)
+        return type(self)._make(out)
 
     def copy_(self, src, broadcast=True, **kwargs):  # kwargs: 0.2's `async`
         if not isinstance(src, _TensorBase):
@@ -312,15 +328,25 @@ class _TensorBase(object):
                 b = b.reshape(a.shape) if b.flags.c_contiguous else b.copy().reshape(a.shape)
         if self._xp.may_share_memory(a, b):
             b = b.copy()
-        self._xp.copyto(a, b, casting="unsafe")
+        if type(a) is _ndarray and a.dtype == b.dtype and a.shape == b.shape:
+            _copy_into(a, b)
+        else:
+            self._xp.copyto(a, b, casting="unsafe")
         return self
 
     def fill_(self, value):
-        self._a.fill(_scalar_for(type(self), value, "fill_"))
+        v = _scalar_for(type(self), value, "fill_")
+        a = self._a
+        if type(a) is not _ndarray or a.nbytes < _THREADED_BYTES or not _elementwise.fill(
+                a, np.array((v,), a.dtype), _num_threads()):
+            a.fill(v)
         return self
 
     def zero_(self):
-        self._a.fill(0)
+        a = self._a
+        if type(a) is not _ndarray or a.nbytes < _THREADED_BYTES or not _elementwise.fill(
+                a, np.zeros(1, a.dtype), _num_threads()):
+            a.fill(0)
         return self
 
     # ------------------------------------------------------------------ resizing and set_

@@ -19,7 +19,7 @@ from cython cimport floating
 cimport numpy as cnp
 import numpy as np
 from cython.parallel cimport prange
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 from libc.math cimport fmodf
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 
@@ -84,15 +84,70 @@ cdef enum:
 
 
 ctypedef struct _Rows:
-    # Loop.broadcast's work: collapsed dims innermost first, byte strides of a, b and out, base pointers
+    # work of Loop.broadcast and copy_rows: collapsed dims innermost first, byte strides of the operands
+    # (a, b, out; a copy reads a and writes out), base pointers, the loop (NULL: a copy of whole rows)
     int nd
     intp shape[MAXDIMS]
     intp st[3][MAXDIMS]
     char *p[3]
+    intp item
     intp chunk
     intp nchunk
     loop_t f
     void *data
+
+
+cdef int _collapse(_Rows *r, cnp.ndarray a, cnp.ndarray b, cnp.ndarray out) except -1:
+    """Fills r's dims from three arrays of one shape (of at most MAXDIMS dims): size-1 dims dropped, dims
+    that every operand steps through contiguously merged, at least one dim."""
+    cdef int d, j, k
+    cdef bint merge
+    cdef intp *st[3]
+    st[0], st[1], st[2] = cnp.PyArray_STRIDES(a), cnp.PyArray_STRIDES(b), cnp.PyArray_STRIDES(out)
+    r.nd = 0
+    r.item = cnp.PyArray_ITEMSIZE(out)
+    for d in range(cnp.PyArray_NDIM(out) - 1, -1, -1):  # innermost first
+        if out.shape[d] == 1:
+            continue
+        j = r.nd - 1
+        merge = j >= 0
+        for k in range(3):
+            merge = merge and st[k][d] == r.st[k][j] * r.shape[j]
+        if merge:
+            r.shape[j] *= out.shape[d]
+            continue
+        r.shape[r.nd] = out.shape[d]
+        for k in range(3):
+            r.st[k][r.nd] = st[k][d]
+        r.nd += 1
+    if r.nd == 0:  # one element
+        r.nd = 1
+        r.shape[0] = 1
+        for k in range(3):
+            r.st[k][0] = r.item
+    r.p[0] = <char *>cnp.PyArray_DATA(a)
+    r.p[1] = <char *>cnp.PyArray_DATA(b)
+    r.p[2] = <char *>cnp.PyArray_DATA(out)
+    return 0
+
+
+cdef void _run_rows(_Rows *r, intp n, int nthreads) noexcept nogil:
+    """Runs every row of r (n elements in all) on up to ``nthreads`` threads; with few rows each is split
+    into chunks so that every thread has work."""
+    cdef intp total = n // r.shape[0], need, w
+    cdef int nt = _threads(n, nthreads)
+    r.nchunk = 1
+    need = 4 * nt
+    if total < need:
+        r.nchunk = min((need + total - 1) // total, max(1, r.shape[0] // 1024))
+    r.chunk = (r.shape[0] + r.nchunk - 1) // r.nchunk
+    total = total * r.nchunk
+    if nt == 1:
+        for w in range(total):
+            _rows_item(r, w)
+    else:
+        for w in prange(total, num_threads=nt, schedule="static"):
+            _rows_item(r, w)
 
 
 cdef void _rows_item(_Rows *r, intp w) noexcept nogil:
@@ -114,7 +169,10 @@ cdef void _rows_item(_Rows *r, intp w) noexcept nogil:
         row = row // r.shape[d]
         for k in range(3):
             args[k] += idx * r.st[k][d]
-    r.f(args, &m, steps, r.data)
+    if r.f == NULL:
+        memcpy(args[2], args[0], m * r.item)
+    else:
+        r.f(args, &m, steps, r.data)
 
 
 cdef class Loop:
@@ -180,9 +238,9 @@ cdef class Loop:
         False, writing nothing, when an input's innermost dim is neither contiguous nor broadcast (NumPy
         orders such loops better)."""
         cdef _Rows rows
-        cdef intp n = cnp.PyArray_SIZE(out), item, total, w, need
-        cdef int nd = cnp.PyArray_NDIM(out), d, k, j, nt
+        cdef intp n = cnp.PyArray_SIZE(out)
         cdef cnp.ndarray x
+        cdef int k
         if self.nin != 2:
             raise TypeError("Loop.broadcast: {} takes one input".format(self.ufunc.__name__))
         _check_out(out, self.typenum, n)
@@ -190,55 +248,18 @@ cdef class Loop:
             if cnp.PyArray_TYPE(x) != self.typenum or (<object>x).shape != (<object>out).shape:
                 raise ValueError("Loop.broadcast: inputs must be {} arrays of shape {}, got {} {}"
                                  .format(out.dtype, (<object>out).shape, x.dtype, (<object>x).shape))
-        if nd > MAXDIMS:
+        if cnp.PyArray_NDIM(out) > MAXDIMS:
             return False
-        item = cnp.PyArray_ITEMSIZE(out)
-        rows.nd = 0
-        for d in range(nd - 1, -1, -1):  # innermost first; entry 0 is the innermost collapsed dim
-            if out.shape[d] == 1:
-                continue
-            j = rows.nd - 1
-            if j >= 0 and a.strides[d] == rows.st[0][j] * rows.shape[j] \
-                    and b.strides[d] == rows.st[1][j] * rows.shape[j] \
-                    and out.strides[d] == rows.st[2][j] * rows.shape[j]:
-                rows.shape[j] *= out.shape[d]
-                continue
-            rows.shape[rows.nd] = out.shape[d]
-            rows.st[0][rows.nd] = a.strides[d]
-            rows.st[1][rows.nd] = b.strides[d]
-            rows.st[2][rows.nd] = out.strides[d]
-            rows.nd += 1
         if n == 0:
             return True
-        if rows.nd == 0:  # one element
-            rows.nd = 1
-            rows.shape[0] = 1
-            for k in range(3):
-                rows.st[k][0] = item
+        _collapse(&rows, a, b, out)
         for k in range(2):
-            if rows.st[k][0] != item and rows.st[k][0] != 0:
+            if rows.st[k][0] != rows.item and rows.st[k][0] != 0:
                 return False
-        rows.p[0] = <char *>cnp.PyArray_DATA(a)
-        rows.p[1] = <char *>cnp.PyArray_DATA(b)
-        rows.p[2] = <char *>cnp.PyArray_DATA(out)
         rows.f = self.f
         rows.data = self.data
-        nt = _threads(n, nthreads)
-        # with few rows, split each into chunks so that every thread has work
-        total = n // rows.shape[0]
-        rows.nchunk = 1
-        need = 4 * nt
-        if total < need:
-            rows.nchunk = min((need + total - 1) // total, max(1, rows.shape[0] // 1024))
-        rows.chunk = (rows.shape[0] + rows.nchunk - 1) // rows.nchunk
-        total *= rows.nchunk
-        if nt == 1:
-            with nogil:
-                for w in range(total):
-                    _rows_item(&rows, w)
-            return True
-        for w in prange(total, nogil=True, num_threads=nt, schedule="static"):
-            _rows_item(&rows, w)
+        with nogil:
+            _run_rows(&rows, n, nthreads)
         return True
 
 
@@ -426,6 +447,13 @@ cdef extern from *:
         }
         return fast;
     }
+    #define EMBER_FILL(S, T) \\
+        EMBER_CLONES static void ember_fill_##S(T *a, T v, Py_ssize_t n) { \\
+            for (Py_ssize_t i = 0; i < n; i++) a[i] = v; \\
+        }
+    EMBER_FILL(2, uint16_t)
+    EMBER_FILL(4, uint32_t)
+    EMBER_FILL(8, uint64_t)
     EMBER_MASKED_FILL(1, uint8_t)
     EMBER_MASKED_FILL(2, uint16_t)
     EMBER_MASKED_FILL(4, uint32_t)
@@ -438,6 +466,9 @@ cdef extern from *:
     void ember_clamp_float(const float *x, float *r, intp n, float lo, float hi) noexcept nogil
     void ember_clamp_double(const double *x, double *r, intp n, double lo, double hi) noexcept nogil
     void ember_masked_fill_1(uint8_t *a, const uint8_t *m, uint8_t v, intp n) noexcept nogil
+    void ember_fill_2(uint16_t *a, uint16_t v, intp n) noexcept nogil
+    void ember_fill_4(uint32_t *a, uint32_t v, intp n) noexcept nogil
+    void ember_fill_8(uint64_t *a, uint64_t v, intp n) noexcept nogil
     void ember_masked_fill_2(uint16_t *a, const uint8_t *m, uint16_t v, intp n) noexcept nogil
     void ember_masked_fill_4(uint32_t *a, const uint8_t *m, uint32_t v, intp n) noexcept nogil
     void ember_masked_fill_8(uint64_t *a, const uint8_t *m, uint64_t v, intp n) noexcept nogil
@@ -858,6 +889,66 @@ def transpose_copy(cnp.ndarray src, cnp.ndarray out, int nthreads):
         else:
             ember_tile_copy_8(<uint64_t*>s0, <uint64_t*>d0, sst[b], dst_[a], k, shape[b])
     return True
+
+
+def copy_rows(cnp.ndarray src, cnp.ndarray dst, int nthreads):
+    """dst[...] = src (one shape, one dtype, any strides) on every thread, where both step through their
+    innermost dim contiguously once contiguous dims merge: whole rows are memcpy'd (a narrowed, chunked
+    or concatenated layout). Returns False, copying nothing, otherwise, or when they overlap."""
+    cdef _Rows rows
+    cdef intp n = cnp.PyArray_SIZE(dst)
+    if (cnp.PyArray_TYPE(src) != cnp.PyArray_TYPE(dst) or (<object>src).shape != (<object>dst).shape
+            or cnp.PyArray_NDIM(dst) > MAXDIMS or not cnp.PyArray_ISWRITEABLE(dst)
+            or np.may_share_memory(src, dst)):
+        return False
+    if n == 0:
+        return True
+    _collapse(&rows, src, src, dst)
+    if rows.st[0][0] != rows.item or rows.st[2][0] != rows.item:
+        return False
+    rows.f = NULL
+    with nogil:
+        _run_rows(&rows, n, nthreads)
+    return True
+
+
+def fill(cnp.ndarray a, cnp.ndarray value, int nthreads):
+    """Every element of the C-contiguous ``a`` = value[0] (of a's dtype), on every thread. Returns False,
+    writing nothing, for other arrays."""
+    cdef intp n = cnp.PyArray_SIZE(a), item = cnp.PyArray_ITEMSIZE(a), start, m
+    cdef int nt = _threads(n, nthreads), i
+    cdef char* pa = <char*>cnp.PyArray_DATA(a)
+    cdef char* pv = <char*>cnp.PyArray_DATA(value)
+    cdef bint zero = True
+    if (not cnp.PyArray_IS_C_CONTIGUOUS(a) or not cnp.PyArray_ISWRITEABLE(a) or cnp.PyArray_SIZE(value) != 1
+            or cnp.PyArray_TYPE(value) != cnp.PyArray_TYPE(a) or item not in (1, 2, 4, 8)):
+        return False
+    for i in range(item):
+        zero = zero and pv[i] == 0
+    for i in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
+        m = _slice(n, nt, i, &start)
+        if zero:
+            memset(pa + start * item, 0, m * item)
+        else:
+            _fill_slice(pa + start * item, pv, item, m)
+    return True
+
+
+cdef void _fill_slice(char *p, const char *v, intp item, intp m) noexcept nogil:
+    cdef uint16_t v2
+    cdef uint32_t v4
+    cdef uint64_t v8
+    if item == 1:
+        memset(p, v[0], m)
+    elif item == 2:
+        memcpy(&v2, v, 2)
+        ember_fill_2(<uint16_t*>p, v2, m)
+    elif item == 4:
+        memcpy(&v4, v, 4)
+        ember_fill_4(<uint32_t*>p, v4, m)
+    else:
+        memcpy(&v8, v, 8)
+        ember_fill_8(<uint64_t*>p, v8, m)
 
 
 def masked_fill(cnp.ndarray a, cnp.ndarray mask, cnp.ndarray value, int nthreads):

@@ -1,7 +1,9 @@
 """Joining and splitting: cat, stack (new tensors) and split, chunk, unbind (views, as in 0.2)."""
 import operator
 
-from ember.tensor import _TensorBase, _fmt_size, _typename_of, _wrap_dim
+import numpy as np
+
+from ember.tensor import _TensorBase, _copy_into, _fmt_size, _typename_of, _wrap_dim
 from . import both, tensor_method, torch_function
 from ._util import write_out
 
@@ -58,7 +60,17 @@ def cat(seq, dim=0, out=None):
                                .format(d, _fmt_size(ref.shape), _fmt_size(a.shape)))
     if len(arrays) == 1:
         return _result(cls, arrays[0].copy(), out, "cat")
-    return _result(cls, cls._xp.concatenate(arrays, axis=d), out, "cat")
+    if cls.is_cuda:
+        return _result(cls, cls._xp.concatenate(arrays, axis=d), out, "cat")
+    # each input into its slice of the result (row-contiguous slices copy on every thread)
+    shape = list(ref.shape)
+    shape[d] = sum(a.shape[d] for a in arrays)
+    r = np.empty(shape, cls._dtype)
+    at = 0
+    for a in arrays:
+        _copy_into(r[(slice(None),) * d + (slice(at, at + a.shape[d]),)], a)
+        at += a.shape[d]
+    return _result(cls, r, out, "cat")
 
 
 @torch_function
