@@ -406,3 +406,33 @@ def test_cross_errors():
         ember.DoubleTensor(4, 3).cross(ember.DoubleTensor(4, 3), 0)
     with pytest.raises(TypeError):
         ember.DoubleTensor(3).cross(ember.FloatTensor(3))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_add_family_passes_on_every_thread(dtype):
+    # from 2^17 elements the outer product and the scaling/adding passes run NumPy's loops on every thread
+    # (Loop.binary / Loop.broadcast): the same numbers as NumPy's single-threaded sequence
+    rng = np.random.RandomState(60)
+    n, m = 700, 400
+    v1, v2 = rng.standard_normal(n).astype(dtype), rng.standard_normal(m).astype(dtype)
+    mat, row = rng.standard_normal((n, m)).astype(dtype), rng.standard_normal(m).astype(dtype)
+    cls = ember.FloatTensor if dtype == np.float32 else ember.DoubleTensor
+    t1, t2, tm, tr = cls(v1), cls(v2), cls(mat), cls(row)
+    outer = v1[:, None] * v2
+    np.testing.assert_array_equal(ember.ger(t1, t2).numpy(), outer)
+    np.testing.assert_array_equal(ember.addr(tm, t1, t2).numpy(), outer + mat)
+    np.testing.assert_array_equal(ember.addr(0.5, tm, 2, t1, t2).numpy(),
+                                  outer * dtype(2) + mat * dtype(0.5))
+    np.testing.assert_array_equal(ember.addr(tr, t1, t2).numpy(), outer + row)  # t broadcast
+    y = tm.clone()
+    assert y.addr_(0.5, 2, t1, t2) is y
+    np.testing.assert_array_equal(y.numpy(), mat * dtype(0.5) + outer * dtype(2))
+    y = tm.clone()
+    y.addr_(t1, t1[:m])  # an operand that is not part of self
+    np.testing.assert_array_equal(y.numpy(), mat + v1[:, None] * v1[:m])
+    # a strided vec2 takes NumPy's path: the same numbers
+    strided = cls(np.repeat(v2, 2))[::2]
+    np.testing.assert_array_equal(ember.ger(t1, strided).numpy(), outer)
+    a, b = rng.standard_normal((n, 64)).astype(dtype), rng.standard_normal((64, m)).astype(dtype)
+    got = ember.addmm(tr, cls(a), cls(b)).numpy()
+    np.testing.assert_allclose(got, a @ b + row, rtol=1e-5 if dtype == np.float32 else 1e-12)

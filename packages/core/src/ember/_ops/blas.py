@@ -12,7 +12,8 @@ import numbers
 
 import numpy as np
 
-from ember._C import openmp as _omp
+from ember._C import elementwise as _ew, openmp as _omp
+from ember._threads import get_num_threads
 from ember.tensor import _TensorBase, _broadcastable, _fmt_size, _scalar_for, _typename_of
 from . import both, tensor_method, torch_function
 from ._util import tensor_operand, write_out
@@ -143,7 +144,7 @@ def ger(vec1, vec2, out=None):
     if out is not None and type(out) is cls and out._a.shape == shape and out._a.flags.c_contiguous:
         xp.multiply(v1[:, None], v2, out=out._a)
         return out
-    return _result(cls, xp.multiply(v1[:, None], v2), out, "ger")
+    return _result(cls, _prod_r(v1, v2), out, "ger")
 
 
 @both
@@ -247,7 +248,43 @@ def _prod(x1, x2):
     return _product(np, x1, x2) if isinstance(x1, np.ndarray) else x1 @ x2
 
 
+# The elementwise passes of the add-family (outer products, scaling, adding t) run NumPy's loops on every
+# thread from this many elements on (ember._C.elementwise.Loop).
+_THREADED_ELEMENTS = 1 << 17
+_LOOPS = {(u, np.dtype(t)): _ew.Loop(u, t) for u in (np.add, np.multiply) for t in (np.float32, np.float64)}
+
+
+def _threaded_loop(ufunc, r):
+    if type(r) is np.ndarray and r.size >= _THREADED_ELEMENTS and r.flags.c_contiguous:
+        return _LOOPS.get((ufunc, r.dtype))
+    return None
+
+
+def _update(ufunc, r, b):
+    """r = ufunc(r, b) in place; ``b`` is a number of r's type or an array that broadcasts to r."""
+    loop = _threaded_loop(ufunc, r)
+    if loop is not None:
+        n = get_num_threads()
+        if not isinstance(b, np.ndarray):
+            loop.binary(r, np.array((b,), r.dtype), r, n)
+            return
+        if b.dtype == r.dtype and not np.may_share_memory(r, b):
+            if b.shape == r.shape and b.flags.c_contiguous:
+                loop.binary(r, b, r, n)
+                return
+            if loop.broadcast(r, np.broadcast_to(b, r.shape), r, n):
+                return
+    ufunc(r, b, out=r)
+
+
 def _prod_r(x1, x2):
+    """The outer product of two vectors (the product of addr and ger)."""
+    shape = (x1.shape[0], x2.shape[0])
+    r = np.empty(shape, x1.dtype) if type(x1) is np.ndarray else None
+    loop = _threaded_loop(np.multiply, r) if r is not None else None
+    if loop is not None and loop.broadcast(np.broadcast_to(x1[:, None], shape), np.broadcast_to(x2, shape), r,
+                                           get_num_threads()):
+        return r
     return x1[:, None] * x2
 
 
@@ -339,11 +376,11 @@ def _combine(cls, op, beta, t, alpha, x1, x2, family):
         raise RuntimeError(mismatch(ta, b1, b2))
     r = prod(b1, b2)
     if alpha != 1:
-        r *= alpha
+        _update(np.multiply, r, alpha)
     if beta == 1:
-        r += ta
+        _update(np.add, r, ta)
     elif beta != 0:
-        r += ta * cls._dtype.type(beta)
+        _update(np.add, r, ta * cls._dtype.type(beta))
     return r
 
 
@@ -393,13 +430,13 @@ def _make_add_family(name, names, *family):
             raise RuntimeError(family[2](s, b1, b2))
         r = family[1](b1, b2)
         if alpha != 1:
-            r *= alpha
+            _update(np.multiply, r, alpha)
         if beta == 0:
             s[...] = r
         else:
             if beta != 1:
-                s *= cls._dtype.type(beta)
-            s += r
+                _update(np.multiply, s, cls._dtype.type(beta))
+            _update(np.add, s, r)
         return self
 
     fn.__name__, method.__name__, method_.__name__ = name, name, name + "_"
