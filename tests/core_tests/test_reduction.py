@@ -609,6 +609,30 @@ def test_kthvalue_matches_torch(name, layout):
         x.kthvalue(0, 0)
 
 
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "ByteTensor"])
+def test_large_kthvalue_and_median_against_numpy(name):
+    # ember._C.reduce.kth_rows on every thread: a quickselect per row; the value is NumPy's sorted one
+    # (NaN the greatest), the index the first where the value occurs
+    arr = small_ints((60, 300, 7), name, 0, 50, seed=23)  # many ties
+    if name in FLOAT:
+        arr = arr.astype(getattr(ember, name)._dtype)
+        arr[3, 5:40, 2] = np.nan
+    for layout in ("contig", "t"):
+        x = make(arr, name, layout)
+        a = x.numpy()
+        for dim in (0, 1, 2):
+            n = a.shape[dim]
+            for k in (1, n // 3, (n + 1) // 2, n):
+                vals, idx = x.kthvalue(k, dim)
+                want = np.take(np.sort(a, axis=dim), k - 1, axis=dim)
+                np.testing.assert_array_equal(vals.numpy(), want)
+                hit = (a == np.expand_dims(want, dim)) | (np.isnan(a) & np.isnan(np.expand_dims(want, dim))
+                                                           if name in FLOAT else False)
+                np.testing.assert_array_equal(idx.numpy(), hit.argmax(dim))
+            vals, idx = x.median(dim)
+            np.testing.assert_array_equal(vals.numpy(), np.take(np.sort(a, axis=dim), (n - 1) // 2, axis=dim))
+
+
 def test_kthvalue_with_ties_points_at_the_value():
     x = ember.LongTensor([[3, 1, 1, 1, 2], [0, 0, 5, 5, 5]])
     r = x.kthvalue(2, 1)

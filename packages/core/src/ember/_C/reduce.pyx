@@ -771,6 +771,42 @@ def topk_rows(const num_t[:, :] src, num_t[:, ::1] vals, int64_t[:, ::1] idx, bi
         free(ti)
 
 
+def kth_rows(const num_t[:, :] src, num_t[::1] vals, int64_t[::1] idx, Py_ssize_t k, int nthreads):
+    """The k-th smallest value of each row of src (NaN the greatest) and the first index where it occurs
+    (kthvalue, median): a three-way quickselect on a copy of the row."""
+    cdef Py_ssize_t rows = src.shape[0], n = src.shape[1], r, i
+    cdef num_t* buf
+    cdef int64_t* scratch
+    cdef num_t* tv
+    cdef int64_t* ti
+    cdef num_t kth, v
+    if not 1 <= k <= n:
+        raise ValueError("kth_rows: k must be in [1, {}], got {}".format(n, k))
+    if vals.shape[0] != rows or idx.shape[0] != rows:
+        raise ValueError("kth_rows: vals and idx need {} elements".format(rows))
+    if rows * n < _GRAIN:
+        nthreads = 1
+    for r in prange(rows, nogil=True, num_threads=nthreads, schedule="static"):
+        buf = <num_t*>malloc(n * sizeof(num_t))
+        scratch = <int64_t*>malloc(n * sizeof(int64_t))
+        tv = <num_t*>malloc(n * sizeof(num_t))
+        ti = <int64_t*>malloc(n * sizeof(int64_t))
+        for i in range(n):
+            buf[i] = src[r, i]
+        kth = _kth_best(buf, scratch, tv, ti, n, k, False)
+        vals[r] = kth
+        idx[r] = 0
+        for i in range(n):
+            v = src[r, i]
+            if v == kth or (_isnan(v) and _isnan(kth)):
+                idx[r] = i
+                break
+        free(buf)
+        free(scratch)
+        free(tv)
+        free(ti)
+
+
 cdef void _sort_by_index(const num_t* v, const int64_t* ix, Py_ssize_t k, num_t* ov, int64_t* oi) noexcept nogil:
     """(v, ix) into (ov, oi) in index order (k is small: insertion)."""
     cdef Py_ssize_t i, j

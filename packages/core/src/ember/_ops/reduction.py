@@ -537,11 +537,23 @@ def topk(input, k, dim=None, largest=True, sorted=True, out=None):
 
 
 def _kth(a, d, j):
-    """The (j+1)-th smallest values over axis ``d`` and an index of each (dim kept, size 1)."""
-    key = [slice(None)] * a.ndim
-    key[d] = slice(j, j + 1)
-    idx = np.argpartition(a, j, axis=d)[tuple(key)]
-    return np.take_along_axis(a, idx, d), idx
+    """The (j+1)-th smallest values over axis ``d`` (NaN the greatest) and the first index of each (dim
+    kept, size 1)."""
+    if type(a) is not np.ndarray:  # device arrays: CuPy's argpartition, then the first index of the value
+        xp = xp_of(a)
+        key = [slice(None)] * a.ndim
+        key[d] = slice(j, j + 1)
+        vals = xp.take_along_axis(a, a.argpartition(j, axis=d)[tuple(key)], d)
+        same = (a == vals) | (xp.isnan(a) & xp.isnan(vals)) if a.dtype.kind == "f" else a == vals
+        return vals, xp.expand_dims(same.argmax(axis=d), d)
+    w = _work(a)
+    moved = np.moveaxis(w, d, -1)
+    rows = moved.reshape(-1, a.shape[d])
+    vals = np.empty(rows.shape[0], w.dtype)
+    idx = np.empty(rows.shape[0], _i64)
+    _k.kth_rows(rows, vals, idx, j + 1, get_num_threads())
+    kept = moved.shape[:-1]
+    return np.expand_dims(vals.reshape(kept), d), np.expand_dims(idx.reshape(kept), d)
 
 
 @both
