@@ -397,6 +397,30 @@ def test_large_fills_and_copies_on_every_thread(name):
     np.testing.assert_array_equal(x.numpy(), want)
 
 
+@pytest.mark.parametrize("src,dst", [("FloatTensor", "DoubleTensor"), ("DoubleTensor", "FloatTensor"),
+                                     ("FloatTensor", "LongTensor"), ("DoubleTensor", "IntTensor"),
+                                     ("LongTensor", "FloatTensor"), ("IntTensor", "DoubleTensor"),
+                                     ("ByteTensor", "FloatTensor"), ("ByteTensor", "LongTensor"),
+                                     ("IntTensor", "LongTensor"), ("FloatTensor", "ByteTensor")])
+def test_large_type_conversions_are_c_casts(src, dst):
+    # from 512 KB the common pairs convert on every thread (ember._C.elementwise.convert); every pair gives
+    # NumPy's astype, a C cast: floats truncate toward zero, doubles round to the nearest float
+    rng = np.random.RandomState(52)
+    n = (1 << 19) + 5
+    a = (rng.standard_normal(n) * 1000).astype(DTYPES[src]) if src in ("FloatTensor", "DoubleTensor") \
+        else rng.randint(0, 200, n).astype(DTYPES[src])
+    if src == "FloatTensor" and dst == "ByteTensor":
+        a = np.abs(a) % 250
+    x = getattr(ember, src)(a)
+    y = x.type("torch." + dst)
+    assert y.type() == "torch." + dst
+    np.testing.assert_array_equal(y.numpy(), a.astype(DTYPES[dst]))
+    np.testing.assert_array_equal(getattr(x, {"DoubleTensor": "double", "FloatTensor": "float", "LongTensor": "long",
+                                              "IntTensor": "int", "ByteTensor": "byte"}[dst])().numpy(),
+                                  a.astype(DTYPES[dst]))
+    np.testing.assert_array_equal(x[::2].type("torch." + dst).numpy(), a[::2].astype(DTYPES[dst]))  # NumPy's path
+
+
 def test_copy_rows_and_fill_kernels_directly():
     from ember._C import elementwise as k
     a = np.arange(60000, dtype=np.float32).reshape(200, 300)

@@ -594,7 +594,12 @@ class _TensorBase(object):
         if cls.is_cuda or self.is_cuda:
             from . import cuda
             return cuda._convert_tensor(self, cls, **kwargs)
-        return cls._make(self._a.astype(cls._dtype, order="C"))
+        a = self._a
+        if a.nbytes >= _THREADED_BYTES and a.flags.c_contiguous:
+            out = np.empty(a.shape, cls._dtype)
+            if _elementwise.convert(a, out, _num_threads()):  # the common pairs, on every thread
+                return cls._make(out)
+        return cls._make(a.astype(cls._dtype, order="C"))
 
     def type_as(self, tensor):
         return self.type(type(tensor))

@@ -454,6 +454,27 @@ cdef extern from *:
     EMBER_FILL(2, uint16_t)
     EMBER_FILL(4, uint32_t)
     EMBER_FILL(8, uint64_t)
+    /* C conversions between the common tensor types (what TH's type() did): d[i] = (D)s[i]. The vector
+       forms give what the scalar cast gives on this hardware, out-of-range floats included (the
+       "integer indefinite" value). */
+    #define EMBER_CONVERT(NAME, S, D) \\
+        EMBER_CLONES static void NAME(const S *s, D *d, Py_ssize_t n) { \\
+            for (Py_ssize_t i = 0; i < n; i++) d[i] = (D)s[i]; \\
+        }
+    EMBER_CONVERT(ember_convert_f4_f8, float, double)
+    EMBER_CONVERT(ember_convert_f8_f4, double, float)
+    EMBER_CONVERT(ember_convert_f4_i8, float, int64_t)
+    EMBER_CONVERT(ember_convert_f8_i8, double, int64_t)
+    EMBER_CONVERT(ember_convert_f4_i4, float, int32_t)
+    EMBER_CONVERT(ember_convert_f8_i4, double, int32_t)
+    EMBER_CONVERT(ember_convert_i8_f4, int64_t, float)
+    EMBER_CONVERT(ember_convert_i8_f8, int64_t, double)
+    EMBER_CONVERT(ember_convert_i4_f4, int32_t, float)
+    EMBER_CONVERT(ember_convert_i4_f8, int32_t, double)
+    EMBER_CONVERT(ember_convert_u1_f4, uint8_t, float)
+    EMBER_CONVERT(ember_convert_u1_f8, uint8_t, double)
+    EMBER_CONVERT(ember_convert_u1_i8, uint8_t, int64_t)
+    EMBER_CONVERT(ember_convert_i4_i8, int32_t, int64_t)
     EMBER_MASKED_FILL(1, uint8_t)
     EMBER_MASKED_FILL(2, uint16_t)
     EMBER_MASKED_FILL(4, uint32_t)
@@ -467,6 +488,20 @@ cdef extern from *:
     void ember_clamp_double(const double *x, double *r, intp n, double lo, double hi) noexcept nogil
     void ember_masked_fill_1(uint8_t *a, const uint8_t *m, uint8_t v, intp n) noexcept nogil
     void ember_fill_2(uint16_t *a, uint16_t v, intp n) noexcept nogil
+    void ember_convert_f4_f8(const float *s, double *d, intp n) noexcept nogil
+    void ember_convert_f8_f4(const double *s, float *d, intp n) noexcept nogil
+    void ember_convert_f4_i8(const float *s, int64_t *d, intp n) noexcept nogil
+    void ember_convert_f8_i8(const double *s, int64_t *d, intp n) noexcept nogil
+    void ember_convert_f4_i4(const float *s, int32_t *d, intp n) noexcept nogil
+    void ember_convert_f8_i4(const double *s, int32_t *d, intp n) noexcept nogil
+    void ember_convert_i8_f4(const int64_t *s, float *d, intp n) noexcept nogil
+    void ember_convert_i8_f8(const int64_t *s, double *d, intp n) noexcept nogil
+    void ember_convert_i4_f4(const int32_t *s, float *d, intp n) noexcept nogil
+    void ember_convert_i4_f8(const int32_t *s, double *d, intp n) noexcept nogil
+    void ember_convert_u1_f4(const uint8_t *s, float *d, intp n) noexcept nogil
+    void ember_convert_u1_f8(const uint8_t *s, double *d, intp n) noexcept nogil
+    void ember_convert_u1_i8(const uint8_t *s, int64_t *d, intp n) noexcept nogil
+    void ember_convert_i4_i8(const int32_t *s, int64_t *d, intp n) noexcept nogil
     void ember_fill_4(uint32_t *a, uint32_t v, intp n) noexcept nogil
     void ember_fill_8(uint64_t *a, uint64_t v, intp n) noexcept nogil
     void ember_masked_fill_2(uint16_t *a, const uint8_t *m, uint16_t v, intp n) noexcept nogil
@@ -949,6 +984,41 @@ cdef void _fill_slice(char *p, const char *v, intp item, intp m) noexcept nogil:
     else:
         memcpy(&v8, v, 8)
         ember_fill_8(<uint64_t*>p, v8, m)
+
+
+ctypedef void (*convert_t)(const void *, void *, intp) noexcept nogil
+
+# (source dtype char, destination dtype char) -> conversion loop
+cdef dict _CONVERSIONS = {
+    ("f", "d"): <intp>&ember_convert_f4_f8, ("d", "f"): <intp>&ember_convert_f8_f4,
+    ("f", "l"): <intp>&ember_convert_f4_i8, ("d", "l"): <intp>&ember_convert_f8_i8,
+    ("f", "i"): <intp>&ember_convert_f4_i4, ("d", "i"): <intp>&ember_convert_f8_i4,
+    ("l", "f"): <intp>&ember_convert_i8_f4, ("l", "d"): <intp>&ember_convert_i8_f8,
+    ("i", "f"): <intp>&ember_convert_i4_f4, ("i", "d"): <intp>&ember_convert_i4_f8,
+    ("B", "f"): <intp>&ember_convert_u1_f4, ("B", "d"): <intp>&ember_convert_u1_f8,
+    ("B", "l"): <intp>&ember_convert_u1_i8, ("i", "l"): <intp>&ember_convert_i4_i8,
+}
+
+
+def convert(cnp.ndarray src, cnp.ndarray dst, int nthreads):
+    """dst = src converted as a C cast, for C-contiguous arrays of one size and a pair of types in
+    _CONVERSIONS (float/double/int64/int32/uint8), on every thread. Returns False, writing nothing,
+    otherwise."""
+    cdef intp n = cnp.PyArray_SIZE(src), start, m
+    cdef int nt = _threads(n, nthreads), i
+    cdef intp si = cnp.PyArray_ITEMSIZE(src), di = cnp.PyArray_ITEMSIZE(dst)
+    cdef char *ps = <char *>cnp.PyArray_DATA(src)
+    cdef char *pd = <char *>cnp.PyArray_DATA(dst)
+    f = _CONVERSIONS.get((src.dtype.char, dst.dtype.char))
+    if (f is None or cnp.PyArray_SIZE(dst) != n or not cnp.PyArray_IS_C_CONTIGUOUS(src)
+            or not cnp.PyArray_IS_C_CONTIGUOUS(dst) or not cnp.PyArray_ISWRITEABLE(dst)
+            or not src.dtype.isnative or not dst.dtype.isnative):
+        return False
+    cdef convert_t fn = <convert_t><intp>f
+    for i in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
+        m = _slice(n, nt, i, &start)
+        fn(ps + start * si, pd + start * di, m)
+    return True
 
 
 def masked_fill(cnp.ndarray a, cnp.ndarray mask, cnp.ndarray value, int nthreads):
