@@ -15,11 +15,14 @@ import numpy as np
 
 from . import storage as _storage_mod
 from ._C import elementwise as _elementwise
+from ._C.arrays import address as _address
 from ._size import Size
 from ._threads import get_num_threads as _num_threads
 
 _new = object.__new__
+_tuple_new = tuple.__new__
 _ndarray = np.ndarray
+_EMPTY_SIZE = Size()
 _BLOCKED_COPY_MIN = 1 << 15  # elements from which ember's transposing copy beats NumPy's
 _THREADED_BYTES = 1 << 19  # from which copies and fills on every thread beat NumPy's one
 
@@ -100,6 +103,8 @@ def _root(arr):
 
 
 def _ptr(arr):
+    if type(arr) is _ndarray:
+        return _address(arr)
     try:
         return arr.__array_interface__["data"][0]
     except AttributeError:  # a device array
@@ -195,7 +200,7 @@ class _TensorBase(object):
     def size(self, dim=None):
         a = self._a
         if dim is None:
-            return Size(a.shape) if a.size else Size()
+            return _tuple_new(Size, a.shape) if a.size else _EMPTY_SIZE  # NumPy's shape: ints already
         return a.shape[_wrap_dim(dim, a.ndim, "size")] if a.size else _empty_dim_error("size")
 
     @property
@@ -435,9 +440,9 @@ class _TensorBase(object):
         if len(sizes) < nd:
             raise RuntimeError("expand(): the number of sizes provided ({}) must be greater or equal to the "
                                "number of dimensions in the tensor ({})".format(len(sizes), nd))
-        shape, strides = [], []
+        shape, strides = [], []  # strides in bytes
         old_shape = (1,) * (len(sizes) - nd) + a.shape
-        old_strides = (0,) * (len(sizes) - nd) + tuple(s // a.itemsize for s in a.strides)
+        old_strides = (0,) * (len(sizes) - nd) + a.strides
         for i, (want, have, st) in enumerate(zip(sizes, old_shape, old_strides)):
             if want == -1:
                 if i < len(sizes) - nd:
@@ -456,7 +461,10 @@ class _TensorBase(object):
         for i in range(len(sizes) - nd - 1, -1, -1):
             if shape[i] == 1:  # a new leading dim kept at size 1 takes 0.2's size * stride of the next dim
                 strides[i] = shape[i + 1] * strides[i + 1]
-        return self._view(_strided(a, tuple(shape), strides))
+        if type(a) is _ndarray and a.flags.c_contiguous:  # the fast path: a view of a itself
+            return self._view(_ndarray(tuple(shape), a.dtype, buffer=a, strides=tuple(strides)))
+        item = a.itemsize
+        return self._view(_strided(a, tuple(shape), [st // item for st in strides]))
 
     def expand_as(self, tensor):
         return self.expand(tensor.size())

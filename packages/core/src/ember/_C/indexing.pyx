@@ -335,3 +335,21 @@ def index_add_rows(addable_t[:, ::1] dst, const int64_t[::1] idx, const addable_
             srow = &src[j, 0]
             for k in range(c0, c1):
                 drow[k] += srow[k]
+
+
+def bounds(const int64_t[:] idx):
+    """(smallest, largest) of a non-empty index vector, in one pass (two NumPy reductions cost 3 us on
+    the few indices of a small take/put_)."""
+    cdef Py_ssize_t i, n = idx.shape[0]
+    cdef int64_t lo, hi, v
+    if n == 0:
+        raise ValueError("bounds: empty index")
+    lo = hi = idx[0]
+    with nogil:
+        for i in range(1, n):
+            v = idx[i]
+            if v < lo:
+                lo = v
+            if v > hi:
+                hi = v
+    return lo, hi

@@ -484,8 +484,15 @@ def cross(input, other, dim=-1, out=None):
             raise IndexError("cross(): dimension {} out of range for a {}-D tensor".format(dim, nd))
         if a.shape[d] != 3:
             raise RuntimeError("cross(): dimension {} does not have size 3 (size {})".format(dim, _fmt_size(a.shape)))
+    # TH's components (a1 b2 - a2 b1, ...), written directly: np.cross moves axes three times (15 us)
+    part = [(slice(None),) * d + (slice(i, i + 1),) for i in range(3)]
+    a0, a1, a2 = (a[k] for k in part)
+    b0, b1, b2 = (b[k] for k in part)
     xp = cls._xp
-    r = xp.cross(a, b, axisa=d, axisb=d, axisc=d)
+    r = xp.empty(a.shape, a.dtype)
+    xp.subtract(a1 * b2, a2 * b1, out=r[part[0]])
+    xp.subtract(a2 * b0, a0 * b2, out=r[part[1]])
+    xp.subtract(a0 * b1, a1 * b0, out=r[part[2]])
     if out is None:
-        return cls._make(xp.ascontiguousarray(r))
+        return cls._make(r)
     return write_out(out, cls, r, "cross")

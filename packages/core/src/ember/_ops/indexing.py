@@ -107,6 +107,10 @@ def _broadcast_index(idx, outer, inner):
     return _ndarray((outer, idx.shape[0], inner), _i64, buffer=idx, strides=(0, 8, 0))
 
 
+# results below this many elements skip the gather kernel (its typed-argument dispatch costs ~3 us)
+_SMALL = 4096
+
+
 def _raise_range(err, op, d, size):
     raise RuntimeError("{}(): index {} is out of range for dimension {} (of size {})".format(op, int(err[0]), d, size))
 
@@ -157,6 +161,11 @@ def index_select(input, dim, index, out=None):
     if cls.is_cuda:
         _dev_range(idx, a.shape[d], "index_select", d)
         return finish(cls, cls._xp.take(a, idx, axis=d), out, "index_select")
+    if idx.size * (a.size // a.shape[d]) < _SMALL:  # NumPy's take costs less than the kernel's dispatch here
+        lo, hi = _k.bounds(idx)
+        if lo < 0 or hi >= a.shape[d]:
+            _raise_range((lo if lo < 0 else hi, 1), "index_select", d, a.shape[d])
+        return finish(cls, np.take(a, idx, axis=d), out, "index_select")
     outer, size, inner = _split(a.shape, d)
     res = np.empty(a.shape[:d] + idx.shape + a.shape[d + 1:], cls._dtype)
     err = np.zeros(2, _i64)
@@ -462,7 +471,7 @@ def _flat_index(self, index, op, expected, args):
     idx = index._a.reshape(-1)
     n = self._a.size
     if idx.size:
-        lo, hi = idx.min(), idx.max()
+        lo, hi = _k.bounds(idx) if type(idx) is _ndarray else (idx.min(), idx.max())
         if lo < -n or hi >= n:
             bad = lo if lo < -n else hi
             raise RuntimeError("{}(): index {} is out of range for a tensor of {} elements".format(op, int(bad), n))

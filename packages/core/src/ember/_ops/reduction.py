@@ -488,6 +488,22 @@ def sort(input, dim=None, descending=False, out=None):
     return _pair(cls, np.take_along_axis(a, idx, d), idx, a.shape, outs, "sort")
 
 
+def _to_last(a, d):
+    """``a`` with axis ``d`` moved last (np.moveaxis, without its argument normalisation: 3 us a call)."""
+    nd = a.ndim
+    if d == nd - 1:
+        return a
+    return a.transpose(tuple(range(d)) + tuple(range(d + 1, nd)) + (d,))
+
+
+def _from_last(a, d):
+    """``a`` with its last axis moved to position ``d`` (undoes _to_last)."""
+    nd = a.ndim
+    if d == nd - 1:
+        return a
+    return a.transpose(tuple(range(d)) + (nd - 1,) + tuple(range(d, nd - 1)))
+
+
 def _topk_kernel(a):
     return type(a) is np.ndarray and a.dtype != _f16
 
@@ -495,14 +511,14 @@ def _topk_kernel(a):
 def _topk_rows(a, d, k, largest, sorted):
     """(values, indices) of topk along axis ``d`` by ember._C.reduce.topk_rows (each row along d: the first k
     in topk's order, NaN the greatest, equal values by index)."""
-    rows = np.moveaxis(a, d, -1)
+    rows = _to_last(a, d)
     n = rows.shape[-1]
     lead = rows.shape[:-1]
     vals = np.empty(lead + (k,), a.dtype)
     idx = np.empty(lead + (k,), _i64)
     _k.topk_rows(rows.reshape(-1, n), vals.reshape(-1, k), idx.reshape(-1, k), bool(largest), bool(sorted),
                  get_num_threads())
-    return np.moveaxis(vals, -1, d), np.moveaxis(idx, -1, d)
+    return _from_last(vals, d), _from_last(idx, d)
 
 
 @both
@@ -547,13 +563,13 @@ def _kth(a, d, j):
         same = (a == vals) | (xp.isnan(a) & xp.isnan(vals)) if a.dtype.kind == "f" else a == vals
         return vals, xp.expand_dims(same.argmax(axis=d), d)
     w = _work(a)
-    moved = np.moveaxis(w, d, -1)
+    moved = _to_last(w, d)
     rows = moved.reshape(-1, a.shape[d])
     vals = np.empty(rows.shape[0], w.dtype)
     idx = np.empty(rows.shape[0], _i64)
     _k.kth_rows(rows, vals, idx, j + 1, get_num_threads())
-    kept = moved.shape[:-1]
-    return np.expand_dims(vals.reshape(kept), d), np.expand_dims(idx.reshape(kept), d)
+    kept = a.shape[:d] + (1,) + a.shape[d + 1:]
+    return vals.reshape(kept), idx.reshape(kept)
 
 
 @both
@@ -601,7 +617,7 @@ def mode(input, dim=-1, keepdim=None, values=None, indices=None, out=None):
     d = _dim(input, dim, "mode")
     shape = _out_shape(a.shape, d, _keepdim(input, keepdim, "mode"))
     w = _work(a)
-    rows = np.moveaxis(w, d, -1).reshape(-1, a.shape[d])
+    rows = _to_last(w, d).reshape(-1, a.shape[d])
     srt = np.array(rows, order="C")
     srt.sort(axis=1)
     vals = np.empty(rows.shape[0], w.dtype)

@@ -3,7 +3,7 @@ import operator
 
 import numpy as np
 
-from ember.tensor import _TensorBase, _copy_into, _fmt_size, _typename_of, _wrap_dim
+from ember.tensor import _THREADED_BYTES, _TensorBase, _copy_into, _fmt_size, _typename_of, _wrap_dim
 from . import both, tensor_method, torch_function
 from ._util import write_out
 
@@ -53,18 +53,21 @@ def cat(seq, dim=0, out=None):
     ref = arrays[0]
     nd = ref.ndim
     d = _wrap_dim(dim, nd, "cat")
-    for i, a in enumerate(arrays):
-        if a.ndim != nd or a.shape[:d] != ref.shape[:d] or a.shape[d + 1:] != ref.shape[d + 1:]:
+    before, after = ref.shape[:d], ref.shape[d + 1:]
+    length = 0
+    for a in arrays:
+        shape = a.shape
+        if len(shape) != nd or shape[:d] != before or shape[d + 1:] != after:
             raise RuntimeError("cat(): inconsistent tensor sizes: tensors must have the same size in every dimension "
                                "but {} (the one concatenated), got {} and {}"
                                .format(d, _fmt_size(ref.shape), _fmt_size(a.shape)))
+        length += shape[d]
     if len(arrays) == 1:
         return _result(cls, arrays[0].copy(), out, "cat")
-    if cls.is_cuda:
+    if cls.is_cuda or length * (ref.nbytes // ref.shape[d]) < _THREADED_BYTES:
         return _result(cls, cls._xp.concatenate(arrays, axis=d), out, "cat")
     # each input into its slice of the result (row-contiguous slices copy on every thread)
-    shape = list(ref.shape)
-    shape[d] = sum(a.shape[d] for a in arrays)
+    shape = before + (length,) + after
     r = np.empty(shape, cls._dtype)
     at = 0
     for a in arrays:
