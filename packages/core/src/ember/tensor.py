@@ -909,6 +909,8 @@ def _unwrap_seq(seq):
 
 def _scalar_for(cls, value, op):
     """A Python number as the tensor type's C type (integer types truncate and wrap, as a C cast)."""
+    if cls._is_floating and (type(value) is float or type(value) is int):  # the common case, no ABC check
+        return value
     if isinstance(value, _TensorBase):
         raise TypeError("{}(): expected a number, got {}".format(op, value._typename))
     if cls._is_floating:
