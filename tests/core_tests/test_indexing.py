@@ -665,3 +665,28 @@ def test_index_ops_registered():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ember.FloatTensor(2).zero_().masked_scatter_(mask([1, 0]), ember.FloatTensor([3]))
+
+
+@pytest.mark.parametrize("shape", [(70001,), (300, 257), (6, 1, 40, 300), (2, 3, 4, 5, 6, 7, 8)])
+def test_large_nonzero_kernel_matches_argwhere(shape):
+    # from 2^16 elements ember._C.indexing.nonzero: threads count their chunks, then write their rows;
+    # every dtype it takes, NaN nonzero and -0.0 zero, views, all-zero and all-nonzero inputs
+    rng = np.random.RandomState(70)
+    mask = rng.rand(*shape) > 0.6
+    for name in ("ByteTensor", "CharTensor", "ShortTensor", "IntTensor", "LongTensor", "FloatTensor",
+                 "DoubleTensor"):
+        x = getattr(ember, name)(mask.astype(getattr(ember, name)._dtype))
+        r = x.nonzero()
+        assert r.type() == "torch.LongTensor"
+        np.testing.assert_array_equal(r.numpy(), np.argwhere(mask))
+    f = rng.standard_normal(shape).astype(np.float32)
+    f[f > 1] = np.nan
+    f[f < -0.5] = -0.0
+    f[np.abs(f) < 0.2] = 0
+    np.testing.assert_array_equal(ember.FloatTensor(f).nonzero().numpy(), np.argwhere(f))
+    if len(shape) > 1:
+        t = ember.FloatTensor(f).transpose(0, len(shape) - 1)
+        np.testing.assert_array_equal(t.nonzero().numpy(), np.argwhere(np.swapaxes(f, 0, len(shape) - 1)))
+    assert ember.FloatTensor(np.zeros(shape, np.float32)).nonzero().numel() == 0
+    np.testing.assert_array_equal(ember.ByteTensor(np.ones(shape, np.uint8)).nonzero().numpy(),
+                                  np.argwhere(np.ones(shape)))

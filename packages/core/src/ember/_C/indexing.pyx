@@ -15,6 +15,8 @@ BLOCK_BYTES along i, walking all j inside a block: the random rows ``idx`` picks
 across a whole cache line instead of being fetched once per element.
 """
 from cython.parallel cimport prange
+
+import numpy as np
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t
 
 ctypedef fused moved:
@@ -353,3 +355,75 @@ def bounds(const int64_t[:] idx):
             if v > hi:
                 hi = v
     return lo, hi
+
+
+ctypedef fused counted_t:
+    uint8_t
+    int8_t
+    int16_t
+    int32_t
+    int64_t
+    float
+    double
+
+
+def nonzero(const counted_t[::1] flat, tuple shape, int nthreads):
+    """The multi-indices (into ``shape``, C order) of the nonzero elements of ``flat`` (NaN counts as
+    nonzero, -0.0 as zero): an (n, len(shape)) int64 array. Each thread counts its chunk, then writes its
+    rows from its offset (see _write_nonzero)."""
+    cdef Py_ssize_t n = flat.shape[0], nd = len(shape), c, i, k, nchunks, chunk, total = 0
+    cdef int64_t[::1] dims = np.array(shape, dtype=np.int64)
+    cdef int64_t[::1] counts
+    cdef int64_t[:, ::1] out
+    if n != (np.prod(shape, dtype=np.int64) if nd else 1) or nd > 32:
+        raise ValueError("nonzero: {} elements in shape {} (at most 32 dims)".format(n, shape))
+    if n == 0:
+        return np.empty((0, nd), np.int64)
+    nchunks = max(1, min(64, n // 65536)) if nthreads > 1 else 1
+    if nchunks == 1:
+        nthreads = 1
+    chunk = (n + nchunks - 1) // nchunks
+    counts = np.zeros(nchunks + 1, np.int64)
+    for c in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
+        counts[c + 1] = _count_nonzero(&flat[0], c * chunk, min(n, (c + 1) * chunk))
+    for c in range(nchunks):
+        counts[c + 1] += counts[c]
+    out = np.empty((counts[nchunks], nd), np.int64)
+    if counts[nchunks] == 0 or nd == 0:
+        return np.asarray(out)
+    for c in prange(nchunks, nogil=True, num_threads=nthreads, schedule="static"):
+        _write_nonzero(&flat[0], c * chunk, min(n, (c + 1) * chunk), &dims[0], nd, &out[0, 0] + counts[c] * nd,
+                       &out[0, 0] + counts[c + 1] * nd)
+    return np.asarray(out)
+
+
+cdef Py_ssize_t _count_nonzero(const counted_t* p, Py_ssize_t start, Py_ssize_t stop) noexcept nogil:
+    cdef Py_ssize_t i, m = 0
+    for i in range(start, stop):
+        m += p[i] != 0
+    return m
+
+
+cdef void _write_nonzero(const counted_t* p, Py_ssize_t start, Py_ssize_t stop, const int64_t* dims, Py_ssize_t nd,
+                         int64_t* row, int64_t* end) noexcept nogil:
+    """Rows [row, end) get the multi-indices of the nonzero elements of p[start:stop]. Every element writes
+    its multi-index at ``row``, which only a nonzero one moves on (no branch to mispredict on random data);
+    the loop stops when the last row is written, so no write lands past ``end``."""
+    cdef int64_t pos[32]
+    cdef Py_ssize_t i, k
+    cdef int64_t rem = start
+    for k in range(nd - 1, -1, -1):  # the multi-index of element ``start``
+        pos[k] = rem % dims[k]
+        rem = rem // dims[k]
+    for i in range(start, stop):
+        if row == end:
+            break
+        for k in range(nd):
+            row[k] = pos[k]
+        row += nd * (p[i] != 0)
+        k = nd - 1  # step the multi-index to element i + 1
+        pos[k] += 1
+        while pos[k] == dims[k] and k > 0:
+            pos[k] = 0
+            k -= 1
+            pos[k] += 1

@@ -107,6 +107,9 @@ def _broadcast_index(idx, outer, inner):
     return _ndarray((outer, idx.shape[0], inner), _i64, buffer=idx, strides=(0, 8, 0))
 
 
+# dtypes ember._C.indexing.nonzero takes (bool as uint8)
+_NONZERO_KINDS = frozenset("?Bbhilqfd")
+_NONZERO_KERNEL_MIN = 1 << 16  # elements; below, np.argwhere costs less than waking a thread
 # results below this many elements skip the gather kernel (its typed-argument dispatch costs ~3 us)
 _SMALL = 4096
 
@@ -380,7 +383,12 @@ def nonzero(input, out=None):
     """The indices of the nonzero elements, one row per element: a LongTensor of size (n, input.dim()),
     empty when there are none."""
     long = _long_of(input)
-    r = np.argwhere(input._a)
+    a = input._a
+    if type(a) is _ndarray and a.size >= _NONZERO_KERNEL_MIN and a.dtype.char in _NONZERO_KINDS:
+        flat = a.reshape(-1)  # a copy for non-contiguous views
+        r = _k.nonzero(flat.view(np.uint8) if flat.dtype == _bool else flat, a.shape, get_num_threads())
+    else:
+        r = long._xp.argwhere(a)
     if not r.size:
         r = long._xp.empty(0, _i64)
     if out is None:
