@@ -838,6 +838,18 @@ def test_large_lerp_addcmul_addcdiv_are_th_formulas_bit_for_bit(cls):
     z = x.clone()
     assert z.lerp_(t1, 0.3) is z
     np.testing.assert_array_equal(z.numpy(), a + v * (b - a))
+    # add / sub with a value: TH's x + v * b (x - v * b)
+    np.testing.assert_array_equal(x.add(0.3, t1).numpy(), a + v * b)
+    np.testing.assert_array_equal(torch.add(x, 0.3, t1).numpy(), a + v * b)
+    np.testing.assert_array_equal(x.sub(0.3, t1).numpy(), a - v * b)
+    for fn, ref in (("add_", a + v * b), ("sub_", a - v * b)):
+        z = x.clone()
+        assert getattr(z, fn)(0.3, t1) is z
+        np.testing.assert_array_equal(z.numpy(), ref)
+    out = cls(3)
+    assert torch.add(x, 0.3, t1, out=out) is out
+    np.testing.assert_array_equal(out.numpy(), a + v * b)
+    np.testing.assert_array_equal(x[::2].add(0.3, t1[::2]).numpy(), (a + v * b)[::2])
     # operands that are self, out= and the NumPy path on views give the same numbers
     np.testing.assert_array_equal(x.clone().addcmul_(0.3, x, x).numpy(), a + v * a * a)
     out = cls(5)

@@ -218,6 +218,24 @@ def test_max_min_elementwise_with_broadcasting(name):
         a.max(ember.DoubleTensor(4))
 
 
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor"])
+def test_large_elementwise_max_min_are_numpys(name):
+    # max(other) / min(other) above the size threshold: NumPy's maximum/minimum loops on every thread (NaN
+    # propagates), broadcasting and out= included
+    rng = np.random.RandomState(24)
+    dt = getattr(ember, name)._dtype
+    a, b = rng.standard_normal((400, 500)).astype(dt), rng.standard_normal((400, 500)).astype(dt)
+    a[::7, ::3] = np.nan
+    row = rng.standard_normal(500).astype(dt)
+    x, y, r = getattr(ember, name)(a), getattr(ember, name)(b), getattr(ember, name)(row)
+    np.testing.assert_array_equal(x.max(y).numpy(), np.maximum(a, b))
+    np.testing.assert_array_equal(ember.min(x, y).numpy(), np.minimum(a, b))
+    np.testing.assert_array_equal(x.max(r).numpy(), np.maximum(a, row))
+    out = getattr(ember, name)()
+    assert ember.max(x, y, out=out) is out
+    np.testing.assert_array_equal(out.numpy(), np.maximum(a, b))
+
+
 def test_max_min_ties_return_the_first_index():
     # TH's scan replaces only on a strictly better value, as NumPy's argmax/argmin document
     x = ember.FloatTensor([[1, 3, 3, 0, 3], [2, 2, 2, 2, 2]])

@@ -401,8 +401,9 @@ cdef extern from *:
         EMBER_CLONES static void ember_masked_fill_##S(T *a, const uint8_t *m, T v, Py_ssize_t n) { \\
             for (Py_ssize_t i = 0; i < n; i++) a[i] = m[i] ? v : a[i]; \\
         }
-    /* TH's addcmul, addcdiv and lerp, left to right as TH wrote them: x + v * a * b, x + v * a / b,
-       x + w * (b - x). One pass where NumPy takes two or three, each with a temporary. r may be x. */
+    /* TH's addcmul, addcdiv, lerp and add(value, other), left to right as TH wrote them: x + v * a * b,
+       x + v * a / b, x + w * (b - x), x + v * b. One pass where NumPy takes two or three, each with a
+       temporary. r may be x. */
     #define EMBER_TERNARY(S, T) \\
         EMBER_CLONES static void ember_addcmul_##S(const T *x, const T *a, const T *b, T v, T *r, Py_ssize_t n) { \\
             for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] + v * a[i] * b[i]; \\
@@ -412,6 +413,9 @@ cdef extern from *:
         } \\
         EMBER_CLONES static void ember_lerp_##S(const T *x, const T *b, T v, T *r, Py_ssize_t n) { \\
             for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] + v * (b[i] - x[i]); \\
+        } \\
+        EMBER_CLONES static void ember_axpy_##S(const T *x, const T *b, T v, T *r, Py_ssize_t n) { \\
+            for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] + v * b[i]; \\
         }
     EMBER_TERNARY(f, float)
     EMBER_TERNARY(d, double)
@@ -523,6 +527,8 @@ cdef extern from *:
     int ember_fmod_all_fast_f(const float *x, const float *d, int scalar, intp m) noexcept nogil
     int ember_fmod_fast_for(double x, double d) noexcept nogil
     void ember_lerp_d(const double *x, const double *b, double v, double *r, intp n) noexcept nogil
+    void ember_axpy_f(const float *x, const float *b, float v, float *r, intp n) noexcept nogil
+    void ember_axpy_d(const double *x, const double *b, double v, double *r, intp n) noexcept nogil
     void ember_sign_double(const double *x, double *r, intp n) noexcept nogil
     void ember_negate_f(const float *x, float *t, intp m) noexcept nogil
     void ember_negate_d(const double *x, double *t, intp m) noexcept nogil
@@ -581,7 +587,7 @@ def sign(cnp.ndarray x, cnp.ndarray out, int nthreads):
 
 
 cdef enum:
-    ADDCMUL, ADDCDIV, LERP
+    ADDCMUL, ADDCDIV, LERP, AXPY
 
 
 def addcmul(cnp.ndarray x, cnp.ndarray a, cnp.ndarray b, double value, cnp.ndarray out, int nthreads):
@@ -599,10 +605,15 @@ def lerp(cnp.ndarray x, cnp.ndarray end, double weight, cnp.ndarray out, int nth
     return _ternary(LERP, x, end, end, weight, out, nthreads)
 
 
+def axpy(cnp.ndarray x, cnp.ndarray b, double value, cnp.ndarray out, int nthreads):
+    """TH's ``x + value * b`` (add and sub with a value)."""
+    return _ternary(AXPY, x, b, b, value, out, nthreads)
+
+
 cdef object _ternary(int op, cnp.ndarray x, cnp.ndarray a, cnp.ndarray b, double value, cnp.ndarray out,
                      int nthreads):
-    """One pass of ADDCMUL, ADDCDIV or LERP (which reads ``b`` only) over C-contiguous float/double
-    arrays of one size; ``out`` may be ``x``."""
+    """One pass of ADDCMUL, ADDCDIV, LERP or AXPY (the last two read ``b`` only) over C-contiguous
+    float/double arrays of one size; ``out`` may be ``x``."""
     cdef intp n = _prep(x, out, True), start, m
     cdef int nt = _threads(n, nthreads), i
     cdef int t = cnp.PyArray_TYPE(out)
@@ -631,8 +642,10 @@ cdef inline void _ternary_f(int op, float *x, float *a, float *b, float v, float
         ember_addcmul_f(x, a, b, v, r, m)
     elif op == ADDCDIV:
         ember_addcdiv_f(x, a, b, v, r, m)
-    else:
+    elif op == LERP:
         ember_lerp_f(x, b, v, r, m)
+    else:
+        ember_axpy_f(x, b, v, r, m)
 
 
 cdef inline void _ternary_d(int op, double *x, double *a, double *b, double v, double *r, intp m) noexcept nogil:
@@ -640,8 +653,10 @@ cdef inline void _ternary_d(int op, double *x, double *a, double *b, double v, d
         ember_addcmul_d(x, a, b, v, r, m)
     elif op == ADDCDIV:
         ember_addcdiv_d(x, a, b, v, r, m)
-    else:
+    elif op == LERP:
         ember_lerp_d(x, b, v, r, m)
+    else:
+        ember_axpy_d(x, b, v, r, m)
 
 
 # Blockwise kernels: each thread takes blocks of BLOCK elements, runs one of NumPy's SIMD loops (trunc,

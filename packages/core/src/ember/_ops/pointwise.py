@@ -268,25 +268,48 @@ def _binary_value_other(self, value, other, op):
     return b if v == 1 else b * type(self)._dtype.type(v)
 
 
+def _axpy(self, value, other, out, op, sign=1):
+    """TH's ``self + value * other`` (sub: ``- value``) in one threaded pass into ``out`` (self: in place)
+    for float tensors of one shape, or None when that does not apply."""
+    if other is None or type(self) not in _FLOATS:
+        return None
+    b = tensor_operand(self, other, op)
+    r = _fused_dest(type(self), self._a, (b,), out, op)
+    if r is None:
+        return None
+    _k.axpy(self._a, b, sign * float(_scalar_for(type(self), value, op)), r, _nthreads())
+    return out if out is not None else type(self)._make(r)
+
+
 @both
 def add(input, value=1, other=None, out=None):
     if not isinstance(input, _TensorBase):
         raise _not_tensor("add", input)
+    r = _axpy(input, value, other, out, "add")
+    if r is not None:
+        return r
     return _binary(_np_add, _ADD, _CHEAP, input, _binary_value_other(input, value, other, "add"), out, "add")
 
 
 @tensor_method
 def add_(self, value=1, other=None):
+    if _axpy(self, value, other, self, "add_") is not None:
+        return self
     return _binary_(_np_add, _ADD, _CHEAP, self, _binary_value_other(self, value, other, "add_"), "add_")
 
 
 @tensor_method
 def sub(self, value=1, other=None, out=None):
+    r = _axpy(self, value, other, out, "sub", -1)
+    if r is not None:
+        return r
     return _binary(_np_sub, _SUB, _CHEAP, self, _binary_value_other(self, value, other, "sub"), out, "sub")
 
 
 @tensor_method
 def sub_(self, value=1, other=None):
+    if _axpy(self, value, other, self, "sub_", -1) is not None:
+        return self
     return _binary_(_np_sub, _SUB, _CHEAP, self, _binary_value_other(self, value, other, "sub_"), "sub_")
 
 

@@ -29,7 +29,7 @@ from ember._C import reduce as _k
 from ember._threads import get_num_threads
 from ember.tensor import LongTensor, _TensorBase, _typename_of, _wrap_dim
 from ember.utils import backcompat
-from . import both, tensor_method
+from . import both, pointwise as _pointwise, tensor_method
 from ._util import apply_binary, finish, long_cls, new_result, require_float, tensor_operand, via_host, xp_of
 
 _f16, _f32, _f64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
@@ -38,6 +38,7 @@ _inf = float("inf")
 # below this many elements NumPy's single-threaded reductions beat a kernel call (dispatch, thread start)
 _KERNEL_MIN = 32768
 _kd_warning = backcompat.keepdim_warning
+_CMAX, _CMIN = _pointwise._binary_loops(np.maximum), _pointwise._binary_loops(np.minimum)
 _SUM, _SQUARES, _PRODUCT = (int(m) for m in (_k.Accumulation.SUM, _k.Accumulation.SQUARES, _k.Accumulation.PRODUCT))
 # sum, max and min below shadow the builtins in this module: helpers use NumPy's or none
 
@@ -350,6 +351,9 @@ def _extreme(input, dim, keepdim, out, other, op, want_max):
         if dim is not None or keepdim is not None:
             raise TypeError("{}(): the elementwise form {}(other) takes no dim or keepdim".format(op, op))
         b = tensor_operand(input, other, op)
+        if type(input) in _CMAX:  # NumPy's loops on every thread, for large and broadcast operands too
+            return _pointwise._binary(np.maximum if want_max else np.minimum, _CMAX if want_max else _CMIN,
+                                      _pointwise._CHEAP, input, b, out, op)
         r = apply_binary(np.maximum if want_max else np.minimum, input, b, op)
         return finish(type(input), r, out, op)
     a = input._a
