@@ -419,6 +419,16 @@ cdef extern from *:
         }
     EMBER_TERNARY(f, float)
     EMBER_TERNARY(d, double)
+    enum { EMBER_ADDCMUL, EMBER_ADDCDIV, EMBER_LERP, EMBER_AXPY };
+    #define EMBER_TERNARY_OP(S, T) \\
+        static void ember_ternary_##S(int op, const T *x, const T *a, const T *b, T v, T *r, Py_ssize_t n) { \\
+            if (op == EMBER_ADDCMUL) ember_addcmul_##S(x, a, b, v, r, n); \\
+            else if (op == EMBER_ADDCDIV) ember_addcdiv_##S(x, a, b, v, r, n); \\
+            else if (op == EMBER_LERP) ember_lerp_##S(x, b, v, r, n); \\
+            else ember_axpy_##S(x, b, v, r, n); \\
+        }
+    EMBER_TERNARY_OP(f, float)
+    EMBER_TERNARY_OP(d, double)
 
     /* C's fmodf (the sign of the dividend; exact) by way of double. While |x / d| < 2^29 the quotient
        rounded to double truncates to the true one: it is off by at most 2^-25, and a quotient that is not
@@ -516,20 +526,16 @@ cdef extern from *:
     void ember_tile_copy_4(const uint32_t *src, uint32_t *dst, intp sj, intp di, intp ni, intp nj) noexcept nogil
     void ember_tile_copy_8(const uint64_t *src, uint64_t *dst, intp sj, intp di, intp ni, intp nj) noexcept nogil
     void ember_sign_float(const float *x, float *r, intp n) noexcept nogil
-    void ember_addcmul_f(const float *x, const float *a, const float *b, float v, float *r, intp n) noexcept nogil
-    void ember_addcmul_d(const double *x, const double *a, const double *b, double v, double *r,
+    void ember_sign_double(const double *x, double *r, intp n) noexcept nogil
+    enum:
+        EMBER_ADDCMUL, EMBER_ADDCDIV, EMBER_LERP, EMBER_AXPY
+    void ember_ternary_f(int op, const float *x, const float *a, const float *b, float v, float *r,
                          intp n) noexcept nogil
-    void ember_addcdiv_f(const float *x, const float *a, const float *b, float v, float *r, intp n) noexcept nogil
-    void ember_addcdiv_d(const double *x, const double *a, const double *b, double v, double *r,
+    void ember_ternary_d(int op, const double *x, const double *a, const double *b, double v, double *r,
                          intp n) noexcept nogil
-    void ember_lerp_f(const float *x, const float *b, float v, float *r, intp n) noexcept nogil
     void ember_fmod_fast_f(const float *x, const float *d, int scalar, float *t, intp m) noexcept nogil
     int ember_fmod_all_fast_f(const float *x, const float *d, int scalar, intp m) noexcept nogil
     int ember_fmod_fast_for(double x, double d) noexcept nogil
-    void ember_lerp_d(const double *x, const double *b, double v, double *r, intp n) noexcept nogil
-    void ember_axpy_f(const float *x, const float *b, float v, float *r, intp n) noexcept nogil
-    void ember_axpy_d(const double *x, const double *b, double v, double *r, intp n) noexcept nogil
-    void ember_sign_double(const double *x, double *r, intp n) noexcept nogil
     void ember_negate_f(const float *x, float *t, intp m) noexcept nogil
     void ember_negate_d(const double *x, double *t, intp m) noexcept nogil
     void ember_sigmoid_end_f(const float *t, float *r, intp m) noexcept nogil
@@ -586,33 +592,29 @@ def sign(cnp.ndarray x, cnp.ndarray out, int nthreads):
     return out
 
 
-cdef enum:
-    ADDCMUL, ADDCDIV, LERP, AXPY
-
-
 def addcmul(cnp.ndarray x, cnp.ndarray a, cnp.ndarray b, double value, cnp.ndarray out, int nthreads):
     """TH's ``x + value * a * b``."""
-    return _ternary(ADDCMUL, x, a, b, value, out, nthreads)
+    return _ternary(EMBER_ADDCMUL, x, a, b, value, out, nthreads)
 
 
 def addcdiv(cnp.ndarray x, cnp.ndarray a, cnp.ndarray b, double value, cnp.ndarray out, int nthreads):
     """TH's ``x + value * a / b``."""
-    return _ternary(ADDCDIV, x, a, b, value, out, nthreads)
+    return _ternary(EMBER_ADDCDIV, x, a, b, value, out, nthreads)
 
 
 def lerp(cnp.ndarray x, cnp.ndarray end, double weight, cnp.ndarray out, int nthreads):
     """TH's ``x + weight * (end - x)``."""
-    return _ternary(LERP, x, end, end, weight, out, nthreads)
+    return _ternary(EMBER_LERP, x, end, end, weight, out, nthreads)
 
 
 def axpy(cnp.ndarray x, cnp.ndarray b, double value, cnp.ndarray out, int nthreads):
     """TH's ``x + value * b`` (add and sub with a value)."""
-    return _ternary(AXPY, x, b, b, value, out, nthreads)
+    return _ternary(EMBER_AXPY, x, b, b, value, out, nthreads)
 
 
 cdef object _ternary(int op, cnp.ndarray x, cnp.ndarray a, cnp.ndarray b, double value, cnp.ndarray out,
                      int nthreads):
-    """One pass of ADDCMUL, ADDCDIV, LERP or AXPY (the last two read ``b`` only) over C-contiguous
+    """One pass of EMBER_ADDCMUL, ADDCDIV, LERP or AXPY (the last two read ``b`` only) over C-contiguous
     float/double arrays of one size; ``out`` may be ``x``."""
     cdef intp n = _prep(x, out, True), start, m
     cdef int nt = _threads(n, nthreads), i
@@ -629,34 +631,12 @@ cdef object _ternary(int op, cnp.ndarray x, cnp.ndarray a, cnp.ndarray b, double
     for i in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
         m = _slice(n, nt, i, &start)
         if t == cnp.NPY_FLOAT32:
-            _ternary_f(op, <float *>px + start, <float *>pa + start, <float *>pb + start, <float>value,
-                       <float *>po + start, m)
+            ember_ternary_f(op, <float *>px + start, <float *>pa + start, <float *>pb + start, <float>value,
+                            <float *>po + start, m)
         else:
-            _ternary_d(op, <double *>px + start, <double *>pa + start, <double *>pb + start, value,
-                       <double *>po + start, m)
+            ember_ternary_d(op, <double *>px + start, <double *>pa + start, <double *>pb + start, value,
+                            <double *>po + start, m)
     return out
-
-
-cdef inline void _ternary_f(int op, float *x, float *a, float *b, float v, float *r, intp m) noexcept nogil:
-    if op == ADDCMUL:
-        ember_addcmul_f(x, a, b, v, r, m)
-    elif op == ADDCDIV:
-        ember_addcdiv_f(x, a, b, v, r, m)
-    elif op == LERP:
-        ember_lerp_f(x, b, v, r, m)
-    else:
-        ember_axpy_f(x, b, v, r, m)
-
-
-cdef inline void _ternary_d(int op, double *x, double *a, double *b, double v, double *r, intp m) noexcept nogil:
-    if op == ADDCMUL:
-        ember_addcmul_d(x, a, b, v, r, m)
-    elif op == ADDCDIV:
-        ember_addcdiv_d(x, a, b, v, r, m)
-    elif op == LERP:
-        ember_lerp_d(x, b, v, r, m)
-    else:
-        ember_axpy_d(x, b, v, r, m)
 
 
 # Blockwise kernels: each thread takes blocks of BLOCK elements, runs one of NumPy's SIMD loops (trunc,

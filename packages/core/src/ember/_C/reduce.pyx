@@ -148,6 +148,21 @@ cdef extern from *:
     }
     EMBER_PROD_ROWS(ember_prod_rows_f, float)
     EMBER_PROD_ROWS(ember_prod_rows_d, double)
+    /* accumulate_dim's run and rows kernels by mode (the values of Accumulation: 0 sums, 1 squares,
+       2 products) */
+    #define EMBER_ACC(S, T)                                                                 \
+    static double ember_acc_run_##S(int mode, const T *p, Py_ssize_t m, double c) {          \
+        return mode == 0 ? ember_sum_run_##S(p, m)                                          \
+             : mode == 1 ? ember_devsq_run_##S(p, m, c) : ember_prod_run_##S(p, m);          \
+    }                                                                                       \
+    static void ember_acc_rows_##S(int mode, const T *p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, \
+                                   const double *c, double *acc) {                          \
+        if (mode == 0) ember_sum_rows_##S(p, n, si, w, acc);                                \
+        else if (mode == 1) ember_devsq_rows_##S(p, n, si, w, c, acc);                      \
+        else ember_prod_rows_##S(p, n, si, w, acc);                                         \
+    }
+    EMBER_ACC(f, float)
+    EMBER_ACC(d, double)
     /* Whether one of p[0..15] may come before t in topk's order (greater, or NaN; smaller, or any when t is
        NaN): one pass without branches, vectorised. A yes is checked value by value. */
     #define EMBER_ANY_BEYOND(S, T)                                                          \
@@ -164,24 +179,16 @@ cdef extern from *:
     EMBER_ANY_BEYOND(f, float)
     EMBER_ANY_BEYOND(d, double)
     """
-    double ember_sum_run_f(const float* p, Py_ssize_t m) nogil
     int ember_any_above_f(const float* p, float t) nogil
     int ember_any_above_d(const double* p, double t) nogil
     int ember_any_below_f(const float* p, float t) nogil
     int ember_any_below_d(const double* p, double t) nogil
-    double ember_sum_run_d(const double* p, Py_ssize_t m) nogil
-    void ember_sum_rows_f(const float* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
-    void ember_sum_rows_d(const double* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
-    double ember_devsq_run_f(const float* p, Py_ssize_t m, double c) nogil
-    double ember_devsq_run_d(const double* p, Py_ssize_t m, double c) nogil
-    void ember_devsq_rows_f(const float* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, const double* c,
-                            double* acc) nogil
-    void ember_devsq_rows_d(const double* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, const double* c,
-                            double* acc) nogil
-    double ember_prod_run_f(const float* p, Py_ssize_t m) nogil
-    double ember_prod_run_d(const double* p, Py_ssize_t m) nogil
-    void ember_prod_rows_f(const float* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
-    void ember_prod_rows_d(const double* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, double* acc) nogil
+    double ember_acc_run_f(int mode, const float* p, Py_ssize_t m, double c) nogil
+    double ember_acc_run_d(int mode, const double* p, Py_ssize_t m, double c) nogil
+    void ember_acc_rows_f(int mode, const float* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, const double* c,
+                          double* acc) nogil
+    void ember_acc_rows_d(int mode, const double* p, Py_ssize_t n, Py_ssize_t si, Py_ssize_t w, const double* c,
+                          double* acc) nogil
 
 
 cdef extern from *:
@@ -261,13 +268,8 @@ cdef inline double _acc_run(const floating* p, Py_ssize_t m, Py_ssize_t s, int m
     cdef Py_ssize_t k
     if s == 1:
         if floating is float:
-            if mode == SUM:
-                return ember_sum_run_f(p, m)
-            return ember_devsq_run_f(p, m, c) if mode == SQUARES else ember_prod_run_f(p, m)
-        else:
-            if mode == SUM:
-                return ember_sum_run_d(p, m)
-            return ember_devsq_run_d(p, m, c) if mode == SQUARES else ember_prod_run_d(p, m)
+            return ember_acc_run_f(mode, p, m, c)
+        return ember_acc_run_d(mode, p, m, c)
     for k in range(m):
         d = p[k * s]
         if mode == SUM:
@@ -288,19 +290,9 @@ cdef inline void _acc_rows(const floating* p, Py_ssize_t n, Py_ssize_t si, Py_ss
         acc[j] = 1 if mode == PRODUCT else 0
     if sj == 1:
         if floating is float:
-            if mode == SUM:
-                ember_sum_rows_f(p, n, si, w, acc)
-            elif mode == SQUARES:
-                ember_devsq_rows_f(p, n, si, w, c, acc)
-            else:
-                ember_prod_rows_f(p, n, si, w, acc)
+            ember_acc_rows_f(mode, p, n, si, w, c, acc)
         else:
-            if mode == SUM:
-                ember_sum_rows_d(p, n, si, w, acc)
-            elif mode == SQUARES:
-                ember_devsq_rows_d(p, n, si, w, c, acc)
-            else:
-                ember_prod_rows_d(p, n, si, w, acc)
+            ember_acc_rows_d(mode, p, n, si, w, c, acc)
         return
     for i in range(n):
         for j in range(w):
