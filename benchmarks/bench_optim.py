@@ -37,7 +37,16 @@ def main(quick):
     grads = [rng.standard_normal(s).astype(np.float32) * 1e-3 for s in shapes]
     rows = []
     for name, ekw in (("SGD momentum 0.9", dict(cls="SGD", lr=0.01, momentum=0.9)),
-                      ("Adam", dict(cls="Adam", lr=1e-3))):
+                      ("SGD nesterov, weight decay", dict(cls="SGD", lr=0.01, momentum=0.9, nesterov=True,
+                                                           weight_decay=1e-4)),
+                      ("Adam", dict(cls="Adam", lr=1e-3)),
+                      ("Adagrad", dict(cls="Adagrad", lr=0.01)),
+                      ("Adadelta", dict(cls="Adadelta")),
+                      ("Adamax", dict(cls="Adamax")),
+                      ("RMSprop", dict(cls="RMSprop", lr=0.01)),
+                      ("RMSprop centered, momentum", dict(cls="RMSprop", lr=0.01, centered=True, momentum=0.9)),
+                      ("ASGD", dict(cls="ASGD")),
+                      ("Rprop", dict(cls="Rprop"))):
         kw = dict(ekw)
         cls = kw.pop("cls")
         eparams = [Variable(ember.FloatTensor(v.copy()), requires_grad=True) for v in values]

@@ -74,6 +74,38 @@ def cases():
         ei, ti = _pair(rng.randint(0, 1024, (1024, 1024)).astype(np.int64))
         return (lambda: ex.gather(1, ei)), (lambda: tx.gather(1, ti))
 
+    def broadcast(op, other_shape):
+        def setup():
+            ea, ta = _pair(rng.randn(4096, 1024).astype(np.float32))
+            eb, tb = _pair(rng.randn(*other_shape).astype(np.float32))
+            return (lambda: op(ea, eb)), (lambda: op(ta, tb))
+        return setup
+
+    def addcmul():
+        ea, ta = _pair(rng.randn(big).astype(np.float32))
+        eb, tb = _pair(rng.randn(big).astype(np.float32))
+        return (lambda: ea.addcmul(0.5, eb, eb)), (lambda: ta.addcmul(tb, tb, value=0.5))
+
+    def add_value():
+        ea, ta = _pair(rng.randn(big).astype(np.float32))
+        eb, tb = _pair(rng.randn(big).astype(np.float32))
+        return (lambda: ea.add_(-0.01, eb)), (lambda: ta.add_(tb, alpha=-0.01))
+
+    def nonzero():
+        mask = rng.rand(big) > 0.5
+        em, tm = _pair(mask.astype(np.uint8))
+        return (lambda: em.nonzero()), (lambda: tm.bool().nonzero())
+
+    def cat_chunks():
+        import ember
+        import torch
+        ea, ta = _pair(rng.randn(2048, 2048).astype(np.float32))
+        return (lambda: ember.cat(ea.chunk(4, 1), 0)), (lambda: torch.cat(ta.chunk(4, 1), 0))
+
+    def bytes_to_float():
+        ea, ta = _pair(rng.randint(0, 256, big).astype(np.uint8))
+        return (lambda: ea.float()), (lambda: ta.float())
+
     def tiny_add():
         ea, ta = _pair(np.ones(1, np.float32))
         eb, tb = _pair(np.ones(1, np.float32))
@@ -87,12 +119,25 @@ def cases():
         ("sigmoid 4M float32", unary(lambda a: a.sigmoid())),
         ("sign 4M float32", unary(lambda a: a.sign())),
         ("pow(3) 4M float32", unary(lambda a: a.pow(3))),
+        ("fmod(0.3) 4M float32", unary(lambda a: a.fmod(0.3))),
+        ("addcmul 4M float32", addcmul),
+        ("add_(value, other) 4M float32", add_value),
+        ("4096x1024 * (4096, 1)", broadcast(lambda a, b: a * b, (4096, 1))),
+        ("4096x1024 + (1024,)", broadcast(lambda a, b: a + b, (1024,))),
+        ("fill_ 4M float32", unary(lambda a: a.fill_(2))),
+        ("ByteTensor.float() 4M", bytes_to_float),
+        ("nonzero 4M bytes", nonzero),
         ("sum(1) 4096x1024", reduce(lambda a: a.sum(1))),
+        ("var(1) 4096x1024", reduce(lambda a: a.var(1))),
+        ("prod() 4096x1024", reduce(lambda a: a.prod())),
+        ("median(1) 4096x1024", reduce(lambda a: a.median(1))),
         ("max(1) 4096x1024", reduce(lambda a: a.max(1))),
         ("cumsum(1) 4096x1024", reduce(lambda a: a.cumsum(1))),
         ("topk(10, 1) 4096x1024", reduce(lambda a: a.topk(10, 1))),
         ("sort(1) 4096x1024", reduce(lambda a: a.sort(1))),
         ("t().contiguous() 4096x1024", reduce(lambda a: a.t().contiguous())),
+        ("narrow(1, 1, 1000).clone() 4096x1024", reduce(lambda a: a.narrow(1, 1, 1000).clone())),
+        ("cat(chunk(4, 1), 0) 2048x2048", cat_chunks),
         ("mm 1024^3 float32", mm),
         ("index_add_ 1M", index_add),
         ("scatter_ 1M", scatter),
