@@ -1,3 +1,5 @@
+import ember
+
 from .optimizer import Optimizer, _check_betas
 
 
@@ -35,7 +37,7 @@ class Adamax(Optimizer):
                 exp_avg.mul_(beta1).add_(1 - beta1, grad)
                 # exp_inf = max(beta2 * exp_inf, |g| + eps), elementwise
                 exp_inf.mul_(beta2)
-                exp_inf.copy_(exp_inf.max(grad.abs().add_(eps)))
+                ember.max(exp_inf, grad.abs().add_(eps), out=exp_inf)
                 bias_correction = 1 - beta1 ** state["step"]
                 clr = group["lr"] / bias_correction
                 p.data.addcdiv_(-clr, exp_avg, exp_inf)
