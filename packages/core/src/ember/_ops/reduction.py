@@ -416,6 +416,10 @@ def _renorm(self, p, dim, maxnorm, op):
         norms = _pnorm(a, p, tuple(i for i in range(nd) if i != d), keepdims=True)
     # TH scales a sub-tensor by maxnorm / (norm + 1e-7) when its norm exceeds maxnorm, else copies it
     scale = np.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0).astype(a.dtype)
+    if type(a) is np.ndarray and type(self) in _pointwise._MUL:  # the product on every thread
+        r = _pointwise._broadcast(_pointwise._MUL[type(self)], _pointwise._CHEAP, type(self), a, scale, None, op)
+        if r is not None:
+            return r._a
     return a * scale
 
 
