@@ -124,12 +124,19 @@ cdef extern from *:
     }
     EMBER_DEVSQ_ROWS(ember_devsq_rows_f, float)
     EMBER_DEVSQ_ROWS(ember_devsq_rows_d, double)
-    /* Products in double (TH's accreal), 16 partial products along a run. */
+    /* Products in double (TH's accreal), 16 partial products along a run. Blocks of 256 are converted to
+       double first: the multiplies then vectorize (converting inside the product loop kept it scalar,
+       at 1.7x the time). */
     #define EMBER_PROD_RUN(NAME, T)                                                         \
     EMBER_CLONES static double NAME(const T *p, Py_ssize_t m) {                             \
-        double a[16];                                                                       \
+        double a[16], buf[256];                                                             \
         for (int k = 0; k < 16; k++) a[k] = 1;                                              \
         const T *end = p + m;                                                               \
+        for (; end - p >= 256; p += 256) {                                                  \
+            for (int k = 0; k < 256; k++) buf[k] = p[k];                                    \
+            for (int j = 0; j < 256; j += 16)                                               \
+                for (int k = 0; k < 16; k++) a[k] *= buf[j + k];                            \
+        }                                                                                   \
         for (; end - p >= 16; p += 16)                                                      \
             for (int k = 0; k < 16; k++) a[k] *= p[k];                                      \
         for (int k = 0; k < 8; k++) a[k] *= a[k + 8];                                       \
