@@ -567,6 +567,8 @@ LARGE = {  # name: (ember call, torch call, in place in ember, in place in torch
     "softplus": (lambda x: F.softplus(x), lambda t, x: t.nn.functional.softplus(x), None),
     "softplus_beta": (lambda x: F.softplus(x, 2, 5), lambda t, x: t.nn.functional.softplus(x, 2, 5), None),
     "logsigmoid": (lambda x: F.logsigmoid(x), lambda t, x: t.nn.functional.logsigmoid(x), None),
+    "hardshrink": (lambda x: F.hardshrink(x, 0.7), lambda t, x: t.nn.functional.hardshrink(x, 0.7), None),
+    "softshrink": (lambda x: F.softshrink(x, 0.3), lambda t, x: t.nn.functional.softshrink(x, 0.3), None),
 }
 
 
@@ -586,7 +588,9 @@ def test_large_activations_match_torch(name, dtype):
     ty.backward(torch.from_numpy(gout))
     # threshold and relu at NaN: THNN's x > threshold is false there (value, and no gradient), where later
     # PyTorch passes NaN and its gradient through; ember's relu (a clamp) passes NaN, as 0.2's in place did
-    number = ~np.isnan(base) if name in ("relu", "threshold") else np.ones(base.shape, bool)
+    # the shrinks at NaN: THNN's comparisons are false there too (0, and no gradient)
+    number = ~np.isnan(base) if name in ("relu", "threshold", "hardshrink", "softshrink") \
+        else np.ones(base.shape, bool)
     forms = [efn] + ([lambda x: inplace(x * 1)] if inplace is not None else [])
     for form in forms:
         ex = Variable(ember.from_numpy(base.copy()), requires_grad=True)
@@ -599,6 +603,8 @@ def test_large_activations_match_torch(name, dtype):
             assert (y[~number] == -1.5).all() and (g[~number] == 0).all()
         if name == "relu":
             assert np.isnan(y[~number]).all() and (g[~number] == 0).all()
+        if name in ("hardshrink", "softshrink"):
+            assert (y[~number] == 0).all() and (g[~number] == 0).all()
 
 
 @pytest.mark.parametrize("name", ["elu", "selu", "softplus_beta", "logsigmoid"])

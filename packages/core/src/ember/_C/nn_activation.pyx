@@ -1,5 +1,5 @@
-"""Activation kernels of ember.nn, CPU: forward and backward of leaky_relu, threshold, elu/selu, softplus,
-logsigmoid and prelu on C-contiguous float/double arrays, THNN's formulas.
+"""Activation kernels of ember.nn, CPU: forward and backward of leaky_relu, threshold, hardshrink/softshrink,
+elu/selu, softplus, logsigmoid and prelu on C-contiguous float/double arrays, THNN's formulas.
 
 NumPy computes these in several passes with temporaries (softplus through logaddexp, a scalar libm loop:
 13x PyTorch's time). Here each thread takes blocks of BLOCK elements that stay in L1: the transcendental
@@ -22,7 +22,7 @@ cdef enum:
 
 cdef enum Op:
     LEAKY, LEAKY_GRAD, THRESHOLD, THRESHOLD_GRAD, ELU, ELU_GRAD, SOFTPLUS, SOFTPLUS_GRAD, LOGSIGMOID, \
-        LOGSIGMOID_GRAD
+        LOGSIGMOID_GRAD, HARDSHRINK, SOFTSHRINK, SHRINK_GRAD
 
 
 cdef extern from *:
@@ -46,6 +46,16 @@ cdef extern from *:
     } \\
     EMBER_ACT_CLONES static void ember_threshold_grad_##S(const T *x, const T *g, T *r, Py_ssize_t n, T th) { \\
         for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] > th ? g[i] : 0; \\
+    } \\
+    /* THNN's shrinks: x beyond +-l is kept (hard) or moved l towards 0 (soft), the rest (NaN too) is 0 */ \\
+    EMBER_ACT_CLONES static void ember_hardshrink_##S(const T *x, T *r, Py_ssize_t n, T l) { \\
+        for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] > l ? x[i] : (x[i] < -l ? x[i] : 0); \\
+    } \\
+    EMBER_ACT_CLONES static void ember_softshrink_##S(const T *x, T *r, Py_ssize_t n, T l) { \\
+        for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] > l ? x[i] - l : (x[i] < -l ? x[i] + l : 0); \\
+    } \\
+    EMBER_ACT_CLONES static void ember_shrink_grad_##S(const T *x, const T *g, T *r, Py_ssize_t n, T l) { \\
+        for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] > l || x[i] < -l ? g[i] : 0; \\
     } \\
     /* t = min(x, 0) (NaN stays), then (after expm1) r = x > 0 ? scale * x : t * (alpha * scale) */ \\
     EMBER_ACT_CLONES static void ember_nonpositive_##S(const T *x, T *t, Py_ssize_t n) { \\
@@ -105,6 +115,12 @@ cdef extern from *:
     void ember_threshold_d(const double *x, double *r, intp n, double th, double v) noexcept nogil
     void ember_threshold_grad_f(const float *x, const float *g, float *r, intp n, float th) noexcept nogil
     void ember_threshold_grad_d(const double *x, const double *g, double *r, intp n, double th) noexcept nogil
+    void ember_hardshrink_f(const float *x, float *r, intp n, float l) noexcept nogil
+    void ember_hardshrink_d(const double *x, double *r, intp n, double l) noexcept nogil
+    void ember_softshrink_f(const float *x, float *r, intp n, float l) noexcept nogil
+    void ember_softshrink_d(const double *x, double *r, intp n, double l) noexcept nogil
+    void ember_shrink_grad_f(const float *x, const float *g, float *r, intp n, float l) noexcept nogil
+    void ember_shrink_grad_d(const double *x, const double *g, double *r, intp n, double l) noexcept nogil
     void ember_nonpositive_f(const float *x, float *t, intp n) noexcept nogil
     void ember_nonpositive_d(const double *x, double *t, intp n) noexcept nogil
     void ember_elu_end_f(const float *x, const float *t, float *r, intp n, float scale, float c) noexcept nogil
@@ -158,6 +174,12 @@ cdef void _block(Op op, const Loops *L, const floating *x, const floating *g, fl
         ember_threshold_f(x, r, m, p, q) if floating is float else ember_threshold_d(x, r, m, p, q)
     elif op == THRESHOLD_GRAD:
         ember_threshold_grad_f(x, g, r, m, p) if floating is float else ember_threshold_grad_d(x, g, r, m, p)
+    elif op == HARDSHRINK:
+        ember_hardshrink_f(x, r, m, p) if floating is float else ember_hardshrink_d(x, r, m, p)
+    elif op == SOFTSHRINK:
+        ember_softshrink_f(x, r, m, p) if floating is float else ember_softshrink_d(x, r, m, p)
+    elif op == SHRINK_GRAD:
+        ember_shrink_grad_f(x, g, r, m, p) if floating is float else ember_shrink_grad_d(x, g, r, m, p)
     elif op == ELU:
         ember_nonpositive_f(x, t, m) if floating is float else ember_nonpositive_d(x, t, m)
         _unary_loop(L.expm1, L.expm1_data, t, t, m, size)
@@ -236,6 +258,21 @@ def threshold(x, out, double threshold, double value, int nthreads):
 def threshold_grad(x, g, out, double threshold, int nthreads):
     """out = x > threshold ? g : 0."""
     return _run(THRESHOLD_GRAD, x, g, out, threshold, 0, nthreads)
+
+
+def hardshrink(x, out, double lambd, int nthreads):
+    """out = x > lambd or x < -lambd ? x : 0 (out may be x)."""
+    return _run(HARDSHRINK, x, None, out, lambd, 0, nthreads)
+
+
+def softshrink(x, out, double lambd, int nthreads):
+    """out = x > lambd ? x - lambd : (x < -lambd ? x + lambd : 0) (out may be x)."""
+    return _run(SOFTSHRINK, x, None, out, lambd, 0, nthreads)
+
+
+def shrink_grad(x, g, out, double lambd, int nthreads):
+    """out = x > lambd or x < -lambd ? g : 0 (both shrinks' backward)."""
+    return _run(SHRINK_GRAD, x, g, out, lambd, 0, nthreads)
 
 
 def elu(x, out, double alpha, double scale, int nthreads):

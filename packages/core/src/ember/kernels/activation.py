@@ -1,6 +1,6 @@
 """Elementwise activations of ember.nn on CPU arrays, forward and backward, THNN's formulas: leaky_relu,
-threshold (relu), elu/selu, softplus, logsigmoid, prelu (ember._C.nn_activation: one pass over L1-sized
-blocks, NumPy's SIMD exp/expm1/log1p for the transcendental part).
+threshold (relu), hardshrink/softshrink, elu/selu, softplus, logsigmoid, prelu (ember._C.nn_activation: one
+pass over L1-sized blocks, NumPy's SIMD exp/expm1/log1p for the transcendental part).
 
 These take and return NumPy arrays: ember.nn's autograd Functions call them when ``applies`` says their
 arrays qualify (C-contiguous float/double NumPy arrays of at least ``MIN_SIZE`` elements) and keep their own
@@ -41,6 +41,19 @@ def threshold(x, threshold, value, out=None):
 def threshold_grad(x, grad, threshold):
     """grad where x > threshold, else 0 (relu's backward may pass its output as x)."""
     return _k.threshold_grad(x, grad, _out(x, None), threshold, get_num_threads())
+
+
+def hardshrink(x, lambd):
+    return _k.hardshrink(x, _out(x, None), lambd, get_num_threads())
+
+
+def softshrink(x, lambd):
+    return _k.softshrink(x, _out(x, None), lambd, get_num_threads())
+
+
+def shrink_grad(x, grad, lambd):
+    """grad where |x| > lambd, else 0 (hardshrink's and softshrink's backward)."""
+    return _k.shrink_grad(x, grad, _out(x, None), lambd, get_num_threads())
 
 
 def elu(x, alpha, scale, out=None):

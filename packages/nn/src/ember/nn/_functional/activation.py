@@ -198,38 +198,49 @@ class RReLU(Function):
         return times(grad_output, ctx.factor), None, None, None, None
 
 
-class Hardshrink(Function):
+class _Shrink(Function):
+    """THNN's shrinks: hardshrink keeps x beyond +-lambd, softshrink moves it lambd towards 0; the rest
+    (NaN too, as THNN's comparisons leave it) is 0. The backward passes the gradient where |x| > lambd."""
+    soft = False
+
+    @classmethod
+    def forward(cls, ctx, input, lambd):
+        op = "softshrink" if cls.soft else "hardshrink"
+        a = float_array(input, op)
+        ctx.lambd = lambd
+        ctx.save_for_backward(input)
+        if _act.applies(a):
+            r = (_act.softshrink if cls.soft else _act.hardshrink)(a, lambd)
+        else:
+            xp = type(input)._xp
+            lam = a.dtype.type(lambd)
+            if cls.soft:
+                r = xp.where(a > lam, a - lam, xp.where(a < -lam, a + lam, a.dtype.type(0)))
+            else:
+                r = xp.where((a > lam) | (a < -lam), a, a.dtype.type(0))
+        return type(input)._make(r)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if grad_output.volatile:
+            x, = ctx.saved_tensors
+            g = grad_output.data
+            if _act.applies(x._a, g._a):
+                return type(g)._make(_act.shrink_grad(x._a, g._a, ctx.lambd)), None
+        else:
+            x = ctx.saved_variables[0].data
+        a = x._a
+        lam = a.dtype.type(ctx.lambd)
+        return times(grad_output, (a > lam) | (a < -lam)), None
+
+
+class Hardshrink(_Shrink):
     """y = x if |x| > lambd else 0."""
 
-    @staticmethod
-    def forward(ctx, input, lambd):
-        a = float_array(input, "hardshrink")
-        xp = type(input)._xp
-        keep = xp.greater(a, lambd) | xp.less(a, -lambd)
-        ctx.factor = keep
-        out = xp.zeros(a.shape, a.dtype)
-        xp.copyto(out, a, where=keep)
-        return type(input)._make(out)
 
-    @staticmethod
-    def backward(ctx, grad_output):
-        return times(grad_output, ctx.factor), None
-
-
-class Softshrink(Function):
+class Softshrink(_Shrink):
     """y = x - lambd if x > lambd, x + lambd if x < -lambd, else 0."""
-
-    @staticmethod
-    def forward(ctx, input, lambd):
-        a = float_array(input, "softshrink")
-        xp = type(input)._xp
-        ctx.factor = xp.greater(a, lambd) | xp.less(a, -lambd)
-        out = a - xp.clip(a, -lambd, lambd)
-        return type(input)._make(out if out.flags.c_contiguous else xp.ascontiguousarray(out))
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        return times(grad_output, ctx.factor), None
+    soft = True
 
 
 # ---------------------------------------------------------------------- smooth activations
