@@ -43,7 +43,8 @@ cnp.import_array()
 include "_numpy_loops.pxi"
 
 # NumPy's double exp and log1p loops (SIMD where the machine has it): the soft-margin and BCE-with-logits
-# terms log(1 + exp(-|z|)) run through them a block at a time instead of libm's scalar calls
+# terms log(1 + exp(-|z|)) and their gradients' sigmoids run through them a block at a time instead of
+# libm's scalar calls
 cdef loop_t _exp_d, _log1p_d
 cdef void *_exp_d_data
 cdef void *_log1p_d_data
@@ -275,7 +276,26 @@ cdef extern from *:
     }
     EMBER_LOSS_LOOPS(f, float)
     EMBER_LOSS_LOOPS(d, double)
+    /* The soft-margin (soft) or BCE-with-logits gradients from e = exp(-|z|): sigmoid(z) = (z >= 0 ? 1 : e)
+       / (1 + e), a select the compiler vectorises, then -t sigmoid(-t x) or sigmoid(x) - t, times scale
+       (and w unless NULL), in double as _grad. */
+    #define EMBER_SIGMOID_GRAD(S, T) \
+    EMBER_LOSS_CLONES static void ember_sigmoid_grad_##S(int soft, const T *x, const T *t, const T *w, \
+                                                         const double *e, T *g, double scale, Py_ssize_t n) { \
+        for (Py_ssize_t i = 0; i < n; i++) { \
+            double z = soft ? -(double)t[i] * x[i] : (double)x[i]; \
+            double sig = (z >= 0 ? 1.0 : e[i]) / (1.0 + e[i]); \
+            double d = soft ? -(double)t[i] * sig : sig - t[i]; \
+            g[i] = (T)(w ? scale * d * w[i] : scale * d); \
+        } \
+    }
+    EMBER_SIGMOID_GRAD(f, float)
+    EMBER_SIGMOID_GRAD(d, double)
     """
+    void ember_sigmoid_grad_f(int soft, const float *x, const float *t, const float *w, const double *e, float *g,
+                              double scale, intp n) noexcept nogil
+    void ember_sigmoid_grad_d(int soft, const double *x, const double *t, const double *w, const double *e,
+                              double *g, double scale, intp n) noexcept nogil
     double ember_loss_sum_f(int k, const float *x, const float *t, intp n) noexcept nogil
     double ember_loss_sum_d(int k, const double *x, const double *t, intp n) noexcept nogil
     void ember_loss_grad_f(int k, const float *x, const float *t, float *g, double scale, intp n) noexcept nogil
@@ -430,6 +450,25 @@ def pointwise_forward(int kind, floating[::1] x, floating[::1] t, floating[::1] 
     return total
 
 
+cdef void _sigmoid_grads(int kind, const floating* x, const floating* t, const floating* w, floating* g,
+                         double scale, intp start, intp stop) noexcept nogil:
+    """_grad's soft-margin or BCE-with-logits gradients over [start, stop), times scale (and w): their
+    sigmoid's exp(-|z|) for the block by NumPy's loop, the rest in ember_sigmoid_grad, in double as _grad."""
+    cdef double u[LOSS_BLOCK]
+    cdef double z
+    cdef intp i, m = stop - start
+    for i in range(m):
+        z = -<double>t[start + i] * x[start + i] if kind == K_SOFT_MARGIN else <double>x[start + i]
+        u[i] = -fabs(z)
+    _unary_loop(_exp_d, _exp_d_data, u, u, m, sizeof(double))
+    if floating is float:
+        ember_sigmoid_grad_f(kind == K_SOFT_MARGIN, x + start, t + start, w + start if w != NULL else NULL, u,
+                             g + start, scale, m)
+    else:
+        ember_sigmoid_grad_d(kind == K_SOFT_MARGIN, x + start, t + start, w + start if w != NULL else NULL, u,
+                             g + start, scale, m)
+
+
 def pointwise_backward(int kind, floating[::1] x, floating[::1] t, floating[::1] w, floating[::1] g,
                        double scale, int nthreads):
     """g = scale * d loss(x, t) / dx (times w when given)."""
@@ -442,6 +481,10 @@ def pointwise_backward(int kind, floating[::1] x, floating[::1] t, floating[::1]
         raise ValueError("pointwise_backward: unknown kind {}".format(kind))
     if not has_w and kind <= K_SMOOTH_L1 and n:
         _loss_grad(kind, x, t, g, scale, nt)
+    elif (kind == K_SOFT_MARGIN or kind == K_BCE_WITH_LOGITS) and n:
+        for i in prange((n + LOSS_BLOCK - 1) // LOSS_BLOCK, nogil=True, num_threads=nt, schedule="static"):
+            _sigmoid_grads(kind, &x[0], &t[0], &w[0] if has_w else NULL, &g[0], scale, i * LOSS_BLOCK,
+                           min(n, (i + 1) * LOSS_BLOCK))
     elif has_w:
         for i in prange(n, nogil=True, num_threads=nt, schedule="static"):
             g[i] = <floating>(scale * _grad(kind, x[i], t[i]) * w[i])
