@@ -42,14 +42,16 @@ cnp.import_array()
 
 include "_numpy_loops.pxi"
 
-# NumPy's double exp and log1p loops (SIMD where the machine has it): the soft-margin and BCE-with-logits
-# terms log(1 + exp(-|z|)) and their gradients' sigmoids run through them a block at a time instead of
-# libm's scalar calls
-cdef loop_t _exp_d, _log1p_d
+# NumPy's double exp, log1p and log loops (SIMD where the machine has it): the soft-margin and
+# BCE-with-logits terms log(1 + exp(-|z|)), their gradients' sigmoids and BCE's logarithms run through them
+# a block at a time instead of libm's scalar calls
+cdef loop_t _exp_d, _log1p_d, _log_d
 cdef void *_exp_d_data
 cdef void *_log1p_d_data
+cdef void *_log_d_data
 _numpy_loop(np.exp, np.float64, &_exp_d, &_exp_d_data)
 _numpy_loop(np.log1p, np.float64, &_log1p_d, &_log1p_d_data)
+_numpy_loop(np.log, np.float64, &_log_d, &_log_d_data)
 DEF LOSS_BLOCK = 1024
 
 
@@ -390,25 +392,38 @@ cdef inline double _grad(int kind, double x, double t) noexcept nogil:
     return -t if t > 0 else 0
 
 
-cdef double _softplus_terms(int kind, const floating* x, const floating* t, const floating* w, intp start,
-                           intp stop) noexcept nogil:
-    """The sum over [start, stop) of _loss's soft-margin or BCE-with-logits terms (times w when given), in
-    double as _loss: log(1 + exp(-|z|)) for the block by NumPy's loops, the rest by hand."""
+cdef double _block_terms(int kind, const floating* x, const floating* t, const floating* w, intp start,
+                        intp stop) noexcept nogil:
+    """The sum over [start, stop) of _loss's soft-margin, BCE-with-logits or BCE terms (times w when given),
+    in double as _loss: their logarithms (log(1 + exp(-|z|)); BCE's log(x + eps) and log(1 - x + eps)) for
+    the block by NumPy's loops, the rest by hand."""
     cdef double u[LOSS_BLOCK]
-    cdef double z, term, s0 = 0, s1 = 0, s2 = 0, s3 = 0
+    cdef double v[LOSS_BLOCK]
+    cdef double z, xi, ti, term, s0 = 0, s1 = 0, s2 = 0, s3 = 0
     cdef intp i, m = stop - start
+    if kind == K_BCE:
+        for i in range(m):
+            xi = x[start + i]
+            u[i] = xi + BCE_EPS
+            v[i] = 1 - xi + BCE_EPS
+        _unary_loop(_log_d, _log_d_data, u, u, m, sizeof(double))
+        _unary_loop(_log_d, _log_d_data, v, v, m, sizeof(double))
+    else:
+        for i in range(m):
+            z = -<double>t[start + i] * x[start + i] if kind == K_SOFT_MARGIN else <double>x[start + i]
+            u[i] = -fabs(z)
+        _unary_loop(_exp_d, _exp_d_data, u, u, m, sizeof(double))
+        _unary_loop(_log1p_d, _log1p_d_data, u, u, m, sizeof(double))
     for i in range(m):
-        z = -<double>t[start + i] * x[start + i] if kind == K_SOFT_MARGIN else <double>x[start + i]
-        u[i] = -fabs(z)
-    _unary_loop(_exp_d, _exp_d_data, u, u, m, sizeof(double))
-    _unary_loop(_log1p_d, _log1p_d_data, u, u, m, sizeof(double))
-    for i in range(m):
-        if kind == K_SOFT_MARGIN:
-            z = -<double>t[start + i] * x[start + i]
+        xi = x[start + i]
+        ti = t[start + i]
+        if kind == K_BCE:
+            term = -(u[i] * ti + v[i] * (1 - ti))
+        elif kind == K_SOFT_MARGIN:
+            z = -ti * xi
             term = (z if z > 0 else 0) + u[i]
         else:
-            z = x[start + i]
-            term = (z if z > 0 else 0) - z * t[start + i] + u[i]
+            term = (xi if xi > 0 else 0) - xi * ti + u[i]
         u[i] = term * w[start + i] if w != NULL else term
     # four partial sums: one chain of dependent additions took half the time
     i = 0
@@ -436,10 +451,10 @@ def pointwise_forward(int kind, floating[::1] x, floating[::1] t, floating[::1] 
         raise ValueError("pointwise_forward: unknown kind {}".format(kind))
     if not has_w and kind <= K_SMOOTH_L1 and n:
         return _loss_sum(kind, x, t, nt)
-    if (kind == K_SOFT_MARGIN or kind == K_BCE_WITH_LOGITS) and n:
+    if (kind == K_SOFT_MARGIN or kind == K_BCE_WITH_LOGITS or kind == K_BCE) and n:
         for i in prange((n + LOSS_BLOCK - 1) // LOSS_BLOCK, nogil=True, num_threads=nt, schedule="static"):
-            total += _softplus_terms(kind, &x[0], &t[0], &w[0] if has_w else NULL, i * LOSS_BLOCK,
-                                     min(n, (i + 1) * LOSS_BLOCK))
+            total += _block_terms(kind, &x[0], &t[0], &w[0] if has_w else NULL, i * LOSS_BLOCK,
+                                  min(n, (i + 1) * LOSS_BLOCK))
         return total
     if has_w:
         for i in prange(n, nogil=True, num_threads=nt, schedule="static"):
