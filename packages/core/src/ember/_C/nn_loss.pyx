@@ -11,7 +11,7 @@ import numpy as np
 cimport numpy as cnp
 from cython cimport floating
 from cython.parallel cimport prange, threadid
-from libc.math cimport exp, fabs, log, log1p
+from libc.math cimport fabs, log
 from libc.stdint cimport int64_t, uint8_t
 
 ctypedef Py_ssize_t intp
@@ -339,20 +339,8 @@ cdef void _loss_grad(int kind, const floating[::1] x, const floating[::1] t, flo
                                   min(per, n - j * per))
 
 
-cdef inline double _softplus(double z) noexcept nogil:
-    """log(1 + exp(z)) without overflow."""
-    return (z if z > 0 else 0) + log1p(exp(-fabs(z)))
-
-
-cdef inline double _sigmoid(double z) noexcept nogil:
-    cdef double e
-    if z >= 0:
-        return 1 / (1 + exp(-z))
-    e = exp(z)
-    return e / (1 + e)
-
-
 cdef inline double _loss(int kind, double x, double t) noexcept nogil:
+    """One term of MSE, L1, smooth L1 or KL divergence (the others go a block at a time: _block_terms)."""
     cdef double d
     if kind == K_MSE:
         d = x - t
@@ -362,19 +350,13 @@ cdef inline double _loss(int kind, double x, double t) noexcept nogil:
     if kind == K_SMOOTH_L1:
         d = fabs(x - t)
         return 0.5 * d * d if d < 1 else d - 0.5
-    if kind == K_SOFT_MARGIN:
-        return _softplus(-t * x)
-    if kind == K_BCE:
-        return -(log(x + BCE_EPS) * t + log(1 - x + BCE_EPS) * (1 - t))
-    if kind == K_BCE_WITH_LOGITS:
-        # max(x, 0) - x t + log(1 + exp(-|x|)), as 0.2's binary_cross_entropy_with_logits
-        return (x if x > 0 else 0) - x * t + log1p(exp(-fabs(x)))
     # K_KL_DIV
     return t * (log(t) - x) if t > 0 else 0
 
 
 cdef inline double _grad(int kind, double x, double t) noexcept nogil:
-    """d loss / d x (THNN's updateGradInput formulas, before the norm)."""
+    """d loss / d x (THNN's updateGradInput formulas, before the norm); soft margin and BCE with logits go a
+    block at a time (_sigmoid_grads)."""
     cdef double d
     if kind == K_MSE:
         return 2 * (x - t)
@@ -383,12 +365,8 @@ cdef inline double _grad(int kind, double x, double t) noexcept nogil:
     if kind == K_SMOOTH_L1:
         d = x - t
         return -1 if d < -1 else (1 if d > 1 else d)
-    if kind == K_SOFT_MARGIN:
-        return -t * _sigmoid(-t * x)
     if kind == K_BCE:
         return -(t - x) / ((1 - x + BCE_EPS) * (x + BCE_EPS))
-    if kind == K_BCE_WITH_LOGITS:
-        return _sigmoid(x) - t
     return -t if t > 0 else 0
 
 
@@ -422,7 +400,7 @@ cdef double _block_terms(int kind, const floating* x, const floating* t, const f
         elif kind == K_SOFT_MARGIN:
             z = -ti * xi
             term = (z if z > 0 else 0) + u[i]
-        else:
+        else:  # max(x, 0) - x t + log(1 + exp(-|x|)), as 0.2's binary_cross_entropy_with_logits
             term = (xi if xi > 0 else 0) - xi * ti + u[i]
         u[i] = term * w[start + i] if w != NULL else term
     # four partial sums: one chain of dependent additions took half the time
