@@ -12,10 +12,10 @@ import numbers
 
 import numpy as np
 
-from ember._C import elementwise as _ew, openmp as _omp
+from ember._C import openmp as _omp
 from ember._threads import get_num_threads
 from ember.tensor import _TensorBase, _broadcastable, _fmt_size, _scalar_for, _typename_of
-from . import both, tensor_method, torch_function
+from . import both, pointwise as _pointwise, tensor_method, torch_function
 from ._util import tensor_operand, write_out
 
 
@@ -251,7 +251,8 @@ def _prod(x1, x2):
 # The elementwise passes of the add-family (outer products, scaling, adding t) run NumPy's loops on every
 # thread from this many elements on (ember._C.elementwise.Loop).
 _THREADED_ELEMENTS = 1 << 17
-_LOOPS = {(u, np.dtype(t)): _ew.Loop(u, t) for u in (np.add, np.multiply) for t in (np.float32, np.float64)}
+_LOOPS = {(u, cls._dtype): table[cls].__self__  # the pointwise family's Loop objects
+          for u, table in ((np.add, _pointwise._ADD), (np.multiply, _pointwise._MUL)) for cls in _pointwise._FLOATS}
 
 
 def _threaded_loop(ufunc, r):

@@ -16,8 +16,8 @@ import numpy as np
 
 from ember._C import elementwise as _k
 from ember._threads import get_num_threads as _nthreads
-from ember.tensor import (_TensorBase, _c_order, _fmt_size, _new, _scalar_for, _typename_of, ByteTensor, CharTensor,
-                          DoubleTensor, FloatTensor, IntTensor, LongTensor, ShortTensor)
+from ember.tensor import (_TensorBase, _broadcastable, _c_order, _fmt_size, _new, _scalar_for, _typename_of,
+                          ByteTensor, CharTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor, ShortTensor)
 from ember.utils import backcompat
 from . import both, tensor_method
 from ._util import (apply_binary, apply_binary_, device_binary, fallback_operand, finish, is_array, operand,
@@ -121,7 +121,8 @@ def _binary(ufunc, kernels, threshold, input, b, out, op):
                 if r is not None:
                     k(a, kb, r, _nthreads())
                     return out if out is not None else cls._make(r)
-        if type(b) is _ndarray and b.shape != a.shape:
+        # a.size * b.size bounds the broadcast result's size: small operands skip the shape arithmetic
+        if type(b) is _ndarray and b.shape != a.shape and a.size * b.size >= threshold:
             r = _broadcast(k, threshold, cls, a, b, out, op)
             if r is not None:
                 return r
@@ -175,18 +176,13 @@ def _binary_(ufunc, kernels, threshold, self, b, op):
                 k(a, kb, a, _nthreads())
                 return self
             loop = getattr(k, "__self__", None)
-            if (type(loop) is _k.Loop and type(b) is _ndarray and b.dtype == a.dtype and b.ndim <= a.ndim
-                    and _broadcasts_to(b.shape, a.shape) and not np.may_share_memory(a, b)
+            if (type(loop) is _k.Loop and type(b) is _ndarray and b.dtype == a.dtype
+                    and _broadcastable(b.shape, a.shape) and not np.may_share_memory(a, b)
                     and loop.broadcast(a, np.broadcast_to(b, a.shape), a, _nthreads())):
                 if _bc_warning.enabled:
                     _warn_backcompat(a, b)
                 return self
     return apply_binary_(ufunc, self, b, op)
-
-
-def _broadcasts_to(shape, target):
-    """Whether an array of ``shape`` broadcasts to ``target`` (0.2's in-place rule: self keeps its shape)."""
-    return all(n == 1 or n == t for n, t in zip(shape[::-1], target[::-1]))
 
 
 # ---------------------------------------------------------------------- integer-aware division
@@ -271,14 +267,10 @@ def _binary_value_other(self, value, other, op):
 def _axpy(self, value, other, out, op, sign=1):
     """TH's ``self + value * other`` (sub: ``- value``) in one threaded pass into ``out`` (self: in place)
     for float tensors of one shape, or None when that does not apply."""
-    if other is None or type(self) not in _FLOATS:
+    if other is None or type(self) not in _FLOATS or self._a.size < _CHEAP:
         return None
-    b = tensor_operand(self, other, op)
-    r = _fused_dest(type(self), self._a, (b,), out, op)
-    if r is None:
-        return None
-    _k.axpy(self._a, b, sign * float(_scalar_for(type(self), value, op)), r, _nthreads())
-    return out if out is not None else type(self)._make(r)
+    return _fused(_k.axpy, self, (tensor_operand(self, other, op),),
+                  sign * float(_scalar_for(type(self), value, op)), out, op)
 
 
 @both
@@ -520,10 +512,20 @@ def atan2_(self, other):
     return _binary_(np.arctan2, _ATAN2, _MATH, self, tensor_operand(self, other, "atan2_"), "atan2_")
 
 
+def _fused(kernel, self, operands, value, out, op):
+    """``kernel(self, *operands, value, r, nthreads)`` (addcmul, addcdiv, lerp, axpy: one threaded pass)
+    into ``out`` (self: in place) or a new tensor; None when the kernels do not take these arrays."""
+    r = _fused_dest(type(self), self._a, operands, out, op)
+    if r is None:
+        return None
+    kernel(self._a, *operands, float(value), r, _nthreads())
+    return out if out is not None else type(self)._make(r)
+
+
 def _fused_dest(cls, x, operands, out, op):
-    """The array the one-pass kernels of lerp, addcmul and addcdiv write into, or None when NumPy computes
-    the op: they take C-contiguous float arrays of one shape, above the size threshold; an ``out`` that
-    overlaps an operand other than exactly goes through NumPy."""
+    """The array the one-pass kernels write into, or None when NumPy computes the op: they take
+    C-contiguous float arrays of one shape, above the size threshold; an ``out`` that overlaps an operand
+    other than exactly goes through NumPy."""
     if cls not in _FLOATS or x.size < _CHEAP or not x.flags.c_contiguous:
         return None
     for t in operands:
@@ -555,20 +557,17 @@ def _lerp_step(self, end, w, op):
 @both
 def lerp(input, end, weight, out=None):
     e, w = _lerp_args(input, end, weight, "lerp")
-    cls = type(input)
-    r = _fused_dest(cls, input._a, (e,), out, "lerp")
+    r = _fused(_k.lerp, input, (e,), w, out, "lerp")
     if r is not None:
-        _k.lerp(input._a, e, float(w), r, _nthreads())
-        return out if out is not None else cls._make(r)
-    return finish(cls, apply_binary(_np_add, input, _lerp_step(input, end, w, "lerp"), "lerp"), out, "lerp")
+        return r
+    return finish(type(input), apply_binary(_np_add, input, _lerp_step(input, end, w, "lerp"), "lerp"), out,
+                  "lerp")
 
 
 @tensor_method
 def lerp_(self, end, weight):
     e, w = _lerp_args(self, end, weight, "lerp_")
-    a = self._a
-    if _fused_dest(type(self), a, (e,), self, "lerp_") is a:
-        _k.lerp(a, e, float(w), a, _nthreads())
+    if _fused(_k.lerp, self, (e,), w, self, "lerp_") is not None:
         return self
     return apply_binary_(_np_add, self, _lerp_step(self, end, w, "lerp_"), "lerp_")
 
@@ -588,19 +587,10 @@ def _product(v, t1, t2):
     return t1 * t2 if v == 1 else (t1 * t1.dtype.type(v)) * t2
 
 
-def _addc(kernel, self, v, t1, t2, out, op):
-    """``kernel`` (addcmul or addcdiv) in one pass into ``out`` (self, in place), or None when it does not apply."""
-    r = _fused_dest(type(self), self._a, (t1, t2), out, op)
-    if r is None:
-        return None
-    kernel(self._a, t1, t2, float(v), r, _nthreads())
-    return out if out is not None else type(self)._make(r)
-
-
 @both
 def addcmul(input, value=1, tensor1=None, tensor2=None, out=None):
     v, t1, t2 = _addc_args(input, value, tensor1, tensor2, "addcmul")
-    r = _addc(_k.addcmul, input, v, t1, t2, out, "addcmul")
+    r = _fused(_k.addcmul, input, (t1, t2), v, out, "addcmul")
     if r is not None:
         return r
     prod = _product(v, t1, _match(t1, t2, "addcmul"))
@@ -610,7 +600,7 @@ def addcmul(input, value=1, tensor1=None, tensor2=None, out=None):
 @tensor_method
 def addcmul_(self, value=1, tensor1=None, tensor2=None):
     v, t1, t2 = _addc_args(self, value, tensor1, tensor2, "addcmul_")
-    if _addc(_k.addcmul, self, v, t1, t2, self, "addcmul_") is not None:
+    if _fused(_k.addcmul, self, (t1, t2), v, self, "addcmul_") is not None:
         return self
     prod = _product(v, t1, _match(t1, t2, "addcmul_"))
     return apply_binary_(_np_add, self, prod, "addcmul_")
@@ -633,7 +623,7 @@ def _quotient(self, v, t1, t2, op):
 @both
 def addcdiv(input, value=1, tensor1=None, tensor2=None, out=None):
     v, t1, t2 = _addc_args(input, value, tensor1, tensor2, "addcdiv")
-    r = _addc(_k.addcdiv, input, v, t1, t2, out, "addcdiv")
+    r = _fused(_k.addcdiv, input, (t1, t2), v, out, "addcdiv")
     if r is not None:
         return r
     return finish(type(input), apply_binary(_np_add, input, _quotient(input, v, t1, t2, "addcdiv"), "addcdiv"),
@@ -643,7 +633,7 @@ def addcdiv(input, value=1, tensor1=None, tensor2=None, out=None):
 @tensor_method
 def addcdiv_(self, value=1, tensor1=None, tensor2=None):
     v, t1, t2 = _addc_args(self, value, tensor1, tensor2, "addcdiv_")
-    if _addc(_k.addcdiv, self, v, t1, t2, self, "addcdiv_") is not None:
+    if _fused(_k.addcdiv, self, (t1, t2), v, self, "addcdiv_") is not None:
         return self
     return apply_binary_(_np_add, self, _quotient(self, v, t1, t2, "addcdiv_"), "addcdiv_")
 
