@@ -68,6 +68,8 @@ class Function(object, metaclass=_FunctionMeta):
     __slots__ = ("next_functions", "_saved", "_saved_versions", "_h", "__weakref__")
     _nout = 1
     _stochastic = False
+    # what save_for_backward / mark_* recorded during the current forward
+    to_save = dirty_tensors = non_differentiable = shared_pairs = None
 
     # ------------------------------------------------------------------ graph facts
     @property
@@ -183,7 +185,8 @@ class Function(object, metaclass=_FunctionMeta):
         for i, a in enumerate(inputs):
             if a is not None and not isinstance(a, Variable):
                 raise RuntimeError("expected a Variable argument, but got {}".format(_typename_of(a)))
-        return _run_forward(self, inputs, lambda tensors: self.forward(*tensors))
+        _reset(self)
+        return _run_forward(self, inputs, self.forward)
 
     def _apply(self, grads):
         """Engine entry of old-style Functions: tensors in, tensors out."""
@@ -235,7 +238,8 @@ class BackwardCFunction(Function):
 def _apply(cls, *args):
     """Run a new-style Function: ``Fn.apply(*args)``."""
     ctx = cls._backward_cls()
-    return _run_forward(ctx, args, lambda tensors: cls.forward(ctx, *tensors))
+    ctx._h = None
+    return _run_forward(ctx, args, cls.forward, True)
 
 
 Function.apply = classmethod(_apply)
@@ -289,7 +293,7 @@ class NestedIOFunction(Function):
             if a is not None and not isinstance(a, Variable):
                 raise RuntimeError("expected a Variable argument, but got {}".format(_typename_of(a)))
 
-        def run(tensors):
+        def run(*tensors):
             it = iter(tensors)
             nested = _unflatten(args, it)
             result = self.forward_extended(*nested)
@@ -297,6 +301,7 @@ class NestedIOFunction(Function):
             out = []
             _flatten(result, out)
             return tuple(out)
+        _reset(self)
         flat_out = _run_forward(self, tuple(flat), run)
         flat_out = flat_out if isinstance(flat_out, tuple) else (flat_out,)
         return _unflatten(self._nested_output, iter(flat_out))
@@ -394,30 +399,50 @@ def _gpu_of(values):
     return None
 
 
-def _run_forward(fn, args, forward):
-    """Unpack Variables, run ``forward`` on their tensors, wrap the outputs with ``fn`` as their node."""
+def _reset(fn):
+    """Clear what an earlier forward of an old-style Function instance recorded."""
     fn.to_save = fn.dirty_tensors = fn.non_differentiable = fn.shared_pairs = None
     fn._h = getattr(fn, "_h", None)
+
+
+def _run_forward(fn, args, forward, new_style=False):
+    """Unpack Variables, run ``forward`` on their tensors (``forward(fn, *tensors)`` for a new-style
+    Function), wrap the outputs with ``fn`` as their node."""
     volatile = requires = False
     tensors = []
+    in_meta = []
+    edges = []
+    inputs_by_id = {}
     for a in args:
         if isinstance(a, Variable):
-            volatile = volatile or a._volatile
-            requires = requires or a._requires_grad
-            tensors.append(a.data)
+            t = a.data
+            if a._volatile:
+                volatile = True
+                edges.append(_NO_EDGE)
+            elif a._requires_grad:
+                requires = True
+                g = a._grad_fn
+                edges.append((g, a._output_nr) if g is not None else edge(a))
+            else:
+                edges.append(_NO_EDGE)
+            inputs_by_id[id(t)] = a
+            tensors.append(t)
+            in_meta.append(t._a.shape)
         else:
             tensors.append(a)
+            edges.append(_NO_EDGE)
+            in_meta.append(a._a.shape if isinstance(a, _TensorBase) else None)
     requires = requires and not volatile
-    fn.next_functions = tuple(edge(a) if requires and isinstance(a, Variable) else _NO_EDGE for a in args)
+    fn.next_functions = tuple(edges) if requires else (_NO_EDGE,) * len(args)
     fn._saved = fn._saved_versions = None
-    fn._in_meta = tuple(t._a.shape if isinstance(t, _TensorBase) else None for t in tensors)
+    fn._in_meta = tuple(in_meta)
 
     gpu = _gpu_of(tensors) if _backend.gpu_used else None
     if gpu is None:
-        raw = forward(tensors)
+        raw = forward(fn, *tensors) if new_style else forward(*tensors)
     else:  # what forward allocates lands beside its inputs, as tensor methods run on their tensor's GPU
         with _backend.cupy.cuda.Device(gpu):
-            raw = forward(tensors)
+            raw = forward(fn, *tensors) if new_style else forward(*tensors)
 
     is_tuple = isinstance(raw, tuple)
     outputs = raw if is_tuple else (raw,)
@@ -425,7 +450,6 @@ def _run_forward(fn, args, forward):
         if not isinstance(o, _TensorBase):
             raise TypeError("{}.forward must return a tensor or a tuple of tensors, but returned {}"
                             .format(_fn_name(fn), _typename_of(o)))
-    inputs_by_id = {id(t): a for t, a in zip(tensors, args) if isinstance(a, Variable)}
     dirty = _ids(fn.dirty_tensors)
     if dirty:
         if not dirty <= inputs_by_id.keys():
@@ -436,8 +460,10 @@ def _run_forward(fn, args, forward):
     non_diff = _ids(fn.non_differentiable)
     stochastic = fn._stochastic
     results = []
+    out_meta = []
     for i, t in enumerate(outputs):
-        src = inputs_by_id.get(id(t))
+        out_meta.append((type(t), t._a.shape))
+        src = inputs_by_id.get(id(t)) if inputs_by_id else None
         if src is not None and id(t) in dirty:  # modified in place: the input Variable is the output
             _check_inplace(src)
             src._vc[0] += 1
@@ -453,7 +479,7 @@ def _run_forward(fn, args, forward):
         else:
             if volatile:
                 out = _volatile(t)
-            elif requires and id(t) not in non_diff:
+            elif requires and (not non_diff or id(t) not in non_diff):
                 out = _output(t, fn, i)
             else:
                 out = _plain(t)
@@ -463,12 +489,13 @@ def _run_forward(fn, args, forward):
             if src is not None:  # an input returned as is shares its memory
                 out._vc = _share_vc(src, out)
         results.append(out)
-    for inp, outp in fn.shared_pairs or ():
-        a = inputs_by_id.get(id(inp))
-        for r, t in zip(results, outputs):
-            if t is outp and a is not None and r is not a:
-                r._vc = _share_vc(a, r)
-    fn._out_meta = tuple((type(t), t._a.shape) for t in outputs)
+    if fn.shared_pairs:
+        for inp, outp in fn.shared_pairs:
+            a = inputs_by_id.get(id(inp))
+            for r, t in zip(results, outputs):
+                if t is outp and a is not None and r is not a:
+                    r._vc = _share_vc(a, r)
+    fn._out_meta = tuple(out_meta)
     fn._nout = len(outputs)
     if (requires or stochastic) and fn.to_save is not None:
         fn._saved, fn._saved_versions = _saved_entries(fn.to_save, outputs, results, inputs_by_id)
@@ -481,15 +508,20 @@ def _ids(tensors):
 
 
 def _saved_entries(to_save, outputs, results, inputs_by_id):
-    """What save_for_backward keeps: input Variables, and outputs as _SavedOutput (no cycle)."""
+    """What save_for_backward keeps: input Variables, and outputs as _SavedOutput (no cycle), with their
+    versions now."""
     saved = []
+    versions = []
     for k, t in enumerate(to_save):
         if t is None:
             saved.append(None)
+            versions.append(None)
             continue
         for i, o in enumerate(outputs):
             if o is t:
-                saved.append(_SavedOutput(t, results[i]._vc, i))
+                vc = results[i]._vc
+                saved.append(_SavedOutput(t, vc, i))
+                versions.append(vc[0])
                 break
         else:
             a = inputs_by_id.get(id(t))
@@ -497,8 +529,8 @@ def _saved_entries(to_save, outputs, results, inputs_by_id):
                 raise RuntimeError("save_for_backward can only save input or output tensors, but argument {} "
                                    "doesn't satisfy this condition".format(k))
             saved.append(a)
-    versions = tuple(None if s is None else (s.vc[0] if type(s) is _SavedOutput else s._vc[0]) for s in saved)
-    return tuple(saved), versions
+            versions.append(a._vc[0])
+    return tuple(saved), tuple(versions)
 
 
 def _fn_name(fn):
