@@ -198,6 +198,13 @@ Variable.__matmul__ = matmul
 
 def _parse(op, args, kwargs, method_form):
     """[beta, mat, alpha, x1, x2] from 0.2's positional overloads (see the tensor layer)."""
+    if not kwargs:  # the common forms: Variables only
+        if method_form:
+            if len(args) == 2 and isinstance(args[0], Variable) and isinstance(args[1], Variable):
+                return 1, None, 1, args[0], args[1]
+        elif len(args) == 3 and isinstance(args[0], Variable) and isinstance(args[1], Variable) and \
+                isinstance(args[2], Variable):
+            return 1, args[0], 1, args[1], args[2]
     beta = kwargs.pop("beta", None)
     alpha = kwargs.pop("alpha", None)
     if kwargs:
@@ -280,7 +287,10 @@ def _make_addmm(name, kind):
 
 
 def _addmm(name, kind, beta, mat, alpha, x1, x2):
-    r = getattr(mat.data, name)(beta, alpha, x1.data, x2.data)
+    if beta == 1 and alpha == 1:  # the tensor layer's fast form, without its overload walk
+        r = getattr(mat.data, name)(x1.data, x2.data)
+    else:
+        r = getattr(mat.data, name)(beta, alpha, x1.data, x2.data)
     fn = _nodes(AddmmBackward, (mat, x1, x2))
     if fn is None:
         return _nograd(r, mat, x1, x2)

@@ -149,6 +149,11 @@ def _data(x):
 
 
 def _number(x):
+    t = type(x)
+    if t is float or t is int:  # the common cases first: the ABC check costs a Variable ~0.3 us
+        return True
+    if t is Variable or t is bool:
+        return False
     return isinstance(x, numbers.Number) and not isinstance(x, bool)
 
 
