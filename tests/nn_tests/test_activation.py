@@ -641,3 +641,39 @@ def test_large_prelu_matches_torch(shape, channels, dtype):
     np.testing.assert_allclose(to_numpy(ex.grad.data), tx.grad.numpy(), **_tol(dtype))
     np.testing.assert_allclose(to_numpy(ew.grad.data), tw.grad.numpy(), rtol=1e-4 if dtype == np.float32 else 1e-10,
                                atol=1e-3 if dtype == np.float32 else 1e-10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape,dim", [((70, 180), 1), ((70, 600), -1), ((64, 90), 0), ((4, 6, 30, 31), 1),
+                                       ((3, 5000, 2), 1), ((5000, 4), 1)])
+def test_large_glu_matches_torch(shape, dim, dtype):
+    # the CPU kernel (runs of L elements split in blocks, several per thread) forward and backward; the last
+    # shape's runs are too short for it (the array formula); large values and NaN among the inputs
+    torch = require_torch()
+    base = _data(shape, dtype, 4, seed=10)
+    base.reshape(-1)[:5] = [0, 40, -40, 1e4, -1e4]
+    base.reshape(-1)[-1] = np.nan
+    gshape = list(shape)
+    gshape[dim] //= 2
+    gout = _data(tuple(gshape), dtype, 1, seed=11)
+    ex = Variable(ember.from_numpy(base.copy()), requires_grad=True)
+    tx = torch.from_numpy(base.copy()).requires_grad_(True)
+    ey, ty = F.glu(ex, dim), torch.nn.functional.glu(tx, dim)
+    assert type(ey.grad_fn).__name__ == "GatedLinearBackward"
+    ey.backward(ember.from_numpy(gout.copy()))
+    ty.backward(torch.from_numpy(gout))
+    np.testing.assert_allclose(to_numpy(ey.data), ty.detach().numpy(), equal_nan=True, **_tol(dtype))
+    np.testing.assert_allclose(to_numpy(ex.grad.data), tx.grad.numpy(), equal_nan=True, **_tol(dtype))
+
+
+def test_large_glu_double_backward():
+    torch = require_torch()
+    base = _data((40, 300), np.float64, 2, seed=12)
+    ex = Variable(ember.from_numpy(base.copy()), requires_grad=True)
+    tx = torch.from_numpy(base.copy()).requires_grad_(True)
+    eg, = ember.autograd.grad(F.glu(ex).sum(), ex, create_graph=True)
+    tg, = torch.autograd.grad(torch.nn.functional.glu(tx).sum(), tx, create_graph=True)
+    np.testing.assert_allclose(to_numpy(eg.data), tg.detach().numpy(), rtol=1e-10, atol=1e-12)
+    (eg * eg).sum().backward()
+    (tg * tg).sum().backward()
+    np.testing.assert_allclose(to_numpy(ex.grad.data), tx.grad.numpy(), rtol=1e-10, atol=1e-12)

@@ -1,5 +1,5 @@
 """Activation kernels of ember.nn, CPU: forward and backward of leaky_relu, threshold, hardshrink/softshrink,
-elu/selu, softplus, logsigmoid and prelu on C-contiguous float/double arrays, THNN's formulas.
+elu/selu, softplus, logsigmoid, glu and prelu on C-contiguous float/double arrays, THNN's formulas.
 
 NumPy computes these in several passes with temporaries (softplus through logaddexp, a scalar libm loop:
 13x PyTorch's time). Here each thread takes blocks of BLOCK elements that stay in L1: the transcendental
@@ -96,6 +96,22 @@ cdef extern from *:
     }
     EMBER_ACT_LOOPS(f, float)
     EMBER_ACT_LOOPS(d, double)
+    /* GLU, THNN's order of operations; t arrives as exp(-b), so sigmoid(b) = 1 / (1 + t):
+       forward r = a * sigmoid(b); backward ra = sigmoid(b) * g, rb = (1 - z) * z * g * a with z = sigmoid(b) */
+    #define EMBER_GLU_LOOPS(S, T) \
+    EMBER_ACT_CLONES static void ember_glu_end_##S(const T *a, const T *t, T *r, Py_ssize_t n) { \
+        for (Py_ssize_t i = 0; i < n; i++) r[i] = (1 / (1 + t[i])) * a[i]; \
+    } \
+    EMBER_ACT_CLONES static void ember_glu_grad_end_##S(const T *a, const T *g, const T *t, T *ra, T *rb, \
+                                                         Py_ssize_t n) { \
+        for (Py_ssize_t i = 0; i < n; i++) { \
+            T z = 1 / (1 + t[i]); \
+            ra[i] = z * g[i]; \
+            rb[i] = (1 - z) * z * g[i] * a[i]; \
+        } \
+    }
+    EMBER_GLU_LOOPS(f, float)
+    EMBER_GLU_LOOPS(d, double)
     /* PReLU's weight gradient over a row of one channel: the sum of g * x where x <= 0, in double */
     #define EMBER_PRELU_WSUM(S, T) \
     EMBER_ACT_CLONES static double ember_prelu_wsum_##S(const T *x, const T *g, Py_ssize_t n) { \
@@ -141,6 +157,12 @@ cdef extern from *:
     void ember_logsigmoid_end_d(const double *x, const double *t, double *r, intp n) noexcept nogil
     void ember_logsigmoid_grad_end_f(const float *g, const float *t, float *r, intp n) noexcept nogil
     void ember_logsigmoid_grad_end_d(const double *g, const double *t, double *r, intp n) noexcept nogil
+    void ember_glu_end_f(const float *a, const float *t, float *r, intp n) noexcept nogil
+    void ember_glu_end_d(const double *a, const double *t, double *r, intp n) noexcept nogil
+    void ember_glu_grad_end_f(const float *a, const float *g, const float *t, float *ra, float *rb,
+                              intp n) noexcept nogil
+    void ember_glu_grad_end_d(const double *a, const double *g, const double *t, double *ra, double *rb,
+                              intp n) noexcept nogil
     double ember_prelu_wsum_f(const float *x, const float *g, intp n) noexcept nogil
     double ember_prelu_wsum_d(const double *x, const double *g, intp n) noexcept nogil
 
@@ -303,6 +325,84 @@ def logsigmoid(x, out, int nthreads):
 def logsigmoid_grad(x, g, out, int nthreads):
     """out = g * sigmoid(-x)."""
     return _run(LOGSIGMOID_GRAD, x, g, out, 0, 0, nthreads)
+
+
+cdef void _glu_block(const Loops *L, const floating *a, const floating *b, const floating *g, floating *r,
+                     floating *rb, intp m) noexcept nogil:
+    """m <= BLOCK elements of GLU's halves a and b: the forward into r (g NULL), or the gradients of a and b
+    into r and rb."""
+    cdef floating t[BLOCK]
+    if floating is float:
+        ember_scaled_negate_f(b, t, m, 1)
+    else:
+        ember_scaled_negate_d(b, t, m, 1)
+    _unary_loop(L.exp, L.exp_data, t, t, m, sizeof(floating))
+    if g == NULL:
+        ember_glu_end_f(a, t, r, m) if floating is float else ember_glu_end_d(a, t, r, m)
+    elif floating is float:
+        ember_glu_grad_end_f(a, g, t, r, rb, m)
+    else:
+        ember_glu_grad_end_d(a, g, t, r, rb, m)
+
+
+cdef object _glu(object x, object g, object out, int nthreads):
+    if type(x) is not np.ndarray or x.ndim != 3 or x.shape[1] != 2:
+        raise ValueError("glu kernel: expected an input array of shape (outer, 2, L)")
+    cdef int t = cnp.PyArray_TYPE(x)
+    cdef intp outer = x.shape[0], L = x.shape[2]
+    half = (outer, L)
+    for a, what, shape in ((x, "input", x.shape), (out, "out", x.shape if g is not None else half)) + \
+            (((g, "grad_output", half),) if g is not None else ()):
+        if type(a) is not np.ndarray or not cnp.PyArray_IS_C_CONTIGUOUS(a) or cnp.PyArray_TYPE(a) != t or \
+                a.shape != shape:
+            raise ValueError("glu kernel: {} must be a C-contiguous array of the input's dtype and shape {}"
+                             .format(what, shape))
+    if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
+        raise TypeError("glu kernel: expected float32 or float64 arrays, got {}".format(x.dtype))
+    if not cnp.PyArray_ISWRITEABLE(out):
+        raise ValueError("glu kernel: out is read-only")
+    cdef intp per = (L + BLOCK - 1) // BLOCK, items = outer * per, w, o, j, m
+    cdef void *px = cnp.PyArray_DATA(x)
+    cdef void *pg = cnp.PyArray_DATA(g) if g is not None else NULL
+    cdef void *po = cnp.PyArray_DATA(out)
+    cdef bint grad = pg != NULL
+    if items < nthreads:
+        nthreads = <int>max(items, 1)
+    if t == cnp.NPY_FLOAT32:
+        for w in prange(items, nogil=True, num_threads=nthreads, schedule="static"):
+            o = w // per
+            j = (w % per) * BLOCK
+            m = min(<intp>BLOCK, L - j)
+            if grad:
+                _glu_block[float](&_loops_f, <float *>px + 2 * o * L + j, <float *>px + (2 * o + 1) * L + j,
+                                  <float *>pg + o * L + j, <float *>po + 2 * o * L + j,
+                                  <float *>po + (2 * o + 1) * L + j, m)
+            else:
+                _glu_block[float](&_loops_f, <float *>px + 2 * o * L + j, <float *>px + (2 * o + 1) * L + j,
+                                  NULL, <float *>po + o * L + j, NULL, m)
+    else:
+        for w in prange(items, nogil=True, num_threads=nthreads, schedule="static"):
+            o = w // per
+            j = (w % per) * BLOCK
+            m = min(<intp>BLOCK, L - j)
+            if grad:
+                _glu_block[double](&_loops_d, <double *>px + 2 * o * L + j, <double *>px + (2 * o + 1) * L + j,
+                                   <double *>pg + o * L + j, <double *>po + 2 * o * L + j,
+                                   <double *>po + (2 * o + 1) * L + j, m)
+            else:
+                _glu_block[double](&_loops_d, <double *>px + 2 * o * L + j, <double *>px + (2 * o + 1) * L + j,
+                                   NULL, <double *>po + o * L + j, NULL, m)
+    return out
+
+
+def glu(x, out, int nthreads):
+    """GLU of x (outer, 2, L) into out (outer, L): out = x[:, 0] * sigmoid(x[:, 1])."""
+    return _glu(x, None, out, nthreads)
+
+
+def glu_grad(x, g, out, int nthreads):
+    """The gradient of GLU into out (outer, 2, L) from x (outer, 2, L) and the output's gradient g (outer, L)."""
+    return _glu(x, g, out, nthreads)
 
 
 def prelu(const floating[:, :, ::1] x, const floating[::1] w, floating[:, :, ::1] out, int nthreads):

@@ -102,3 +102,33 @@ def prelu_grad(x, grad, w, cdim, need_input, need_weight):
     _k.prelu_grad(_channels(x, cdim), _channels(grad, cdim), w.reshape(-1),
                   None if gx is None else _channels(gx, cdim), gw, get_num_threads())
     return gx, None if gw is None else gw.astype(x.dtype).reshape(w.shape)
+
+
+GLU_MIN_RUN = 256  # elements of a half run: shorter runs (glu over a tiny last dim) cost more per block
+
+
+def _glu_layout(shape, dim):
+    """(outer, L): the halves of a GLU input along ``dim`` are (outer, 2, L) in C order."""
+    outer = int(np.prod(shape[:dim], dtype=np.int64))
+    return outer, shape[dim] // 2 * int(np.prod(shape[dim + 1:], dtype=np.int64))
+
+
+def glu_applies(x, dim):
+    return applies(x) and _glu_layout(x.shape, dim)[1] >= GLU_MIN_RUN
+
+
+def glu(x, dim):
+    """The first half of ``x`` along ``dim`` times the sigmoid of the second half."""
+    outer, n = _glu_layout(x.shape, dim)
+    shape = x.shape[:dim] + (x.shape[dim] // 2,) + x.shape[dim + 1:]
+    out = np.empty(shape, x.dtype)
+    _k.glu(x.reshape(outer, 2, n), out.reshape(outer, n), get_num_threads())
+    return out
+
+
+def glu_grad(x, grad, dim):
+    """GLU's input gradient (``x``'s shape) from the output's gradient ``grad`` (C-contiguous)."""
+    outer, n = _glu_layout(x.shape, dim)
+    out = np.empty(x.shape, x.dtype)
+    _k.glu_grad(x.reshape(outer, 2, n), grad.reshape(outer, n), out.reshape(outer, 2, n), get_num_threads())
+    return out

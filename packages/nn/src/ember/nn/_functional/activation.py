@@ -8,10 +8,12 @@ Every function takes a Variable of a floating point tensor. The Functions comput
 - smooth ones (elu, selu, softplus, logsigmoid, prelu, softmax, log_softmax) compute on arrays in a plain
   backward pass, and with differentiable Variable formulas when the backward pass is itself recorded
   (``create_graph=True``), so double backward works;
-- the rest (glu, tanhshrink, softsign, softmin, tanh, sigmoid) are compositions of Variable ops.
+- glu computes on arrays in both passes (a Variable formula when the backward pass is recorded);
+- the rest (tanhshrink, softsign, softmin, tanh, sigmoid) are compositions of Variable ops.
 0.2 has no ``dim`` argument for softmax/log_softmax/softmin: 1-D and 3-D inputs are normalised over dim 0,
 2-D and 4-D over dim 1 (THNN's rule). ``dim=`` is accepted as an ember extra.
 """
+import ember
 from ember import kernels
 from ember.autograd import Function, Variable
 from ember.kernels import activation as _act
@@ -425,6 +427,55 @@ class PReLU(Function):
         return gi, gw
 
 
+class GatedLinear(Function):
+    """GLU: the first half along ``dim`` times the sigmoid of the second (THNN's order of operations)."""
+
+    @staticmethod
+    def forward(ctx, input, dim):
+        a = float_array(input, "glu")
+        ctx.dim = dim
+        ctx.save_for_backward(input)
+        if _act.glu_applies(a, dim):
+            return type(input)._make(_act.glu(a, dim))
+        first, second = _halves(a, dim)
+        xp = type(input)._xp
+        out = xp.exp(-second)
+        out += 1
+        xp.divide(1, out, out=out)
+        out *= first
+        return type(input)._make(xp.ascontiguousarray(out))
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        dim = ctx.dim
+        if grad_output.volatile:
+            x, = ctx.saved_tensors
+            a, g = x._a, grad_output.data._a
+            if _act.glu_applies(a, dim):
+                return type(x)._make(_act.glu_grad(a, g, dim)), None
+            xp = type(x)._xp
+            first, second = _halves(a, dim)
+            z = xp.exp(-second)
+            z += 1
+            xp.divide(1, z, out=z)
+            out = xp.empty(a.shape, a.dtype)
+            o1, o2 = _halves(out, dim)
+            xp.multiply(z, g, out=o1)
+            xp.multiply((1 - z) * z * g, first, out=o2)
+            return type(x)._make(out), None
+        x, = ctx.saved_variables
+        h = x.size(dim) // 2
+        z = x.narrow(dim, h, h).sigmoid()
+        return ember.cat([z * grad_output, (1 - z) * z * grad_output * x.narrow(dim, 0, h)], dim), None
+
+
+def _halves(a, dim):
+    """The two halves of array ``a`` along ``dim`` (views)."""
+    h = a.shape[dim] // 2
+    lead = (slice(None),) * dim
+    return a[lead + (slice(0, h),)], a[lead + (slice(h, None),)]
+
+
 # ---------------------------------------------------------------------- softmax family
 
 def _softmax_dim(input, dim, op):
@@ -540,8 +591,7 @@ def glu(input, dim=-1):
     if n % 2:
         raise RuntimeError("glu(): Halving dimension must be even, but dimension {} is size {} (input of size {})"
                            .format(dim, n, size_of(input)))
-    h = n // 2
-    return input.narrow(dim, 0, h) * input.narrow(dim, h, h).sigmoid()
+    return GatedLinear.apply(input, dim)
 
 
 def logsigmoid(input):
