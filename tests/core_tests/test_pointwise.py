@@ -469,6 +469,29 @@ def test_broadcasting_kernel_paths_match_numpy(cls, sa, sb):
         np.testing.assert_array_equal((xf + y).numpy(), a + b)
 
 
+@pytest.mark.parametrize("cls", FLOATS + [torch.IntTensor])
+def test_same_shape_views_take_the_broadcast_kernel(cls):
+    # operands of one shape that are not both C-contiguous (x / norm.expand_as(x), a narrowed half) run on
+    # every thread through Loop.broadcast: bit for bit NumPy's; a strided innermost dim falls back to NumPy
+    x = data(cls, (300, 400), 1, 50, seed=33)
+    col = data(cls, (300, 1), 1, 9, seed=34)
+    wide = data(cls, (300, 800), 1, 9, seed=35)
+    a, c, w = x.numpy(), col.numpy(), wide.numpy()
+    ops = {"add": np.add, "mul": np.multiply, "sub": np.subtract}
+    if cls in FLOATS:
+        ops["div"] = np.true_divide
+    for op, ref in ops.items():
+        e = col.expand_as(x)
+        np.testing.assert_array_equal(getattr(x, op)(e).numpy(), ref(a, np.broadcast_to(c, a.shape)), err_msg=op)
+        np.testing.assert_array_equal(getattr(e, op)(x).numpy(), ref(np.broadcast_to(c, a.shape), a), err_msg=op)
+        half = wide.narrow(1, 400, 400)
+        np.testing.assert_array_equal(getattr(half, op)(x).numpy(), ref(w[:, 400:], a), err_msg=op)
+        np.testing.assert_array_equal(getattr(x, op)(half).numpy(), ref(a, w[:, 400:]), err_msg=op)
+        t = wide.narrow(1, 0, 300).t()  # (300, 300), innermost dim strided
+        sq = x.narrow(1, 0, 300)
+        np.testing.assert_array_equal(getattr(sq, op)(t).numpy(), ref(a[:, :300], w[:, :300].T), err_msg=op)
+
+
 def test_loop_broadcast_kernel_directly():
     from ember._C import elementwise as k
     rng = np.random.RandomState(36)

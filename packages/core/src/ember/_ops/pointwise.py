@@ -121,8 +121,10 @@ def _binary(ufunc, kernels, threshold, input, b, out, op):
                 if r is not None:
                     k(a, kb, r, _nthreads())
                     return out if out is not None else cls._make(r)
-        # a.size * b.size bounds the broadcast result's size: small operands skip the shape arithmetic
-        if type(b) is _ndarray and b.shape != a.shape and a.size * b.size >= threshold:
+        # a.size * b.size bounds the broadcast result's size: small operands skip the shape arithmetic. Views
+        # of one shape (an expand_as, a narrow) go the same way: NumPy would run them on one thread
+        if type(b) is _ndarray and a.size * b.size >= threshold and (
+                b.shape != a.shape or not (a.flags.c_contiguous and b.flags.c_contiguous)):
             r = _broadcast(k, threshold, cls, a, b, out, op)
             if r is not None:
                 return r
@@ -145,7 +147,7 @@ def _binary(ufunc, kernels, threshold, input, b, out, op):
 
 
 def _broadcast(kernel, threshold, cls, a, b, out, op):
-    """``_binary`` of arrays of different shapes that broadcast, on every thread (``Loop.broadcast``):
+    """``_binary`` of arrays that broadcast or are not both C-contiguous, on every thread (``Loop.broadcast``):
     the result, or None when this path does not apply (then NumPy computes it)."""
     loop = getattr(kernel, "__self__", None)
     if type(loop) is not _k.Loop or b.dtype != a.dtype:

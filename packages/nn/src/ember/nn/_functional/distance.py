@@ -14,9 +14,10 @@ def pairwise_distance(x1, x2, p=2, eps=1e-6):
                            .format(size_of(x1), size_of(x2)))
     if x1.dim() != 2:
         raise RuntimeError("pairwise_distance(): Input must be a 2D matrix, got size {}".format(size_of(x1)))
-    diff = ember.abs(x1 - x2)
-    out = ember.pow(diff + eps, p).sum(dim=1, keepdim=True)
-    return ember.pow(out, 1. / p)
+    diff = ember.abs(x1 - x2) + eps
+    if 0 < p < float("inf"):  # then 0.2's formula is the p-norm of diff: one reduction pass
+        return ember.norm(diff, p, 1, keepdim=True)
+    return ember.pow(ember.pow(diff, p).sum(dim=1, keepdim=True), 1. / p)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
