@@ -297,7 +297,14 @@ def test_view_ops_as_torch_functions():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16, np.uint8])
 @pytest.mark.parametrize("shape,perm", [((300, 517), (1, 0)), ((3, 70, 130), (2, 1, 0)), ((5, 40, 90), (0, 2, 1)),
                                         ((2, 17, 33, 64), (0, 2, 3, 1)), ((64, 1, 700), (2, 1, 0)),
-                                        ((9, 40, 100), (1, 0, 2))])
+                                        ((9, 40, 100), (1, 0, 2)),
+                                        # short last axes: pixel_shuffle's view, NCHW -> NHWC with 3 channels
+                                        ((3, 4, 2, 2, 28, 28), (0, 1, 4, 2, 5, 3)), ((4, 3, 60, 70), (0, 2, 3, 1)),
+                                        # a short unit-stride axis, far-apart last axis elements / near ones
+                                        ((256, 300, 4), (2, 1, 0)), ((256, 4, 300), (0, 2, 1)),
+                                        ((50000, 2), (1, 0)), ((2, 50000), (1, 0)),
+                                        # many short rows (a row-contiguous copy)
+                                        ((16, 60, 30, 20), (0, 2, 1, 3))])
 def test_contiguous_of_permuted_views_is_exact(dtype, shape, perm):
     # above the blocked copy's threshold (ember._C.elementwise.transpose_copy), with edge blocks, size-1 dims,
     # and a permutation that keeps the last axis (NumPy's copy then)

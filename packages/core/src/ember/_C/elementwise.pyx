@@ -132,15 +132,23 @@ cdef int _collapse(_Rows *r, cnp.ndarray a, cnp.ndarray b, cnp.ndarray out) exce
 
 
 cdef void _run_rows(_Rows *r, intp n, int nthreads) noexcept nogil:
-    """Runs every row of r (n elements in all) on up to ``nthreads`` threads; with few rows each is split
-    into chunks so that every thread has work."""
-    cdef intp total = n // r.shape[0], need, w
+    """Runs every row of r (n elements in all) on up to ``nthreads`` threads: many rows in contiguous ranges,
+    one range a work item; few rows split into chunks so that every thread has work."""
+    cdef intp total = n // r.shape[0], need, w, items
     cdef int nt = _threads(n, nthreads)
     r.nchunk = 1
     need = 4 * nt
     if total < need:
         r.nchunk = min((need + total - 1) // total, max(1, r.shape[0] // 1024))
     r.chunk = (r.shape[0] + r.nchunk - 1) // r.nchunk
+    if r.nchunk == 1:
+        items = min(total, <intp>need)
+        if nt == 1:
+            _rows_range(r, 0, total)
+        else:
+            for w in prange(items, num_threads=nt, schedule="static"):
+                _rows_range(r, w * total // items, (w + 1) * total // items)
+        return
     total = total * r.nchunk
     if nt == 1:
         for w in range(total):
@@ -148,6 +156,40 @@ cdef void _run_rows(_Rows *r, intp n, int nthreads) noexcept nogil:
     else:
         for w in prange(total, num_threads=nt, schedule="static"):
             _rows_item(r, w)
+
+
+cdef void _rows_range(_Rows *r, intp row0, intp row1) noexcept nogil:
+    """Whole rows row0 .. row1 - 1, the position of each row stepped from the last's (an odometer over
+    dims 1..nd-1: short rows would spend more in divisions than in the row itself)."""
+    cdef char *args[3]
+    cdef char *call[3]
+    cdef intp steps[3]
+    cdef intp idx[MAXDIMS]
+    cdef intp m = r.shape[0], row = row0, i
+    cdef int k, d
+    for k in range(3):
+        args[k] = r.p[k]
+        steps[k] = r.st[k][0]
+    for d in range(1, r.nd):
+        idx[d] = row % r.shape[d]
+        row = row // r.shape[d]
+        for k in range(3):
+            args[k] += idx[d] * r.st[k][d]
+    for i in range(row0, row1):
+        if r.f == NULL:
+            memcpy(args[2], args[0], m * r.item)
+        else:
+            call[0], call[1], call[2] = args[0], args[1], args[2]
+            r.f(call, &m, steps, r.data)
+        for d in range(1, r.nd):
+            idx[d] += 1
+            for k in range(3):
+                args[k] += r.st[k][d]
+            if idx[d] < r.shape[d]:
+                break
+            idx[d] = 0
+            for k in range(3):
+                args[k] -= r.st[k][d] * r.shape[d]
 
 
 cdef void _rows_item(_Rows *r, intp w) noexcept nogil:
@@ -924,7 +966,9 @@ def transpose_copy(cnp.ndarray src, cnp.ndarray out, int nthreads):
         if sst[ax] == 1 and shape[ax] > 1:
             a = ax
     b = nd - 1
-    if a < 0 or a == b or shape[a] < TILE // 2 or shape[b] < TILE // 2:
+    # a short unit-stride axis pays off only when NumPy's walk along the last axis would take a cache line
+    # per element (its small-stride loops beat short tiles)
+    if a < 0 or a == b or shape[b] < 2 or shape[a] < 2 or (shape[a] < 8 and sst[b] * item < 64):
         return False
     dst_[nd - 1] = 1
     for ax in range(nd - 2, -1, -1):
