@@ -38,40 +38,62 @@ cdef inline Py_ssize_t _inner_chunk(Py_ssize_t outer, Py_ssize_t inner, int nthr
 
 cdef extern from *:
     """
-    /* Sum of a contiguous run: 16 accumulators in T's precision, which compilers pack into SIMD registers
-       (Cython's equivalent code and a single accumulator chain stay scalar), flushed into a double every
-       256 elements, so each partial in T adds only 16 numbers and long runs keep double accuracy.
-       Loads go through a moving pointer with constant offsets: under Python's -fwrapv, p[k + 1] is not
-       provably adjacent to p[k]. */
+    /* Sum of a contiguous run: two 64-byte vectors of accumulators in the input's precision (two add
+       chains: one alone waits on the add's latency), flushed into vectors of doubles every 8 additions a
+       lane, so each partial in float adds only 16 numbers and long runs keep double accuracy; the lanes
+       are added pairwise at the end. */
     #if defined(__GNUC__) && defined(__x86_64__) && defined(__linux__)
     /* AVX-512 and AVX2 builds of the loops besides the baseline SSE2 one, picked at load time by the CPU */
     #define EMBER_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
     #else
     #define EMBER_CLONES
     #endif
-    #define EMBER_SUM_RUN(NAME, T)                                                          \
-    EMBER_CLONES static double NAME(const T *p, Py_ssize_t m) {                                          \
-        double total = 0;                                                                   \
-        const T *end = p + m;                                                               \
-        while (end - p >= 16) {                                                             \
-            T a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;               \
-            T a8 = 0, a9 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0, a14 = 0, a15 = 0;         \
-            Py_ssize_t blocks = (end - p) / 16;                                             \
-            if (blocks > 16) blocks = 16;                                                   \
-            for (; blocks > 0; blocks--, p += 16) {                                         \
-                a0 += p[0]; a1 += p[1]; a2 += p[2]; a3 += p[3];                             \
-                a4 += p[4]; a5 += p[5]; a6 += p[6]; a7 += p[7];                             \
-                a8 += p[8]; a9 += p[9]; a10 += p[10]; a11 += p[11];                         \
-                a12 += p[12]; a13 += p[13]; a14 += p[14]; a15 += p[15];                     \
-            }                                                                               \
-            total += (double)((((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)))           \
-                              + (((a8 + a9) + (a10 + a11)) + ((a12 + a13) + (a14 + a15))));  \
-        }                                                                                   \
-        for (; p < end; p++) total += *p;                                                   \
-        return total;                                                                       \
+    typedef float ember_v16f __attribute__((vector_size(64)));
+    typedef double ember_v8d __attribute__((vector_size(64)));
+    /* the pairwise sum of a vector of doubles' lanes */
+    static inline double ember_v8d_sum(ember_v8d t) {
+        return ((t[0] + t[1]) + (t[2] + t[3])) + ((t[4] + t[5]) + (t[6] + t[7]));
     }
-    EMBER_SUM_RUN(ember_sum_run_f, float)
-    EMBER_SUM_RUN(ember_sum_run_d, double)
+    EMBER_CLONES static double ember_sum_run_f(const float *p, Py_ssize_t m) {
+        ember_v8d t0 = {0}, t1 = {0};
+        const float *end = p + m;
+        while (end - p >= 32) {
+            ember_v16f a = {0}, b = {0}, x, y;
+            Py_ssize_t blocks = (end - p) / 32;
+            if (blocks > 8) blocks = 8;
+            for (; blocks > 0; blocks--, p += 32) {
+                memcpy(&x, p, 64);
+                memcpy(&y, p + 16, 64);
+                a += x;
+                b += y;
+            }
+            a += b;
+            t0 += __builtin_convertvector(__builtin_shufflevector(a, a, 0, 1, 2, 3, 4, 5, 6, 7), ember_v8d);
+            t1 += __builtin_convertvector(__builtin_shufflevector(a, a, 8, 9, 10, 11, 12, 13, 14, 15), ember_v8d);
+        }
+        double total = ember_v8d_sum(t0 + t1);
+        for (; p < end; p++) total += *p;
+        return total;
+    }
+    EMBER_CLONES static double ember_sum_run_d(const double *p, Py_ssize_t m) {
+        ember_v8d t = {0};
+        const double *end = p + m;
+        while (end - p >= 16) {
+            ember_v8d a = {0}, b = {0}, x, y;
+            Py_ssize_t blocks = (end - p) / 16;
+            if (blocks > 8) blocks = 8;
+            for (; blocks > 0; blocks--, p += 16) {
+                memcpy(&x, p, 64);
+                memcpy(&y, p + 8, 64);
+                a += x;
+                b += y;
+            }
+            t += a + b;
+        }
+        double total = ember_v8d_sum(t);
+        for (; p < end; p++) total += *p;
+        return total;
+    }
 
     /* acc[j] += sum over i < n of row i (at p + i * si), j < w, for rows with contiguous elements. Four rows
        are added in T's precision before each double update, which quarters the traffic on acc. */
