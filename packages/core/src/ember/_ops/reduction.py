@@ -186,6 +186,8 @@ def _acc(a, d, mode=_SUM, shift=None):
         if mode == _SQUARES:
             x = a.astype(_f64) if shift is None else xp.subtract(a, shift, dtype=_f64)
             return xp.square(x, out=x).sum(axis=d)
+        if xp is np:  # the ufunc's reduce, without ndarray.sum's Python layer
+            return np.add.reduce(a, axis=d, dtype=_f64)
         return a.sum(axis=d, dtype=_f64)
     b, bd, perm = _memory_order(a, d)
     src = _view3(b, bd)
@@ -240,6 +242,16 @@ def _variance(a, d, ddof):
     s = _acc(a, d, _SQUARES, mean).reshape(keep)
     s /= n - ddof
     return s
+
+
+def _small_variance(a, ddof):
+    """_variance of every element of a small NumPy array, in fewer NumPy calls (their cost is the time)."""
+    x = a.astype(_f64, order="C").reshape(-1)
+    n = x.size
+    if n - ddof <= 0:
+        return math.nan
+    x -= np.add.reduce(x) / n
+    return float(np.dot(x, x)) / (n - ddof)
 
 
 # ---------------------------------------------------------------------- sum prod mean
@@ -308,7 +320,10 @@ def _var_std(input, dim, unbiased, keepdim, out, op, root):
         _no_dim_args(op, keepdim, out)
         if not a.size:
             raise RuntimeError("{}(): cannot reduce an empty tensor".format(op))
-        v = float(_variance(a.reshape(-1), 0, ddof)[0])
+        if a.size < _KERNEL_MIN and type(a) is np.ndarray and a.dtype != _f16:
+            v = _small_variance(a, ddof)
+        else:
+            v = float(_variance(a.reshape(-1), 0, ddof)[0])
         return math.sqrt(v) if root else v
     d = _dim(input, dim, op)
     shape = _out_shape(a.shape, d, _keepdim(input, keepdim, op))
@@ -662,9 +677,10 @@ def trace(input):
     a = input._a
     if a.ndim != 2 or not a.size:
         raise RuntimeError("trace(): expected a matrix, but got a tensor with {} dimensions".format(input.dim()))
+    diag = a.diagonal()  # a view; np.trace's Python layers cost three times the sum
     if type(input)._is_floating:
-        return float(np.trace(a, dtype=_f64))
-    return int(np.trace(a, dtype=_i64))
+        return float(np.add.reduce(diag, dtype=_f64) if type(a) is np.ndarray else diag.sum(dtype=_f64))
+    return int(np.add.reduce(diag, dtype=_i64) if type(a) is np.ndarray else diag.sum(dtype=_i64))
 
 
 def _require_byte(self, op):

@@ -47,12 +47,39 @@ def cat(seq, dim=0, out=None):
     items, cls = _tensors(seq, "cat", "seq")
     if cls is None:
         raise ValueError("cat(): expected a non-empty sequence of tensors")
-    arrays = [t._a for t in items if t._a.size]
+    arrays = []
+    nbytes = 0
+    for t in items:
+        a = t._a
+        if a.size:
+            arrays.append(a)
+            nbytes += a.nbytes
     if not arrays:
         return _result(cls, cls._xp.empty(0, cls._dtype), out, "cat")
     ref = arrays[0]
+    d = dim if type(dim) is int and 0 <= dim < ref.ndim else _wrap_dim(dim, ref.ndim, "cat")
+    if len(arrays) == 1:
+        return _result(cls, ref.copy(), out, "cat")
+    if cls.is_cuda or nbytes < _THREADED_BYTES:
+        try:
+            return _result(cls, cls._xp.concatenate(arrays, axis=d), out, "cat")
+        except ValueError:  # sizes that differ outside dim: 0.2's message
+            _cat_length(arrays, d)
+            raise
+    length = _cat_length(arrays, d)
+    # each input into its slice of the result (row-contiguous slices copy on every thread)
+    r = np.empty(ref.shape[:d] + (length,) + ref.shape[d + 1:], cls._dtype)
+    at = 0
+    for a in arrays:
+        _copy_into(r[(slice(None),) * d + (slice(at, at + a.shape[d]),)], a)
+        at += a.shape[d]
+    return _result(cls, r, out, "cat")
+
+
+def _cat_length(arrays, d):
+    """The length of cat's result along ``d``, after checking that the sizes match in every other dim."""
+    ref = arrays[0]
     nd = ref.ndim
-    d = _wrap_dim(dim, nd, "cat")
     before, after = ref.shape[:d], ref.shape[d + 1:]
     length = 0
     for a in arrays:
@@ -62,18 +89,7 @@ def cat(seq, dim=0, out=None):
                                "but {} (the one concatenated), got {} and {}"
                                .format(d, _fmt_size(ref.shape), _fmt_size(a.shape)))
         length += shape[d]
-    if len(arrays) == 1:
-        return _result(cls, arrays[0].copy(), out, "cat")
-    if cls.is_cuda or length * (ref.nbytes // ref.shape[d]) < _THREADED_BYTES:
-        return _result(cls, cls._xp.concatenate(arrays, axis=d), out, "cat")
-    # each input into its slice of the result (row-contiguous slices copy on every thread)
-    shape = before + (length,) + after
-    r = np.empty(shape, cls._dtype)
-    at = 0
-    for a in arrays:
-        _copy_into(r[(slice(None),) * d + (slice(at, at + a.shape[d]),)], a)
-        at += a.shape[d]
-    return _result(cls, r, out, "cat")
+    return length
 
 
 @torch_function
