@@ -231,16 +231,23 @@ cdef void _block(Op op, const Loops *L, const floating *x, const floating *g, fl
         ember_logsigmoid_grad_end_f(g, t, r, m) if floating is float else ember_logsigmoid_grad_end_d(g, t, r, m)
 
 
+cdef inline int _check_like(cnp.ndarray a, int t, intp n, str what) except -1:
+    if not cnp.PyArray_IS_C_CONTIGUOUS(a) or cnp.PyArray_TYPE(a) != t or cnp.PyArray_SIZE(a) != n:
+        raise ValueError("activation kernel: {} must be a C-contiguous array of the input's dtype and size"
+                         .format(what))
+    return 0
+
+
 cdef object _run(Op op, cnp.ndarray x, cnp.ndarray g, cnp.ndarray out, double p, double q, int nthreads):
     cdef intp n = cnp.PyArray_SIZE(x), nblocks = (n + BLOCK - 1) // BLOCK, b, m
     cdef int t = cnp.PyArray_TYPE(x)
     cdef void *px = cnp.PyArray_DATA(x)
     cdef void *pg = NULL
     cdef void *po = cnp.PyArray_DATA(out)
-    for a, what in ((x, "input"), (out, "out")) + (((g, "grad_output"),) if g is not None else ()):
-        if not cnp.PyArray_IS_C_CONTIGUOUS(a) or cnp.PyArray_TYPE(a) != t or cnp.PyArray_SIZE(a) != n:
-            raise ValueError("activation kernel: {} must be a C-contiguous array of the input's dtype and size"
-                             .format(what))
+    _check_like(x, t, n, "input")
+    _check_like(out, t, n, "out")
+    if g is not None:
+        _check_like(g, t, n, "grad_output")
     if t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64:
         raise TypeError("activation kernel: expected float32 or float64 arrays, got {}".format(x.dtype))
     if not cnp.PyArray_ISWRITEABLE(out):
@@ -249,6 +256,12 @@ cdef object _run(Op op, cnp.ndarray x, cnp.ndarray g, cnp.ndarray out, double p,
         pg = cnp.PyArray_DATA(g)
     if nblocks < nthreads:
         nthreads = <int>max(nblocks, 1)
+    if nblocks == 1:  # no parallel region: entering one costs a small array's whole time
+        if t == cnp.NPY_FLOAT32:
+            _block[float](op, &_loops_f, <float *>px, <float *>pg, <float *>po, n, <float>p, <float>q)
+        else:
+            _block[double](op, &_loops_d, <double *>px, <double *>pg, <double *>po, n, p, q)
+        return out
     if t == cnp.NPY_FLOAT32:
         for b in prange(nblocks, nogil=True, num_threads=nthreads, schedule="static"):
             m = min(<intp>BLOCK, n - b * BLOCK)

@@ -383,6 +383,11 @@ def softmax_forward(floating[:, :, ::1] x, floating[:, :, ::1] y, bint logsm, in
     if inner == 1:
         if outer < nt:
             nt = <int>outer
+        if nt == 1:  # no parallel region: its barriers' system calls cost a small input's whole time
+            with nogil:
+                for r in range(outer):
+                    _row_fwd(px + r * n, py + r * n, n, logsm)
+            return
         for r in prange(outer, nogil=True, num_threads=nt, schedule="static"):
             _row_fwd(px + r * n, py + r * n, n, logsm)
         return
@@ -460,6 +465,11 @@ def softmax_backward(floating[:, :, ::1] go, floating[:, :, ::1] y, floating[:, 
     if inner == 1:
         if outer < nt:
             nt = <int>outer
+        if nt == 1:
+            with nogil:
+                for r in range(outer):
+                    _row_bwd(pgo + r * n, py + r * n, pg + r * n, n, logsm)
+            return
         for r in prange(outer, nogil=True, num_threads=nt, schedule="static"):
             _row_bwd(pgo + r * n, py + r * n, pg + r * n, n, logsm)
         return
