@@ -487,54 +487,80 @@ def softmax_backward(floating[:, :, ::1] go, floating[:, :, ::1] y, floating[:, 
 
 # ---------------------------------------------------------------------- fused cross entropy
 
+cdef void _ce_rows(floating[:, ::1] x, floating[:, ::1] logp, int64_t[::1] target, floating[:] weight,
+                   int64_t ignore_index, intp r0, intp r1, double *out) noexcept nogil:
+    """Rows r0 .. r1 - 1 of cross_entropy_forward: out = (their loss, their total weight)."""
+    cdef intp n = x.shape[1], r
+    cdef bint has_w = weight is not None
+    cdef double loss = 0, total = 0, w
+    cdef int64_t t
+    for r in range(r0, r1):
+        _row_fwd(&x[r, 0], &logp[r, 0], n, True)
+        t = target[r]
+        if t != ignore_index:
+            w = weight[t] if has_w else 1.0
+            loss += -w * logp[r, t]
+            total += w
+    out[0] = loss
+    out[1] = total
+
+
 def cross_entropy_forward(floating[:, ::1] x, floating[:, ::1] logp, int64_t[::1] target, floating[:] weight,
                           int64_t ignore_index, int nthreads):
     """logp = log_softmax(x) along rows, and the weighted NLL of ``target`` over them in the same pass.
     Targets must be checked beforehand. Returns (sum of -w[t] * logp[i, t], sum of w[t]) over the rows
-    whose target is not ``ignore_index``."""
-    cdef intp rows = x.shape[0], n = x.shape[1], r
+    whose target is not ``ignore_index`` (several threads add their rows' partial sums in order)."""
+    cdef intp rows = x.shape[0], n = x.shape[1], i
     cdef int nt = _threads(rows * n, nthreads)
-    cdef bint has_w = weight is not None
-    cdef double loss = 0, total = 0, w
-    cdef int64_t t
-    cdef floating *px = &x[0, 0]
-    cdef floating *pl = &logp[0, 0]
+    cdef double one[2]
+    cdef double[:, ::1] part
     if logp.shape[0] != rows or logp.shape[1] != n or target.shape[0] != rows:
         raise ValueError("cross_entropy_forward: array shapes do not match")
     if rows < nt:
         nt = <int>rows
-    for r in prange(rows, nogil=True, num_threads=nt, schedule="static"):
-        _row_fwd(px + r * n, pl + r * n, n, True)
-        t = target[r]
-        if t != ignore_index:
-            w = weight[t] if has_w else 1.0
-            loss += -w * pl[r * n + t]
-            total += w
-    return loss, total
+    if nt <= 1:
+        _ce_rows(x, logp, target, weight, ignore_index, 0, rows, one)
+        return one[0], one[1]
+    part = np.empty((nt, 2), np.float64)
+    for i in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
+        _ce_rows(x, logp, target, weight, ignore_index, i * rows // nt, (i + 1) * rows // nt, &part[i, 0])
+    one[0] = one[1] = 0
+    for i in range(nt):
+        one[0] += part[i, 0]
+        one[1] += part[i, 1]
+    return one[0], one[1]
+
+
+cdef void _ce_grad_row(floating[:, ::1] logp, int64_t[::1] target, floating[:] weight, int64_t ignore_index,
+                       double scale, floating[:, ::1] g, intp r) noexcept nogil:
+    cdef intp n = logp.shape[1], j
+    cdef int64_t t = target[r]
+    cdef floating f
+    if t == ignore_index:
+        for j in range(n):
+            g[r, j] = 0
+        return
+    f = <floating>((weight[t] if weight is not None else 1.0) * scale)
+    if floating is float:
+        ember_ce_bwd_f(&logp[r, 0], f, &g[r, 0], n)
+    else:
+        ember_ce_bwd_d(&logp[r, 0], f, &g[r, 0], n)
+    g[r, t] -= f
 
 
 def cross_entropy_backward(floating[:, ::1] logp, int64_t[::1] target, floating[:] weight, int64_t ignore_index,
                            double scale, floating[:, ::1] g, int nthreads):
     """g = (softmax - onehot(target)) * w[t] * scale per row (zero rows for ignored targets), from the
     log-probabilities the forward returned."""
-    cdef intp rows = logp.shape[0], n = logp.shape[1], r, j
+    cdef intp rows = logp.shape[0], n = logp.shape[1], r
     cdef int nt = _threads(rows * n, nthreads)
-    cdef bint has_w = weight is not None
-    cdef floating f
-    cdef int64_t t
     if g.shape[0] != rows or g.shape[1] != n or target.shape[0] != rows:
         raise ValueError("cross_entropy_backward: array shapes do not match")
     if rows < nt:
         nt = <int>rows
+    if nt <= 1:
+        for r in range(rows):
+            _ce_grad_row(logp, target, weight, ignore_index, scale, g, r)
+        return
     for r in prange(rows, nogil=True, num_threads=nt, schedule="static"):
-        t = target[r]
-        if t == ignore_index:
-            for j in range(n):
-                g[r, j] = 0
-            continue
-        f = <floating>((weight[t] if has_w else 1.0) * scale)
-        if floating is float:
-            ember_ce_bwd_f(&logp[r, 0], f, &g[r, 0], n)
-        else:
-            ember_ce_bwd_d(&logp[r, 0], f, &g[r, 0], n)
-        g[r, t] -= f
+        _ce_grad_row(logp, target, weight, ignore_index, scale, g, r)

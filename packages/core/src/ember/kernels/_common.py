@@ -118,4 +118,8 @@ def contiguous(a):
 def one(cls, value):
     """A size-(1,) tensor of ``cls`` holding ``value`` (THNN's criteria return their loss this way); on
     CUDA ``value`` may be a 0-d device array (it stays on the device)."""
+    if cls._xp is np:
+        a = np.empty(1, cls._dtype)
+        a[0] = value
+        return cls._make(a)
     return cls._make(cls._xp.asarray(value, dtype=cls._dtype).reshape(1))
