@@ -127,6 +127,39 @@ def test_float_sigmoid_kernel_within_2_ulp_everywhere():
     np.testing.assert_array_equal(special[:6], np.float32([1, 0, 0, 0, 0.5, 0.5]))
 
 
+@pytest.mark.parametrize("size", [7, 3000, BIG + 5])
+def test_float_lgamma_is_within_an_ulp_of_the_correctly_rounded_value(size):
+    # a formula in double (Stirling's series above 10, shifts, reflection below 0.5): against CPython's
+    # math.lgamma (double) rounded to float, at every size (one thread, blocks, several threads)
+    rng = np.random.RandomState(60)
+    pools = [rng.uniform(-10, 30, size), rng.uniform(0.5, 3, size), rng.uniform(-6, 0, size),
+             10.0 ** rng.uniform(-30, 38, size), -(10.0 ** rng.uniform(-30, 6.9, size))]
+    x = np.concatenate(pools).astype(np.float32)
+    got = torch.from_numpy(x).lgamma().numpy()
+    want = np.array([math.lgamma(v) if not (v <= 0 and v.is_integer()) else math.inf for v in x.tolist()])
+    with np.errstate(over="ignore"):
+        want = want.astype(np.float32)
+    assert np.isfinite(want).mean() > 0.95  # some overflow, and floats beyond -2^23 are integers (poles)
+    ulps = np.abs(got.view(np.int32).astype(np.int64) - want.view(np.int32).astype(np.int64))
+    assert ulps.max() <= 1 and (ulps == 0).mean() > 0.999
+    special = torch.FloatTensor([0, -0.0, -1, -7, -2.0 ** 23, math.inf, -math.inf, math.nan, 1, 2, 1e-40, 3e38])
+    r = special.lgamma().tolist()
+    assert r[:7] == [math.inf] * 7 and math.isnan(r[7]) and r[8:10] == [0, 0]
+    assert r[10] == np.float32(math.lgamma(float(np.float32(1e-40)))) and r[11] == math.inf  # a denormal
+
+
+def test_double_lgamma_is_c_lgamma():
+    # TH's lgamma of doubles: C's (glibc's) lgamma, bit for bit
+    import ctypes
+    import ctypes.util
+    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    libm.lgamma.restype, libm.lgamma.argtypes = ctypes.c_double, [ctypes.c_double]
+    x = np.concatenate([np.random.RandomState(61).uniform(-8, 40, 5000), [0.5, 1, 2, 1e-300, -2.5]])
+    for size in (7, x.size):
+        got = torch.from_numpy(x[:size].copy()).lgamma().numpy()
+        np.testing.assert_array_equal(got, [libm.lgamma(v) for v in x[:size]])
+
+
 @pytest.mark.parametrize("name", ["sigmoid", "round", "frac", "rsqrt", "lgamma"])
 def test_typed_unary_kernels_on_large_views(name):
     # a view goes through a C-ordered copy and the kernel: the same values as the contiguous tensor's

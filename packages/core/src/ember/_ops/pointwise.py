@@ -62,18 +62,6 @@ def _scipy_special(name):
     return getattr(scipy.special, name)
 
 
-class _LazyLoops(object):
-    """``_unary_loops`` of a scipy.special ufunc, built on first use (see ``_scipy_special``)."""
-
-    def __init__(self, name):
-        self.name, self.loops = name, None
-
-    def get(self, cls):
-        if self.loops is None:
-            self.loops = _unary_loops(_scipy_special(self.name))
-        return self.loops.get(cls)
-
-
 def _not_tensor(op, x):
     return TypeError("{}(): expected a tensor as first argument, got {}".format(op, _typename_of(x)))
 
@@ -689,6 +677,29 @@ def _keep_dtype(name):
     return g
 
 
+_gammaln = _keep_dtype("gammaln")
+
+
+def _lgamma(x, out=None):
+    """The lgamma kernel at every size: floats through a formula in double (within an ulp of the correctly
+    rounded value, where 0.2's glibc lgammaf is within 4), doubles C's lgamma (0.2's), float16 through
+    float32; device arrays: cupyx's gammaln."""
+    if type(x) is not _ndarray:
+        return _gammaln(x, out)
+    src = x if x.dtype != np.float16 else x.astype(np.float32)
+    src = src if src.flags.c_contiguous else np.ascontiguousarray(src)
+    r = np.empty(src.shape, src.dtype)
+    _k.lgamma(src, r, 1 if r.size < _LGAMMA_THREADED else _nthreads())
+    r = r if x.dtype != np.float16 else r.astype(np.float16)
+    if out is None:
+        return r
+    np.copyto(out, r)
+    return out
+
+
+_LGAMMA_THREADED = 1 << 11  # 3-20 ns an element: threads pay off early
+
+
 _UNARY = (  # name, NumPy form f(x, out=None), floating types only, {class: threaded kernel}, threshold
     ("abs", np.absolute, False, _unary_loops(np.absolute, _FLOATS + _INTS), _CHEAP),
     ("neg", np.negative, False, _unary_loops(np.negative, _FLOATS + _INTS), _CHEAP),
@@ -701,7 +712,7 @@ _UNARY = (  # name, NumPy form f(x, out=None), floating types only, {class: thre
     ("frac", _frac, True, _typed(_k.frac), _TYPED),
     ("rsqrt", _rsqrt, True, _typed(_k.rsqrt), _TYPED),
     ("sigmoid", _keep_dtype("expit"), True, _typed(_k.sigmoid), _TYPED),
-    ("lgamma", _keep_dtype("gammaln"), True, _LazyLoops("gammaln"), _TYPED),
+    ("lgamma", _lgamma, True, _typed(_k.lgamma), _TYPED),
     ("exp", np.exp, True, _unary_loops(np.exp), _MATH),
     ("log", np.log, True, _unary_loops(np.log), _MATH),
     ("log1p", np.log1p, True, _unary_loops(np.log1p), _MATH),
