@@ -358,6 +358,18 @@ cdef void _glu_block(const Loops *L, const floating *a, const floating *b, const
         ember_glu_grad_end_d(a, g, t, r, rb, m)
 
 
+cdef void _glu_item(const Loops *L, floating *x, floating *g, floating *out, intp n, intp per,
+                    intp w) noexcept nogil:
+    """Work item ``w``: block ``w % per`` of row ``w // per`` (its halves x[o, 0], x[o, 1] of n elements)."""
+    cdef intp o = w // per, j = (w % per) * BLOCK
+    cdef intp m = min(<intp>BLOCK, n - j)
+    cdef floating *a = x + 2 * o * n + j
+    if g == NULL:
+        _glu_block(L, a, a + n, NULL, out + o * n + j, NULL, m)
+    else:
+        _glu_block(L, a, a + n, g + o * n + j, out + 2 * o * n + j, out + (2 * o + 1) * n + j, m)
+
+
 cdef object _glu(object x, object g, object out, int nthreads):
     if type(x) is not np.ndarray or x.ndim != 3 or x.shape[1] != 2:
         raise ValueError("glu kernel: expected an input array of shape (outer, 2, L)")
@@ -374,37 +386,24 @@ cdef object _glu(object x, object g, object out, int nthreads):
         raise TypeError("glu kernel: expected float32 or float64 arrays, got {}".format(x.dtype))
     if not cnp.PyArray_ISWRITEABLE(out):
         raise ValueError("glu kernel: out is read-only")
-    cdef intp per = (L + BLOCK - 1) // BLOCK, items = outer * per, w, o, j, m
+    cdef intp per = (L + BLOCK - 1) // BLOCK, items = outer * per, w
     cdef void *px = cnp.PyArray_DATA(x)
     cdef void *pg = cnp.PyArray_DATA(g) if g is not None else NULL
     cdef void *po = cnp.PyArray_DATA(out)
-    cdef bint grad = pg != NULL
     if items < nthreads:
         nthreads = <int>max(items, 1)
-    if t == cnp.NPY_FLOAT32:
-        for w in prange(items, nogil=True, num_threads=nthreads, schedule="static"):
-            o = w // per
-            j = (w % per) * BLOCK
-            m = min(<intp>BLOCK, L - j)
-            if grad:
-                _glu_block[float](&_loops_f, <float *>px + 2 * o * L + j, <float *>px + (2 * o + 1) * L + j,
-                                  <float *>pg + o * L + j, <float *>po + 2 * o * L + j,
-                                  <float *>po + (2 * o + 1) * L + j, m)
+    if nthreads == 1:  # no parallel region (libgomp's barriers make system calls)
+        for w in range(items):
+            if t == cnp.NPY_FLOAT32:
+                _glu_item[float](&_loops_f, <float *>px, <float *>pg, <float *>po, L, per, w)
             else:
-                _glu_block[float](&_loops_f, <float *>px + 2 * o * L + j, <float *>px + (2 * o + 1) * L + j,
-                                  NULL, <float *>po + o * L + j, NULL, m)
+                _glu_item[double](&_loops_d, <double *>px, <double *>pg, <double *>po, L, per, w)
+    elif t == cnp.NPY_FLOAT32:
+        for w in prange(items, nogil=True, num_threads=nthreads, schedule="static"):
+            _glu_item[float](&_loops_f, <float *>px, <float *>pg, <float *>po, L, per, w)
     else:
         for w in prange(items, nogil=True, num_threads=nthreads, schedule="static"):
-            o = w // per
-            j = (w % per) * BLOCK
-            m = min(<intp>BLOCK, L - j)
-            if grad:
-                _glu_block[double](&_loops_d, <double *>px + 2 * o * L + j, <double *>px + (2 * o + 1) * L + j,
-                                   <double *>pg + o * L + j, <double *>po + 2 * o * L + j,
-                                   <double *>po + (2 * o + 1) * L + j, m)
-            else:
-                _glu_block[double](&_loops_d, <double *>px + 2 * o * L + j, <double *>px + (2 * o + 1) * L + j,
-                                   NULL, <double *>po + o * L + j, NULL, m)
+            _glu_item[double](&_loops_d, <double *>px, <double *>pg, <double *>po, L, per, w)
     return out
 
 
