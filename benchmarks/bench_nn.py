@@ -7,7 +7,9 @@ Cases and goals (the nn issue's):
 - mlp: one training step of a 784-512-512-10 MLP at batch 64 (Linear, ReLU, Dropout, cross-entropy loss,
   zero_grad, backward, SGD step) <= 1.3x;
 - softmax / log_softmax forward + backward on 256 x 4096 (through autograd) <= 1.5x;
-- BatchNorm1d forward + backward on 256 x 4096 (training mode) <= 1.5x.
+- BatchNorm1d forward + backward on 256 x 4096 (training mode) <= 1.5x;
+and, without goals: glu, normalize, pairwise_distance forward + backward on 256 x 4096, pixel_shuffle, and
+the per-call cost of small functional calls (relu, leaky_relu, log_softmax, linear, cross_entropy on 8 x 16).
 A row whose layer is missing from ember prints n/a. ``--profile`` runs ember's MLP step under cProfile
 and prints where its time goes. On a machine shared with other jobs, run with ``OMP_WAIT_POLICY=passive``:
 OpenMP threads that spin-wait at barriers otherwise starve each other and the timings mean little.
@@ -123,6 +125,36 @@ def batchnorm_steps(torch):
     return e_step, t_step
 
 
+def functional_steps(torch, name, shapes, grad=True, targets=None):
+    """F.<name> forward (+ backward when ``grad``) on Variables of ``shapes`` (``targets``: a class-index
+    target of that many rows as the last argument); ``name`` may be (ember's args, torch's args) kwargs."""
+    rng = np.random.RandomState(3)
+    arrays = [rng.randn(*s).astype(np.float32) for s in shapes]
+    t = rng.randint(0, shapes[0][-1], targets).astype(np.int64) if targets else None
+    name, kwargs = name if isinstance(name, tuple) else (name, {})
+    evs = [Variable(ember.from_numpy(a.copy()), requires_grad=grad) for a in arrays]
+    eargs = evs + ([Variable(ember.from_numpy(t))] if targets else [])
+    efn = getattr(EF, name)
+
+    def e_step():
+        y = efn(*eargs, **kwargs)
+        if grad:
+            y.sum().backward()
+
+    if torch is None:
+        return e_step, None
+    tvs = [torch.from_numpy(a.copy()).requires_grad_(grad) for a in arrays]
+    targs = tvs + ([torch.from_numpy(t)] if targets else [])
+    tfn = getattr(torch.nn.functional, name)
+    tkw = dict(kwargs, dim=1) if name in ("log_softmax", "softmax") else kwargs
+
+    def t_step():
+        y = tfn(*targs, **tkw)
+        if grad:
+            y.sum().backward()
+    return e_step, t_step
+
+
 def profile_mlp(n=200):
     e_step, _ = mlp_steps(None)
     e_step()
@@ -152,7 +184,22 @@ def main():
     cases = [("mlp 784-512-512-10 train step, batch 64", "goal <= 1.3", lambda: mlp_steps(torch)),
              ("softmax fwd+bwd 256x4096", "goal <= 1.5", lambda: softmax_steps(torch, False)),
              ("log_softmax fwd+bwd 256x4096", "goal <= 1.5", lambda: softmax_steps(torch, True)),
-             ("BatchNorm1d fwd+bwd 256x4096", "goal <= 1.5", lambda: batchnorm_steps(torch))]
+             ("BatchNorm1d fwd+bwd 256x4096", "goal <= 1.5", lambda: batchnorm_steps(torch)),
+             ("glu fwd+bwd 256x4096", "", lambda: functional_steps(torch, "glu", [(256, 4096)])),
+             ("normalize fwd+bwd 256x4096", "", lambda: functional_steps(torch, "normalize", [(256, 4096)])),
+             ("pairwise_distance fwd+bwd 256x4096", "",
+              lambda: functional_steps(torch, "pairwise_distance", [(256, 4096), (256, 4096)])),
+             ("pixel_shuffle(2) 16x256x28x28", "",
+              lambda: functional_steps(torch, ("pixel_shuffle", dict(upscale_factor=2)), [(16, 256, 28, 28)],
+                                       grad=False)),
+             ("relu forward 8x16 (per call)", "", lambda: functional_steps(torch, "relu", [(8, 16)], grad=False)),
+             ("leaky_relu forward 8x16", "", lambda: functional_steps(torch, "leaky_relu", [(8, 16)], grad=False)),
+             ("log_softmax forward 8x16", "",
+              lambda: functional_steps(torch, "log_softmax", [(8, 16)], grad=False)),
+             ("linear forward 8x16 -> 16", "",
+              lambda: functional_steps(torch, "linear", [(8, 16), (16, 16), (16,)], grad=False)),
+             ("cross_entropy fwd+bwd 8x16", "",
+              lambda: functional_steps(torch, "cross_entropy", [(8, 16)], targets=8))]
     for name, goal, make in cases:
         e_step, t_step = make()
         if e_step is None:

@@ -677,3 +677,17 @@ def test_large_glu_double_backward():
     (eg * eg).sum().backward()
     (tg * tg).sum().backward()
     np.testing.assert_allclose(to_numpy(ex.grad.data), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [6, 6000])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_relu_is_thnn_threshold_at_zero_and_nan(n, dtype):
+    # x <= 0 gives 0 (so -0.0 gives +0.0, as THNN's threshold), NaN passes (as 0.2's in-place threshold
+    # did), out of place and in place, small and above the kernels' thread threshold
+    base = np.tile(np.array([-0.0, np.nan, -2, 3, 0.0, -1e-30], dtype), n // 6)
+    for inplace in (False, True):
+        y = F.relu(Variable(ember.from_numpy(base.copy())), inplace=inplace).data.numpy()
+        assert not np.signbit(y[::6]).any() and (y[::6] == 0).all()
+        assert np.isnan(y[1::6]).all()
+        np.testing.assert_array_equal(y[2::6], 0)
+        np.testing.assert_array_equal(y[3::6], 3)

@@ -21,7 +21,7 @@ cdef enum:
     BLOCK = 2048  # elements a block: the input, the gradient, a buffer and the result stay in L1
 
 cdef enum Op:
-    LEAKY, LEAKY_GRAD, THRESHOLD, THRESHOLD_GRAD, ELU, ELU_GRAD, SOFTPLUS, SOFTPLUS_GRAD, LOGSIGMOID, \
+    LEAKY, LEAKY_GRAD, THRESHOLD, THRESHOLD_IN_PLACE, THRESHOLD_GRAD, ELU, ELU_GRAD, SOFTPLUS, SOFTPLUS_GRAD, LOGSIGMOID, \
         LOGSIGMOID_GRAD, HARDSHRINK, SOFTSHRINK, SHRINK_GRAD
 
 
@@ -43,6 +43,10 @@ cdef extern from *:
     } \\
     EMBER_ACT_CLONES static void ember_threshold_##S(const T *x, T *r, Py_ssize_t n, T th, T v) { \\
         for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] > th ? x[i] : v; \\
+    } \\
+    /* TH's in-place threshold: x <= th ? v : x, so NaN passes */ \\
+    EMBER_ACT_CLONES static void ember_threshold_in_place_##S(const T *x, T *r, Py_ssize_t n, T th, T v) { \\
+        for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] <= th ? v : x[i]; \\
     } \\
     EMBER_ACT_CLONES static void ember_threshold_grad_##S(const T *x, const T *g, T *r, Py_ssize_t n, T th) { \\
         for (Py_ssize_t i = 0; i < n; i++) r[i] = x[i] > th ? g[i] : 0; \\
@@ -129,6 +133,8 @@ cdef extern from *:
     void ember_leaky_grad_d(const double *x, const double *g, double *r, intp n, double s) noexcept nogil
     void ember_threshold_f(const float *x, float *r, intp n, float th, float v) noexcept nogil
     void ember_threshold_d(const double *x, double *r, intp n, double th, double v) noexcept nogil
+    void ember_threshold_in_place_f(const float *x, float *r, intp n, float th, float v) noexcept nogil
+    void ember_threshold_in_place_d(const double *x, double *r, intp n, double th, double v) noexcept nogil
     void ember_threshold_grad_f(const float *x, const float *g, float *r, intp n, float th) noexcept nogil
     void ember_threshold_grad_d(const double *x, const double *g, double *r, intp n, double th) noexcept nogil
     void ember_hardshrink_f(const float *x, float *r, intp n, float l) noexcept nogil
@@ -194,6 +200,11 @@ cdef void _block(Op op, const Loops *L, const floating *x, const floating *g, fl
         ember_leaky_grad_f(x, g, r, m, p) if floating is float else ember_leaky_grad_d(x, g, r, m, p)
     elif op == THRESHOLD:
         ember_threshold_f(x, r, m, p, q) if floating is float else ember_threshold_d(x, r, m, p, q)
+    elif op == THRESHOLD_IN_PLACE:
+        if floating is float:
+            ember_threshold_in_place_f(x, r, m, p, q)
+        else:
+            ember_threshold_in_place_d(x, r, m, p, q)
     elif op == THRESHOLD_GRAD:
         ember_threshold_grad_f(x, g, r, m, p) if floating is float else ember_threshold_grad_d(x, g, r, m, p)
     elif op == HARDSHRINK:
@@ -288,6 +299,11 @@ def leaky_relu_grad(x, g, out, double slope, int nthreads):
 def threshold(x, out, double threshold, double value, int nthreads):
     """out = x > threshold ? x : value (out may be x)."""
     return _run(THRESHOLD, x, None, out, threshold, value, nthreads)
+
+
+def threshold_in_place(x, out, double threshold, double value, int nthreads):
+    """out = x <= threshold ? value : x: TH's in-place threshold, which NaN passes (out may be x)."""
+    return _run(THRESHOLD_IN_PLACE, x, None, out, threshold, value, nthreads)
 
 
 def threshold_grad(x, g, out, double threshold, int nthreads):

@@ -46,6 +46,11 @@ def threshold(x, threshold, value, out=None):
     return _k.threshold(x, _out(x, out), threshold, value, _nthreads(x))
 
 
+def threshold_in_place(x, threshold, value, out=None):
+    """x <= threshold ? value : x (TH's in-place threshold: NaN passes)."""
+    return _k.threshold_in_place(x, _out(x, out), threshold, value, _nthreads(x))
+
+
 def threshold_grad(x, grad, threshold):
     """grad where x > threshold, else 0 (relu's backward may pass its output as x)."""
     return _k.threshold_grad(x, grad, _out(x, None), threshold, _nthreads(x))

@@ -99,11 +99,15 @@ class Threshold(Function):
         # as 0.2, the backward reads x > threshold from the saved input: in place the output, which is greater
         # exactly where x was, as value <= threshold
         ctx.save_for_backward(input)
-        if threshold == value:  # relu and friends: the (multi-threaded) clamp kernel
-            if inplace:
-                ctx.mark_dirty(input)
-                return input.clamp_(min=threshold)
-            return input.clamp(min=threshold)
+        if threshold == value:  # relu and friends: NaN passes (0.2's in-place form), in both forms
+            if not _act.applies(a):
+                if inplace:
+                    ctx.mark_dirty(input)
+                    return input.clamp_(min=threshold)
+                return input.clamp(min=threshold)
+            output, out = _inplace_or_new(ctx, input, a, inplace)
+            _act.threshold_in_place(a, threshold, value, out)
+            return output
         output, out = _inplace_or_new(ctx, input, a, inplace)
         if _act.applies(a):
             _act.threshold(a, threshold, value, out)
