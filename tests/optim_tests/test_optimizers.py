@@ -219,19 +219,20 @@ def test_small_mlp_200_steps_match_torch(name, ember_opt, torch_opt):
         np.testing.assert_allclose(e.data.numpy(), t.detach().numpy(), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.parametrize("shape", [(4, 3), (300, 250)])  # one thread; slices on every thread
 @pytest.mark.parametrize("name", ["sgd_momentum", "sgd_nesterov", "adam_eps0"])
-def test_fused_and_tensor_op_paths_agree(name):
+def test_fused_and_tensor_op_paths_agree(name, shape):
     """SGD and Adam take a fused kernel for dense float parameters and tensor ops otherwise (here: a
     transposed, non-contiguous parameter); both follow 0.2's arithmetic."""
     factory = dict((c[0], c[1]) for c in CASES)[name]
     rng = np.random.RandomState(3)
-    start = rng.standard_normal((4, 3))
+    start = rng.standard_normal(shape)
     dense = Variable(ember.DoubleTensor(start.copy()), requires_grad=True)
     strided = Variable(ember.DoubleTensor(start.T.copy()).t(), requires_grad=True)
     assert not strided.data.is_contiguous()
     opt_d, opt_s = factory([dense]), factory([strided])
-    for _ in range(50):
-        g = rng.standard_normal((4, 3))
+    for _ in range(50 if shape == (4, 3) else 5):
+        g = rng.standard_normal(shape)
         dense.grad = Variable(ember.DoubleTensor(g.copy()))
         strided.grad = Variable(ember.DoubleTensor(g.T.copy()).t())
         opt_d.step()
