@@ -3,6 +3,7 @@
 GPU path in ``ember.kernels.cuda`` (CuPy array code, which also runs on ember's fake CUDA)."""
 import functools
 import numbers
+import operator
 
 import numpy as np
 
@@ -107,6 +108,21 @@ def scalar(grad_output, op):
         return float(grad_output)
     raise TypeError("{}(): grad_output must be a number or a one-element tensor, got {}"
                     .format(op, _typename_of(grad_output)))
+
+
+def int_tuple(value, k):
+    """``value`` (an int, or a tuple / list of ints) as a tuple of ``k`` ints (an int or a 1-tuple repeated);
+    None when it is not that."""
+    if type(value) is int:
+        return (value,) * k
+    vals = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    try:
+        vals = tuple([operator.index(v) for v in vals])
+    except TypeError:
+        return None
+    if len(vals) == 1:
+        vals = vals * k
+    return vals if len(vals) == k else None
 
 
 def contiguous(a):

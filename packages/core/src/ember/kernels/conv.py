@@ -27,7 +27,8 @@ import numpy as np
 from ember._C import conv as _k
 from ember.tensor import _TensorBase, _c_order, _fmt_size, _typename_of
 
-from ._common import float_input, get_num_threads, on_input_device, same_device, same_type, size_str, xp_of
+from ._common import (float_input, get_num_threads, int_tuple, on_input_device, same_device, same_type, size_str,
+                      xp_of)
 
 __all__ = [
     "conv_forward", "conv_backward_input", "conv_backward_weight", "conv_backward_bias", "conv_backward",
@@ -55,17 +56,8 @@ def conv_transpose_output_size(input_size, kernel_size, stride, padding, output_
 
 
 def _ints(op, name, value, k):
-    if isinstance(value, (tuple, list)):
-        vals = tuple(value)
-    else:
-        vals = (value,)
-    try:
-        vals = tuple(operator.index(v) for v in vals)
-    except TypeError:
-        vals = ()
-    if len(vals) == 1:
-        vals = vals * k
-    if len(vals) != k:
+    vals = int_tuple(value, k)
+    if vals is None:
         raise TypeError("{}(): expected {} to be an int or a tuple of {} ints, got {!r}".format(op, name, k, value))
     return vals
 

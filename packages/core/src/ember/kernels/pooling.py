@@ -30,7 +30,7 @@ from ember import _backend
 from ember import cuda as _cuda
 from ember._C import pooling as _k
 from ember._threads import get_num_threads
-from ember.kernels._common import on_input_device, same_device
+from ember.kernels._common import int_tuple, on_input_device, same_device
 from ember.kernels.cuda import pooling as _gpu, widened
 from ember.tensor import LongTensor, _TensorBase, _c_order, _fmt_size, _typename_of
 
@@ -89,14 +89,8 @@ def _carray(t):
 
 def _ints(op, name, value, k):
     """``value`` as a tuple of ``k`` ints (an int is repeated)."""
-    vals = tuple(value) if isinstance(value, (tuple, list)) else (value,)
-    try:
-        vals = tuple(operator.index(v) for v in vals)
-    except TypeError:
-        vals = ()
-    if len(vals) == 1:
-        vals = vals * k
-    if len(vals) != k:
+    vals = int_tuple(value, k)
+    if vals is None:
         raise TypeError("{}: expected {} to be an int or a tuple of {} ints, got {!r}".format(op, name, k, value))
     return vals
 
