@@ -156,6 +156,13 @@ CASES_3D = [
     (3, 2, 4, (3, 4, 5), 1, 1, 0, 1, 2),
     (2, 2, 2, (6, 5, 4), 2, 2, 0, 1, 2),
     (1, 32, 3, (4, 9, 12), 3, 1, 1, 1, 1),     # row tiles that cross depth slices
+    # stride 1, rows at least 24 wide, products at least 64 deep: float forwards read the zero-padded input
+    # (tiles of the padded grid's rows cross depths, dropping the rows between them)
+    (2, 4, 5, (5, 7, 30), 3, 1, 1, 1, 1),
+    (1, 3, 4, (6, 6, 28), 3, 1, 2, 2, 1),        # dilation
+    (2, 8, 6, (4, 5, 26), 3, 1, 1, 1, 2),        # groups
+    (2, 4, 4, (5, 6, 30), (2, 3, 3), 1, (0, 1, 1), 1, 1),
+    (9, 4, 2, (3, 4, 28), 3, 1, 1, 1, 1),        # more images than one padded chunk holds
 ]
 
 

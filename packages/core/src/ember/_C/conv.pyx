@@ -447,7 +447,7 @@ cdef struct Tiling:
                      # block when a tile spans several images
     bint own         # float gemms on ember's kernel (sgemm.h), else BLAS
     bint padded      # stride 1 on the float kernel: the gemm reads the zero-padded input (_forward_padded)
-    intp Hp, Wp      # its plane's height and width
+    intp Dp, Hp, Wp  # its volume's depth, height and width
     intp chunk       # images padded at a time (the padded copy is workspace, cached between calls)
     intp shared      # elements of workspace before the threads' own: the padded images
 
@@ -463,7 +463,7 @@ cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
     cdef Tiling t
     cdef intp R = g.o[0] * g.o[1], OW = g.o[2], K = g.C * g.kvol
     cdef intp want = _TILE_BYTES // (K * elsize), per_thread, splits, cols
-    t.images = t.rows = t.per_image = t.count = t.Hp = t.Wp = t.chunk = t.shared = 0
+    t.images = t.rows = t.per_image = t.count = t.Dp = t.Hp = t.Wp = t.chunk = t.shared = 0
     t.padded = False
     t.own = elsize == 4 and _sgemm and (g.C // g.G) * g.kvol >= _SGEMM_MIN_DEPTH
     t.scratch = g.cols
@@ -493,13 +493,20 @@ cdef Tiling _tiling(const Geom* g, int nthreads, intp elsize) noexcept nogil:
         # too few tiles to share out: image by image, each gemm split over threads
         t.count = 0
         t.scratch = g.cols
-    elif (t.own and t.images == 1 and g.i[0] == 1 and g.o[0] == 1 and g.s[1] == 1
-          and g.s[2] == 1 and OW >= _PADDED_MIN_WIDTH):
+    elif (t.own and t.images == 1 and g.s[0] == 1 and g.s[1] == 1 and g.s[2] == 1
+          and OW >= _PADDED_MIN_WIDTH):
         t.padded = True
+        t.Dp = g.i[0] + 2 * g.p[0]
         t.Hp = g.i[1] + 2 * g.p[1]
         t.Wp = g.i[2] + 2 * g.p[2]
+        # rows of the padded grid (depth * Hp), up to the last output row: in 3-D a tile may cross depths,
+        # computing the Hp - OH rows between them too (and dropping them)
+        R = (g.o[0] - 1) * t.Hp + g.o[1]
+        t.per_image = (R + t.rows - 1) // t.rows
+        t.rows = (R + t.per_image - 1) // t.per_image
+        t.count = g.N * t.per_image
         t.chunk = min(g.N, _PADDED_CHUNK * nthreads)
-        t.shared = _even(t.chunk * g.C * t.Hp * t.Wp + _PADDED_SLACK)
+        t.shared = _even(t.chunk * g.C * t.Dp * t.Hp * t.Wp + _PADDED_SLACK)
         # the row-pointer table (two floats a pointer), the output rows at the padded width, the gemm's own
         t.scratch = _even(2 * K + g.O * t.rows * t.Wp + EMBER_SGEMM_WORK)
     return t
@@ -518,17 +525,21 @@ def forward_workspace(tuple geom, int nthreads, int elsize):
 
 
 cdef void _pad_plane(const float* x, float* xp, const Geom* g, const Tiling* t) noexcept nogil:
-    """One input plane into its zero-padded copy (Hp x Wp)."""
-    cdef intp h, W = g.i[2], top = g.p[1], pw = g.p[2]
+    """One input channel's volume into its zero-padded copy (Dp x Hp x Wp)."""
+    cdef intp z, h, W = g.i[2], front = g.p[0], top = g.p[1], pw = g.p[2]
     cdef float* row
-    for h in range(t.Hp):
-        row = xp + h * t.Wp
-        if h < top or h >= top + g.i[1]:
-            memset(row, 0, t.Wp * sizeof(float))
-        else:
-            memset(row, 0, pw * sizeof(float))
-            memcpy(row + pw, x + (h - top) * W, W * sizeof(float))
-            memset(row + pw + W, 0, pw * sizeof(float))
+    for z in range(t.Dp):
+        if z < front or z >= front + g.i[0]:
+            memset(xp + z * t.Hp * t.Wp, 0, t.Hp * t.Wp * sizeof(float))
+            continue
+        for h in range(t.Hp):
+            row = xp + (z * t.Hp + h) * t.Wp
+            if h < top or h >= top + g.i[1]:
+                memset(row, 0, t.Wp * sizeof(float))
+            else:
+                memset(row, 0, pw * sizeof(float))
+                memcpy(row + pw, x + ((z - front) * g.i[1] + h - top) * W, W * sizeof(float))
+                memset(row + pw + W, 0, pw * sizeof(float))
 
 
 cdef void _forward_padded(const float* xpad, const float* w, const float* bias, float* y, float* ws,
@@ -537,20 +548,23 @@ cdef void _forward_padded(const float* xpad, const float* w, const float* bias, 
     values that kernel tap (c, kh, kw) meets along a row of outputs are consecutive, and across rows they
     continue after Wp - OW values that belong to no output: so the tile's gemm reads each tap's "column
     row" straight from the padded input (a table of row pointers), computing the rows at the padded
-    width, and the copy-out keeps the OW real columns of each. ``xpad`` holds the padded images from
-    ``n0`` on; ``tile`` counts from there."""
+    width, and the copy-out keeps the OW real columns of each. In 3-D the rows are those of the padded grid
+    (depth * Hp), the ones between two depths computed and dropped alike. ``xpad`` holds the padded
+    images from ``n0`` on; ``tile`` counts from there."""
     cdef intp m = tile // t.per_image, n = n0 + m, r0 = (tile % t.per_image) * t.rows
-    cdef intp r1 = min(r0 + t.rows, g.o[1]), cols = (r1 - r0 - 1) * t.Wp + g.o[2], OW = g.o[2], K = g.C * g.kvol
-    cdef intp og = g.O // g.G, cgk = (g.C // g.G) * g.kvol, grp, c, kh, kw, q = 0, o, r
+    cdef intp r1 = min(r0 + t.rows, (g.o[0] - 1) * t.Hp + g.o[1]), cols = (r1 - r0 - 1) * t.Wp + g.o[2]
+    cdef intp OW = g.o[2], K = g.C * g.kvol
+    cdef intp og = g.O // g.G, cgk = (g.C // g.G) * g.kvol, grp, c, kd, kh, kw, q = 0, o, r, od, oh
     cdef const float** rows = <const float**>ws
     cdef float* out = ws + 2 * K
     cdef const float* plane
     for c in range(g.C):
-        plane = xpad + ((m * g.C + c) * t.Hp + r0) * t.Wp
-        for kh in range(g.k[1]):
-            for kw in range(g.k[2]):
-                rows[q] = plane + kh * g.d[1] * t.Wp + kw * g.d[2]
-                q += 1
+        plane = xpad + ((m * g.C + c) * t.Dp * t.Hp + r0) * t.Wp
+        for kd in range(g.k[0]):
+            for kh in range(g.k[1]):
+                for kw in range(g.k[2]):
+                    rows[q] = plane + (kd * g.d[0] * t.Hp + kh * g.d[1]) * t.Wp + kw * g.d[2]
+                    q += 1
     if bias != NULL:
         _fill_channels(out, bias, g.O, cols, cols)
     for grp in range(g.G):
@@ -558,7 +572,11 @@ cdef void _forward_padded(const float* xpad, const float* w, const float* bias, 
                     out + grp * og * cols, cols, ws + t.scratch - EMBER_SGEMM_WORK)
     for o in range(g.O):
         for r in range(r0, r1):
-            memcpy(y + (n * g.O + o) * g.ovol + r * OW, out + o * cols + (r - r0) * t.Wp, OW * sizeof(float))
+            od = r // t.Hp
+            oh = r - od * t.Hp
+            if oh < g.o[1]:
+                memcpy(y + (n * g.O + o) * g.ovol + (od * g.o[1] + oh) * OW, out + o * cols + (r - r0) * t.Wp,
+                       OW * sizeof(float))
 
 
 cdef void _forward_tile(const floating* x, const floating* w, const floating* bias, floating* y,
@@ -705,8 +723,8 @@ def forward(floating[::1] x, floating[::1] w, object bias, floating[::1] y, floa
             for n0 in range(0, g.N, t.chunk):
                 nimg = min(t.chunk, g.N - n0)
                 for n in prange(nimg * g.C, nogil=True, num_threads=nthreads, schedule="static"):
-                    _pad_plane(&x[0] + (n0 * g.C + n) * g.ivol, &ws[0] + n * t.Hp * t.Wp, &g, &t)
-                memset(&ws[0] + nimg * g.C * t.Hp * t.Wp, 0, _PADDED_SLACK * sizeof(float))
+                    _pad_plane(&x[0] + (n0 * g.C + n) * g.ivol, &ws[0] + n * t.Dp * t.Hp * t.Wp, &g, &t)
+                memset(&ws[0] + nimg * g.C * t.Dp * t.Hp * t.Wp, 0, _PADDED_SLACK * sizeof(float))
                 for n in prange(nimg * t.per_image, nogil=True, num_threads=nthreads, schedule="dynamic"):
                     _forward_padded(&ws[0], &w[0], bp, &y[0], &ws[0] + t.shared + threadid() * t.scratch, &g, &t,
                                     n0, n)
