@@ -121,6 +121,10 @@ CASES_2D = [
     (1, 8, 4, (20, 28), 3, 1, 2, 2, 1),
     (2, 8, 6, (18, 30), (3, 5), 1, (0, 2), 1, 1),
     (9, 8, 2, (13, 30), 3, 1, 1, 1, 1),         # more images than one padded chunk holds
+    # and at least 16 input channels: the float input gradient runs as a forward convolution (the weight
+    # transposed and flipped) unless the padding reaches beyond the kernel
+    (1, 16, 6, (10, 28), 3, 1, 1, 2, 1),        # dilation
+    (2, 16, 4, (9, 26), 3, 1, 3, 1, 1),         # padding beyond the kernel's reach: the backward kernel
 ]
 # groups of one input channel (conv_depthwise.h, output rows at least 32 wide; backward only with one output
 # a group and stride 1): vector chunks (float: 16 and 32 columns; the last chunk overlaps the one before),
@@ -163,6 +167,7 @@ CASES_3D = [
     (2, 8, 6, (4, 5, 26), 3, 1, 1, 1, 2),        # groups
     (2, 4, 4, (5, 6, 30), (2, 3, 3), 1, (0, 1, 1), 1, 1),
     (9, 4, 2, (3, 4, 28), 3, 1, 1, 1, 1),        # more images than one padded chunk holds
+    (1, 16, 4, (3, 5, 26), (2, 3, 3), 1, (1, 1, 2), 1, 2),  # input gradient as a forward, groups
 ]
 
 

@@ -314,6 +314,33 @@ def _bias_grad(op, grad_output, gflat, shape, out=None):
     return gb
 
 
+# from this input width and this many input channels (the rows of that forward's gemm: fewer run it
+# below its efficiency) the input gradient of a stride-1 float convolution runs as a forward convolution
+# (the compiled forward then reads the zero-padded gradient: no column buffer, no col2im)
+_GRAD_INPUT_AS_FORWARD_WIDTH = 24
+_GRAD_INPUT_AS_FORWARD_CHANNELS = 16
+
+
+def _grad_input_as_forward(op, grad_output, weight, in_shape, w_shape, stride, padding, dilation, groups, out):
+    """The input gradient of a stride-1 convolution as the forward convolution of ``grad_output`` with the
+    weight transposed per group and flipped, padded by dilation * (k - 1) - padding; None for other cases
+    (strides, padding beyond the kernel's reach, doubles, CUDA, narrow inputs, few input channels, depthwise)."""
+    k = len(w_shape) - 2
+    if (grad_output.is_cuda or grad_output._a.dtype != np.float32 or in_shape[-1] < _GRAD_INPUT_AS_FORWARD_WIDTH
+            or w_shape[1] * groups < _GRAD_INPUT_AS_FORWARD_CHANNELS or (w_shape[1] == 1 and groups > 1)
+            or _ints(op, "stride", stride, k) != (1,) * k):
+        return None
+    ksize = tuple(w_shape[2:])
+    d = _ints(op, "dilation", dilation, k)
+    pad = tuple(dd * (kk - 1) - pp for kk, pp, dd in zip(ksize, _ints(op, "padding", padding, k), d))
+    if min(pad) < 0:
+        return None
+    o, cg = w_shape[0], w_shape[1]
+    w = weight._a.reshape((groups, o // groups, cg) + ksize).swapaxes(1, 2)[(Ellipsis,) + (slice(None, None, -1),) * k]
+    flipped = type(weight)._make(np.ascontiguousarray(w).reshape((groups * cg, o // groups) + ksize))
+    return conv_forward(grad_output, flipped, None, 1, pad, d, groups, out=out)
+
+
 def _conv_backward(op, grad_output, input, weight, stride, padding, dilation, groups, need_input, need_weight,
                    need_bias, out_input=None, out_weight=None):
     # input / weight may be given as sizes where their values are not needed
@@ -323,6 +350,11 @@ def _conv_backward(op, grad_output, input, weight, stride, padding, dilation, gr
     plan, out_shape = _plan(op, in_shape, w_shape, stride, padding, dilation, groups)
     gy = _grad_output(op, grad_output, plan, out_shape)
     gi = gw = gb = None
+    if need_input:
+        gi = _grad_input_as_forward(op, grad_output, _checked(weight, grad_output, op, "weight"), in_shape, w_shape,
+                                    stride, padding, dilation, groups, out_input)
+        if gi is not None:
+            need_input = False
     if need_input or need_weight:
         x = w = None
         if need_weight:
@@ -334,8 +366,8 @@ def _conv_backward(op, grad_output, input, weight, stride, padding, dilation, gr
         if need_bias:
             gb = _result(op, grad_output, (out_shape[1],), None)
         # one pass over the images computes all the gradients asked for
-        _impl(grad_output).backward(plan, gy, x, gy if w is None else w, _flat_or_none(gi), _flat_or_none(gw),
-                                    _flat_or_none(gb), None)
+        _impl(grad_output).backward(plan, gy, x, gy if w is None else w, _flat_or_none(gi) if need_input else None,
+                                    _flat_or_none(gw), _flat_or_none(gb), None)
     elif need_bias:
         gb = _bias_grad(op, grad_output, gy, out_shape)
     return gi, gw, gb
