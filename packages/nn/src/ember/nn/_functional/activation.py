@@ -442,12 +442,9 @@ class GatedLinear(Function):
         if _act.glu_applies(a, dim):
             return type(input)._make(_act.glu(a, dim))
         first, second = _halves(a, dim)
-        xp = type(input)._xp
-        out = xp.exp(-second)
-        out += 1
-        xp.divide(1, out, out=out)
+        out = _sigmoid(type(input)._xp, second)
         out *= first
-        return type(input)._make(xp.ascontiguousarray(out))
+        return type(input)._make(type(input)._xp.ascontiguousarray(out))
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -459,9 +456,7 @@ class GatedLinear(Function):
                 return type(x)._make(_act.glu_grad(a, g, dim)), None
             xp = type(x)._xp
             first, second = _halves(a, dim)
-            z = xp.exp(-second)
-            z += 1
-            xp.divide(1, z, out=z)
+            z = _sigmoid(xp, second)
             out = xp.empty(a.shape, a.dtype)
             o1, o2 = _halves(out, dim)
             xp.multiply(z, g, out=o1)
@@ -471,6 +466,13 @@ class GatedLinear(Function):
         h = x.size(dim) // 2
         z = x.narrow(dim, h, h).sigmoid()
         return ember.cat([z * grad_output, (1 - z) * z * grad_output * x.narrow(dim, 0, h)], dim), None
+
+
+def _sigmoid(xp, b):
+    """1 / (1 + exp(-b)) as a new array, the glu kernel's formula."""
+    z = xp.exp(-b)
+    z += 1
+    return xp.divide(1, z, out=z)
 
 
 def _halves(a, dim):
