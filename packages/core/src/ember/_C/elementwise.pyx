@@ -579,8 +579,8 @@ cdef extern from *:
        product p), lgamma(x) = S(w) - log(p); below, the reflection lgamma(x) = log(pi / |sin(pi x)|) -
        lgamma(1 - x). Two logs an element (NumPy's SIMD loop on the block, between these two passes):
        ember_lgamma_prep writes w and q (1 / p, or p / |sin(pi x)| reflected), ember_lgamma_end the
-       result from log(w) and log(q). Within an ulp of glibc's lgammaf away from its zeros; near them
-       (x close to 1, 2, -2.46 ...) the error is ~1e-15 absolute. */
+       result from log(w) and log(q). Within an ulp of the correctly rounded value (glibc's lgammaf: 4);
+       near its zeros (x close to 1, 2, -2.46 ...) the error is ~1e-15 absolute. */
     EMBER_CLONES static void ember_lgamma_prep(const float *x, double *w, double *q, Py_ssize_t n) {
         for (Py_ssize_t i = 0; i < n; i++) {
             double v = x[i], z = v < 0.5 ? 1 - v : v, p = 1;
@@ -832,6 +832,9 @@ def lgamma(cnp.ndarray x, cnp.ndarray out, int nthreads):
         else:
             for b in prange(nblocks, nogil=True, num_threads=nt, schedule="static"):
                 _lgamma_block(<float *>px, <float *>po, b * LGAMMA_BLOCK, n)
+        return out
+    if nt == 1:
+        _lgamma_d(<double *>px, <double *>po, n)
         return out
     for i in prange(nt, nogil=True, num_threads=nt, schedule="static", chunksize=1):
         m = _slice(n, nt, i, &start)

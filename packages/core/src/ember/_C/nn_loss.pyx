@@ -459,7 +459,8 @@ cdef double _block_terms(int kind, const floating* x, const floating* t, const f
         _unary_loop(_log1p_d, _log1p_d_data, u, u, m, sizeof(double))
     if floating is float:
         return ember_block_sum_f(kind, x + start, t + start, w + start if w != NULL else NULL, u, v, m)
-    return ember_block_sum_d(kind, x + start, t + start, w + start if w != NULL else NULL, u, v, m)
+    else:
+        return ember_block_sum_d(kind, x + start, t + start, w + start if w != NULL else NULL, u, v, m)
 
 
 def pointwise_forward(int kind, floating[::1] x, floating[::1] t, floating[::1] w, int nthreads):

@@ -298,7 +298,8 @@ cdef inline double _acc_run(const floating* p, Py_ssize_t m, Py_ssize_t s, int m
     if s == 1:
         if floating is float:
             return ember_acc_run_f(mode, p, m, c)
-        return ember_acc_run_d(mode, p, m, c)
+        else:
+            return ember_acc_run_d(mode, p, m, c)
     for k in range(m):
         d = p[k * s]
         if mode == SUM:

@@ -431,7 +431,7 @@ def _run_forward(fn, args, forward, new_style=False):
         else:
             tensors.append(a)
             edges.append(_NO_EDGE)
-            in_meta.append(a._a.shape if isinstance(a, _TensorBase) else None)
+            in_meta.append(None)  # _check_grads reads the shapes of the inputs that have an edge only
     requires = requires and not volatile
     fn.next_functions = tuple(edges) if requires else (_NO_EDGE,) * len(args)
     fn._saved = fn._saved_versions = None

@@ -321,18 +321,19 @@ _GRAD_INPUT_AS_FORWARD_WIDTH = 24
 _GRAD_INPUT_AS_FORWARD_CHANNELS = 16
 
 
-def _grad_input_as_forward(op, grad_output, weight, in_shape, w_shape, stride, padding, dilation, groups, out):
+def _grad_input_as_forward(plan, grad_output, weight, in_shape, w_shape, groups, out):
     """The input gradient of a stride-1 convolution as the forward convolution of ``grad_output`` with the
     weight transposed per group and flipped, padded by dilation * (k - 1) - padding; None for other cases
     (strides, padding beyond the kernel's reach, doubles, CUDA, narrow inputs, few input channels, depthwise)."""
     k = len(w_shape) - 2
+    g = plan.geom  # its stride, padding and dilation, each as 3 values (the last k are the convolution's)
     if (grad_output.is_cuda or grad_output._a.dtype != np.float32 or in_shape[-1] < _GRAD_INPUT_AS_FORWARD_WIDTH
             or w_shape[1] * groups < _GRAD_INPUT_AS_FORWARD_CHANNELS or (w_shape[1] == 1 and groups > 1)
-            or _ints(op, "stride", stride, k) != (1,) * k):
+            or g[13:16] != (1, 1, 1)):
         return None
     ksize = tuple(w_shape[2:])
-    d = _ints(op, "dilation", dilation, k)
-    pad = tuple(dd * (kk - 1) - pp for kk, pp, dd in zip(ksize, _ints(op, "padding", padding, k), d))
+    d = g[22 - k:22]
+    pad = tuple(dd * (kk - 1) - pp for kk, pp, dd in zip(ksize, g[19 - k:19], d))
     if min(pad) < 0:
         return None
     o, cg = w_shape[0], w_shape[1]
@@ -351,8 +352,8 @@ def _conv_backward(op, grad_output, input, weight, stride, padding, dilation, gr
     gy = _grad_output(op, grad_output, plan, out_shape)
     gi = gw = gb = None
     if need_input:
-        gi = _grad_input_as_forward(op, grad_output, _checked(weight, grad_output, op, "weight"), in_shape, w_shape,
-                                    stride, padding, dilation, groups, out_input)
+        gi = _grad_input_as_forward(plan, grad_output, _checked(weight, grad_output, op, "weight"), in_shape, w_shape,
+                                    groups, out_input)
         if gi is not None:
             need_input = False
     if need_input or need_weight:
